@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sessmigrate",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sessmigrate", targets: ["sessmigrate"]),
+        .library(name: "SessMigrate", targets: ["SessMigrate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The lossless ADK session model and its JSON codec. No I/O.
+        .target(name: "SessionModel"),
+        // Common vocabulary of the drivers: the SessionStore protocol, errors, DatabaseSessionService v1 rows.
+        .target(name: "DriverCore", dependencies: ["SessionModel"], path: "Sources/Drivers/Core"),
+        // One target per backend, each the only importer of its C library.
+        .target(name: "RedisDriver", dependencies: ["DriverCore", "SessionModel", "CHiredis"], path: "Sources/Drivers/Redis"),
+        .target(name: "MySQLDriver", dependencies: ["DriverCore", "SessionModel", "CMariaDB"], path: "Sources/Drivers/MySQL"),
+        .target(name: "SQLiteDriver", dependencies: ["DriverCore", "SessionModel", "CSQLite"], path: "Sources/Drivers/SQLite"),
+        // SQLite files in ADK's SqliteSessionService layout: what `sqlite:///` opens and what snapshots are.
+        .target(name: "Snapshot", dependencies: ["DriverCore", "SessionModel", "SQLiteDriver"]),
+        // Orchestration the commands call: addresses, store factory, copy, inspect. Never prints.
+        .target(name: "SessMigrate", dependencies: ["SessionModel", "DriverCore", "RedisDriver", "MySQLDriver", "SQLiteDriver", "Snapshot"]),
+        .executableTarget(
+            name: "sessmigrate",
+            dependencies: ["SessMigrate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
+        .testTarget(name: "RedisDriverTests", dependencies: ["RedisDriver", "DriverCore", "SessionModel"]),
+        .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "DriverCore", "SessionModel"]),
+        .testTarget(name: "SQLiteDriverTests", dependencies: ["SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
+        .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "DriverCore", "SessionModel"]),
+    ]
+)

@@ -1,0 +1,60 @@
+/// What kind of failure a driver met; the engine and the CLI match on this, never on a backend.
+///
+/// An extensible struct over a private enum (as postgres-nio's `PSQLError.Code`), so new codes
+/// do not break callers' `switch`es.
+public struct DriverErrorCode: Sendable, Hashable, CustomStringConvertible {
+    private enum Base: String, Sendable {
+        case connectionFailed = "connection failed"
+        case authentication = "authentication failed"
+        case notFound = "not found"
+        case constraint = "constraint violated"
+        case timeout = "timed out"
+        case corrupt = "bad data"
+        case unsupported = "unsupported"
+        case query = "query failed"
+        case io = "I/O error"
+    }
+
+    private let base: Base
+
+    public static let connectionFailed = Self(base: .connectionFailed)
+    public static let authentication = Self(base: .authentication)
+    public static let notFound = Self(base: .notFound)
+    public static let constraint = Self(base: .constraint)
+    public static let timeout = Self(base: .timeout)
+    /// Data in the store that cannot be read as ADK data (names the key or row).
+    public static let corrupt = Self(base: .corrupt)
+    /// A schema, layout or feature this tool does not handle.
+    public static let unsupported = Self(base: .unsupported)
+    public static let query = Self(base: .query)
+    public static let io = Self(base: .io)
+
+    public var description: String { base.rawValue }
+}
+
+/// An error from a backend. `description` and `errorDescription` never hold passwords or
+/// session payloads; they may name keys and rows.
+public protocol DriverError: Error, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The kind of failure.
+    var code: DriverErrorCode { get }
+}
+
+/// Data found in a store that is not valid ADK data, naming where it was found.
+public struct SessionDataError: DriverError {
+    public var code: DriverErrorCode { .corrupt }
+    /// The store, e.g. `redis` or `mysql`.
+    public var store: String
+    /// The key or row, e.g. `session:abc` or `events(id='e1', session app1/u1/s1)`.
+    public var location: String
+    /// What is wrong with it.
+    public var message: String
+
+    public init(store: String, location: String, message: String) {
+        self.store = store
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { "\(store): bad data at \(location): \(message)" }
+    public var debugDescription: String { description }
+}

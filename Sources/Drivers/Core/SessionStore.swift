@@ -1,0 +1,102 @@
+import SessionModel
+
+// Drivers are synchronous: every C call blocks the calling thread, and a store (with its
+// connections) is used from one thread at a time. Commands run the engine on the main thread;
+// parallel workers (later) each own their own stores. Nothing here is Sendable on purpose.
+
+/// A place ADK sessions live: a MySQL database, a Redis database, or a SQLite file.
+///
+/// The unit of every read and write is one whole session (its row or blob, all its events,
+/// and the app and user state it depends on). Writes are idempotent: writing the same
+/// sessions twice leaves the store byte-identical to writing them once.
+public protocol SessionStore: AnyObject {
+    /// What was detected or chosen, e.g. `mysql database-v1`, `redis community`.
+    var layout: StoreLayout { get }
+    /// What this store can hold, for the engine and reports.
+    var capabilities: StoreCapabilities { get }
+    /// Counts and update-time range, computed by the store.
+    func fetchStats() throws -> StoreStats
+    /// Streams every session matching `query`, `query.batchSize` at a time; memory stays bounded
+    /// by the batch size. Order is store-specific (see each store).
+    func scanSessions(_ query: SessionQuery) throws -> any SessionCursor
+    /// The current version of each of these sessions that exists in the store.
+    func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session]
+    /// Makes each session in the store equal to the given one (session row or blob, exactly these
+    /// events) and merges its app and user state into the stored ones as ADK's `dict.update`
+    /// does. One session is written atomically where the store has transactions.
+    func writeSessions(_ sessions: [Session]) throws
+    /// Releases connections. Must be called; `deinit` only asserts.
+    func close() throws
+}
+
+/// A single-pass stream of sessions. Not Sendable: use it on the thread that made it.
+public protocol SessionCursor: AnyObject {
+    /// The next session, or `nil` at the end.
+    func next() throws -> Session?
+}
+
+/// Which sessions to read. More filters arrive with the copy options; an empty query means all.
+public struct SessionQuery: Sendable, Hashable {
+    /// Sessions fetched per round trip.
+    public var batchSize: Int
+
+    public init(batchSize: Int = 200) {
+        self.batchSize = max(1, batchSize)
+    }
+}
+
+/// The kind of store and the layout detected or chosen in it.
+public struct StoreLayout: Sendable, Hashable, CustomStringConvertible {
+    /// `mysql`, `redis` or `sqlite`.
+    public var kind: String
+    /// `database-v1`, `database-v0`, `community`, `adk-redis`, `sqlite-session-service`.
+    public var name: String
+    /// Schema version where the layout has one (`1` for DatabaseSessionService v1).
+    public var schemaVersion: String?
+
+    public init(kind: String, name: String, schemaVersion: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.schemaVersion = schemaVersion
+    }
+
+    public var description: String { "\(kind) \(name)" }
+}
+
+/// What a store can represent, so the engine never asks which backend it is talking to.
+public struct StoreCapabilities: Sendable, Hashable {
+    /// The store keeps a session's creation time.
+    public var keepsCreateTime: Bool
+    /// The store keeps a per-session expiry.
+    public var keepsExpiry: Bool
+
+    public init(keepsCreateTime: Bool, keepsExpiry: Bool) {
+        self.keepsCreateTime = keepsCreateTime
+        self.keepsExpiry = keepsExpiry
+    }
+}
+
+/// Counts and time range of a store, as `inspect` reports them.
+public struct StoreStats: Sendable, Hashable {
+    public var layout: StoreLayout
+    public var sessions: Int
+    public var events: Int
+    public var appStates: Int
+    public var userStates: Int
+    /// Oldest and newest session `last_update_time`, epoch seconds; `nil` when empty.
+    public var oldestUpdateTime: Double?
+    public var newestUpdateTime: Double?
+
+    public init(
+        layout: StoreLayout, sessions: Int, events: Int, appStates: Int, userStates: Int,
+        oldestUpdateTime: Double?, newestUpdateTime: Double?
+    ) {
+        self.layout = layout
+        self.sessions = sessions
+        self.events = events
+        self.appStates = appStates
+        self.userStates = userStates
+        self.oldestUpdateTime = oldestUpdateTime
+        self.newestUpdateTime = newestUpdateTime
+    }
+}

@@ -1,0 +1,128 @@
+/// How JSON text is written.
+public enum JSONStyle: Sendable, Hashable {
+    /// Python's `json.dumps` defaults, as DatabaseSessionService and google-adk-redis store JSON:
+    /// `", "` and `": "` separators, `ensure_ascii` (`\uXXXX`, surrogate pairs above the BMP,
+    /// lowercase hex), floats as `repr`.
+    case python
+    /// Compact UTF-8 as orjson and pydantic's `model_dump_json` write it: no spaces, non-ASCII
+    /// raw, only `"`, `\` and control characters escaped; number literals kept as they are.
+    case compact
+}
+
+extension JSONValue {
+    /// This value as JSON text in `style`.
+    public func serialized(_ style: JSONStyle) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        JSONWriter(style: style).write(self, to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// This value as UTF-8 JSON bytes in `style`.
+    public func serializedBytes(_ style: JSONStyle) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        JSONWriter(style: style).write(self, to: &output)
+        return output
+    }
+}
+
+extension JSONObject {
+    /// This object as JSON text in `style`.
+    public func serialized(_ style: JSONStyle) -> String { JSONValue.object(self).serialized(style) }
+}
+
+private struct JSONWriter {
+    let style: JSONStyle
+
+    func write(_ value: JSONValue, to output: inout [UInt8]) {
+        switch value {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let number): output.append(contentsOf: numberText(number).utf8)
+        case .string(let string): writeString(string, to: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { writeSeparator(to: &output) }
+                write(element, to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let object):
+            output.append(UInt8(ascii: "{"))
+            for (offset, member) in object.members.enumerated() {
+                if offset > 0 { writeSeparator(to: &output) }
+                writeString(member.key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                if style == .python { output.append(UInt8(ascii: " ")) }
+                write(member.value, to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    func writeSeparator(to output: inout [UInt8]) {
+        output.append(UInt8(ascii: ","))
+        if style == .python { output.append(UInt8(ascii: " ")) }
+    }
+
+    /// Python re-prints floats with `repr`; integers are printed as read (minus redundant signs).
+    func numberText(_ number: JSONNumber) -> String {
+        guard style == .python, !number.isInteger else { return number.literal }
+        return PythonFloat.repr(number.doubleValue)
+    }
+
+    func writeString(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        if style == .python {
+            for unit in string.utf16 { writePythonUnit(unit, to: &output) }
+        } else {
+            for byte in string.utf8 { writeCompactByte(byte, to: &output) }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    func writeCompactByte(_ byte: UInt8, to output: inout [UInt8]) {
+        if let short = shortEscape(byte) {
+            output.append(UInt8(ascii: "\\"))
+            output.append(short)
+        } else if byte < 0x20 {
+            writeUnicodeEscape(UInt16(byte), to: &output)
+        } else {
+            output.append(byte)
+        }
+    }
+
+    /// `ensure_ascii`: everything outside space…`~` except the short escapes becomes `\uXXXX`.
+    func writePythonUnit(_ unit: UInt16, to output: inout [UInt8]) {
+        if unit < 0x80, let short = shortEscape(UInt8(unit)) {
+            output.append(UInt8(ascii: "\\"))
+            output.append(short)
+        } else if unit >= 0x20 && unit < 0x7F {
+            output.append(UInt8(unit))
+        } else {
+            writeUnicodeEscape(unit, to: &output)
+        }
+    }
+
+    func shortEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""): UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): UInt8(ascii: "\\")
+        case 0x0A: UInt8(ascii: "n")
+        case 0x0D: UInt8(ascii: "r")
+        case 0x09: UInt8(ascii: "t")
+        case 0x08: UInt8(ascii: "b")
+        case 0x0C: UInt8(ascii: "f")
+        default: nil
+        }
+    }
+
+    func writeUnicodeEscape(_ unit: UInt16, to output: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+        for shift in stride(from: 12, through: 0, by: -4) {
+            output.append(hex[Int((unit >> UInt16(shift)) & 0xF)])
+        }
+    }
+}

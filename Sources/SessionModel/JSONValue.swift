@@ -1,0 +1,177 @@
+/// A JSON value that keeps everything ADK's Python side can tell apart.
+///
+/// Numbers keep their literal text (`1.0` stays `1.0`, `9007199254740993` stays exact),
+/// objects keep their key order, strings keep every code point. Parse with
+/// ``JSONValue/parse(_:)-(String)`` and write with ``JSONValue/serialized(_:)``.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(JSONNumber)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+}
+
+/// A JSON number kept as the literal text it was read or built from.
+///
+/// Two numbers are `==` only when their literals are identical; use
+/// ``JSONValue/isEquivalent(to:)`` to compare meaning (same kind, same value).
+public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+    /// The number's text, e.g. `1.0`, `-12`, `1e-07`, `NaN`, `Infinity`.
+    public let literal: String
+
+    /// Wraps a literal that the parser has already validated.
+    init(validatedLiteral: String) { self.literal = validatedLiteral }
+
+    /// An integer number.
+    public init(_ value: Int) { self.literal = String(value) }
+
+    /// A float number, written as Python's `repr(float)` does (`1.0`, `1e-07`, `1e+16`).
+    public init(_ value: Double) { self.literal = PythonFloat.repr(value) }
+
+    /// True when Python's `json.loads` would return an `int` (no `.`, `e`, `E`, and not NaN/Infinity).
+    public var isInteger: Bool {
+        !literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "N") || $0 == UInt8(ascii: "I") }
+    }
+
+    /// The value as a `Double` (exact for floats; rounded for integers beyond 2^53).
+    public var doubleValue: Double {
+        switch literal {
+        case "NaN": return .nan
+        case "Infinity": return .infinity
+        case "-Infinity": return -.infinity
+        default: return Double(literal) ?? .nan
+        }
+    }
+
+    public var description: String { literal }
+}
+
+/// A JSON object: an ordered list of members. Key order is kept as read.
+public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The members in order.
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    /// An empty object.
+    public init() { members = [] }
+
+    /// An object with these members, in this order. Later duplicates replace earlier ones,
+    /// as Python's `json.loads` does.
+    public init(_ members: [(key: String, value: JSONValue)]) {
+        self.members = []
+        self.members.reserveCapacity(members.count)
+        for member in members { self[member.key] = member.value }
+    }
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements.map { (key: $0.0, value: $0.1) })
+    }
+
+    /// The member named `key`. Setting a new key appends it; setting `nil` removes it.
+    public subscript(key: String) -> JSONValue? {
+        get { members.first { $0.key == key }?.value }
+        set {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    /// Keys in order.
+    public var keys: [String] { members.map(\.key) }
+    /// Number of members.
+    public var count: Int { members.count }
+    /// True when the object has no members.
+    public var isEmpty: Bool { members.isEmpty }
+
+    /// Merges `other` into this object the way Python's `dict.update` does.
+    public mutating func update(with other: JSONObject) {
+        for member in other.members { self[member.key] = member.value }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(members.count)
+        for member in members {
+            hasher.combine(member.key)
+            hasher.combine(member.value)
+        }
+    }
+}
+
+extension JSONValue {
+    /// The object, if this value is one.
+    public var objectValue: JSONObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    /// The string, if this value is one.
+    public var stringValue: String? {
+        if case .string(let string) = self { return string }
+        return nil
+    }
+
+    /// The number as a `Double`, if this value is a number.
+    public var doubleValue: Double? {
+        if case .number(let number) = self { return number.doubleValue }
+        return nil
+    }
+
+    /// Compares meaning as Python's `==` on `json.loads` results would, except that an int and
+    /// a float are never equivalent (`1` and `1.0` differ): numbers by kind and value, objects
+    /// regardless of key order, arrays in order.
+    public func isEquivalent(to other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.number(let a), .number(let b)): return a.isEquivalent(to: b)
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isEquivalent(to: $1) }
+        case (.object(let a), .object(let b)): return a.isEquivalent(to: b)
+        default: return false
+        }
+    }
+}
+
+extension JSONObject {
+    /// Compares members regardless of order (see ``JSONValue/isEquivalent(to:)``).
+    public func isEquivalent(to other: JSONObject) -> Bool {
+        guard count == other.count else { return false }
+        for member in members {
+            guard let theirs = other[member.key], member.value.isEquivalent(to: theirs) else { return false }
+        }
+        return true
+    }
+}
+
+extension JSONNumber {
+    /// Same kind (int or float) and same value; integers compare exactly, beyond 2^53 too.
+    public func isEquivalent(to other: JSONNumber) -> Bool {
+        if literal == other.literal { return true }
+        guard isInteger == other.isInteger else { return false }
+        if isInteger { return Self.canonicalInteger(literal) == Self.canonicalInteger(other.literal) }
+        let (a, b) = (doubleValue, other.doubleValue)
+        return a == b || (a.isNaN && b.isNaN)
+    }
+
+    private static func canonicalInteger(_ text: String) -> String {
+        var digits = Substring(text)
+        var negative = false
+        if digits.first == "-" { negative = true; digits = digits.dropFirst() }
+        digits = digits.drop { $0 == "0" }
+        if digits.isEmpty { return "0" }
+        return (negative ? "-" : "") + digits
+    }
+}

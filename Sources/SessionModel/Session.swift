@@ -1,0 +1,133 @@
+/// Identifies one ADK session: the unit of every copy, diff and verify.
+public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var appName: String
+    public var userId: String
+    public var sessionId: String
+
+    public init(appName: String, userId: String, sessionId: String) {
+        self.appName = appName
+        self.userId = userId
+        self.sessionId = sessionId
+    }
+
+    /// Orders by app, user, then session id, comparing Unicode scalars (as SQLite's BINARY collation
+    /// does on UTF-8), so every store sorts keys the same way.
+    public static func < (lhs: SessionKey, rhs: SessionKey) -> Bool {
+        for (a, b) in [(lhs.appName, rhs.appName), (lhs.userId, rhs.userId), (lhs.sessionId, rhs.sessionId)] where a != b {
+            return a.utf8.lexicographicallyPrecedes(b.utf8)
+        }
+        return false
+    }
+
+    /// `app/user/session`, for messages. Ids may contain any character.
+    public var description: String { "\(appName)/\(userId)/\(sessionId)" }
+}
+
+/// One persisted event.
+///
+/// `data` is the event as DatabaseSessionService stores it in `event_data`: pydantic's
+/// `model_dump(mode="json", exclude_none=True)`: snake_case keys, bytes as URL-safe base64.
+/// `id`, `invocation_id` and `timestamp` are inside `data` too and are always kept in step.
+public struct Event: Sendable, Hashable {
+    /// The event as stored in `event_data` (see the type's documentation).
+    public private(set) var data: JSONObject
+    /// `data["id"]`.
+    public private(set) var id: String
+    /// `data["invocation_id"]` (empty when absent).
+    public private(set) var invocationId: String
+    /// `data["timestamp"]`, seconds since the Unix epoch.
+    public private(set) var timestamp: Double
+
+    /// Builds an event from its `event_data` object; `id` and `timestamp` must be present.
+    public init(data: JSONObject) throws(SessionModelError) {
+        guard let id = data["id"]?.stringValue else { throw .invalidEvent("event has no string \"id\"") }
+        guard let timestamp = data["timestamp"]?.doubleValue else {
+            throw .invalidEvent("event \(id) has no numeric \"timestamp\"")
+        }
+        self.data = data
+        self.id = id
+        self.invocationId = data["invocation_id"]?.stringValue ?? ""
+        self.timestamp = timestamp
+    }
+
+    /// Builds an event from `event_data`, letting row columns win as ADK's `to_event` does:
+    /// `id` and `invocation_id` from the columns; `timestamp` from `event_data` when present
+    /// (ADK ≥ 2.7), else from the column.
+    public init(data: JSONObject, columnId: String, columnInvocationId: String, columnTimestamp: Double) throws(SessionModelError) {
+        var data = data
+        data["id"] = .string(columnId)
+        data["invocation_id"] = .string(columnInvocationId)
+        if data["timestamp"]?.doubleValue == nil { data["timestamp"] = .number(JSONNumber(columnTimestamp)) }
+        try self.init(data: data)
+    }
+}
+
+/// One whole ADK session with the app and user state it depends on.
+///
+/// State is held per scope as ADK's stores hold it: ``state`` is the session-scoped state,
+/// ``appState`` and ``userState`` hold keys **without** their `app:`/`user:` prefix.
+/// ``mergedState`` is what ADK's `get_session` returns.
+public struct Session: Sendable, Hashable {
+    public var key: SessionKey
+    /// Session-scoped state (never holds `temp:` keys).
+    public var state: JSONObject
+    /// The app's state, keys without the `app:` prefix.
+    public var appState: JSONObject
+    /// The user's state, keys without the `user:` prefix.
+    public var userState: JSONObject
+    /// Events, oldest first.
+    public var events: [Event]
+    /// Creation time in epoch seconds; `nil` where the store does not keep it (Redis).
+    public var createTime: Double?
+    /// Last update time in epoch seconds (the newest event's timestamp once there are events).
+    public var lastUpdateTime: Double
+    /// When the store drops the session (Redis only); `nil` where the store has no expiry, in which
+    /// case a Redis writer applies its configured TTL.
+    public var expiry: SessionExpiry?
+
+    public init(
+        key: SessionKey, state: JSONObject = [:], appState: JSONObject = [:], userState: JSONObject = [:],
+        events: [Event] = [], createTime: Double? = nil, lastUpdateTime: Double, expiry: SessionExpiry? = nil
+    ) {
+        self.key = key
+        self.state = state
+        self.appState = appState
+        self.userState = userState
+        self.events = events
+        self.createTime = createTime
+        self.lastUpdateTime = lastUpdateTime
+        self.expiry = expiry
+    }
+
+    /// The state ADK's `get_session` returns: session keys, then `app:`-prefixed app keys, then
+    /// `user:`-prefixed user keys, later ones overwriting earlier ones (`_merge_state`).
+    public var mergedState: JSONObject {
+        StateScopes.merge(session: state, app: appState, user: userState)
+    }
+
+    /// Total number of events, for counters.
+    public var eventCount: Int { events.count }
+}
+
+/// A Redis session key's expiry.
+public enum SessionExpiry: Sendable, Hashable {
+    /// The key has no TTL.
+    case never
+    /// The key expires at this epoch time in seconds (millisecond precision, as `PEXPIREAT`).
+    case at(Double)
+}
+
+/// Errors in the session model: bad events or state, named precisely.
+public enum SessionModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidEvent(String)
+    case invalidState(String)
+    case invalidTimestamp(String)
+
+    public var description: String {
+        switch self {
+        case .invalidEvent(let message): "invalid event: \(message)"
+        case .invalidState(let message): "invalid state: \(message)"
+        case .invalidTimestamp(let message): "invalid timestamp: \(message)"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Testing
+@testable import SessionModel
+
+@Suite struct JSONCodecTests {
+    @Test(arguments: pythonJSONCases)
+    func pythonStyleMatchesJSONDumps(input: String, python: String) throws {
+        let value = try JSONValue.parse(input)
+        #expect(value.serialized(.python) == python)
+    }
+
+    @Test(arguments: pythonJSONCases)
+    func roundTripsKeepMeaning(input: String, python: String) throws {
+        let value = try JSONValue.parse(input)
+        for style in [JSONStyle.python, .compact] {
+            let again = try JSONValue.parse(value.serialized(style))
+            #expect(again.isEquivalent(to: value))
+            // A second round trip is byte-stable.
+            #expect(again.serialized(style) == value.serialized(style))
+        }
+    }
+
+    @Test func numbersKeepTheirForm() throws {
+        let value = try JSONValue.parse(#"[1.0, 9007199254740993, 1e-07, 2, -0, 1E5]"#)
+        #expect(value.serialized(.compact) == "[1.0,9007199254740993,1e-07,2,-0,1E5]")
+        #expect(value.serialized(.python) == "[1.0, 9007199254740993, 1e-07, 2, -0, 100000.0]")
+        guard case .array(let numbers) = value else { Issue.record("not an array"); return }
+        #expect(numbers[0].isEquivalent(to: .number(JSONNumber(1.0))))
+        #expect(!numbers[0].isEquivalent(to: .number(JSONNumber(1))))
+        #expect(!numbers[1].isEquivalent(to: try JSONValue.parse("9007199254740992")))
+    }
+
+    @Test func stringsKeepEveryCodePoint() throws {
+        let text = "e\u{301} 🦆 \u{1} \u{7f} \"/\\ 日本"
+        let value = JSONValue.string(text)
+        #expect(value.serialized(.python) == #""e\u0301 \ud83e\udd86 \u0001 \u007f \"/\\ \u65e5\u672c""#)
+        #expect(value.serialized(.compact) == "\"e\u{301} 🦆 \\u0001 \u{7f} \\\"/\\\\ 日本\"")
+        for style in [JSONStyle.python, .compact] {
+            #expect(try JSONValue.parse(value.serialized(style)) == value)
+        }
+    }
+
+    @Test func objectKeyOrderIsKept() throws {
+        let object = try JSONValue.parseObject(#"{"z": 1, "a": {"y": 2, "b": 3}, "m": []}"#)
+        #expect(object.keys == ["z", "a", "m"])
+        #expect(object.serialized(.compact) == #"{"z":1,"a":{"y":2,"b":3},"m":[]}"#)
+        let reordered = try JSONValue.parseObject(#"{"a": {"b": 3, "y": 2}, "m": [], "z": 1}"#)
+        #expect(object != reordered)
+        #expect(object.isEquivalent(to: reordered))
+    }
+
+    @Test func duplicateKeysKeepTheLastValueLikePython() throws {
+        let object = try JSONValue.parseObject(#"{"a": 1, "b": 2, "a": 3}"#)
+        #expect(object.serialized(.python) == #"{"a": 3, "b": 2}"#)
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"abc", "tru", "[1] 2",
+        "\"\\ud800\"", "\"\\udc00x\"", "{\"a\":1,}", "nul", "1e", "\"\\u12\"",
+    ])
+    func malformedInputIsAnError(input: String) {
+        #expect(throws: JSONError.self) { try JSONValue.parse(input) }
+    }
+
+    @Test func invalidUTF8IsAnError() {
+        let bytes: [UInt8] = [0x22, 0xFF, 0xFE, 0x22]
+        #expect(throws: JSONError.self) {
+            try bytes.withUnsafeBytes { buffer in _ = try JSONValue.parse(utf8: buffer) }
+        }
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
+    }
+
+    @Test(arguments: pythonFloatCases)
+    func floatsPrintAsPythonRepr(bits: UInt64, repr: String) {
+        #expect(PythonFloat.repr(Double(bitPattern: bits)) == repr)
+    }
+
+    @Test func specialFloats() {
+        #expect(PythonFloat.repr(.nan) == "NaN")
+        #expect(PythonFloat.repr(.infinity) == "Infinity")
+        #expect(PythonFloat.repr(-.infinity) == "-Infinity")
+    }
+}
