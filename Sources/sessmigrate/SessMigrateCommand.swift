@@ -6,6 +6,17 @@ struct SessMigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessmigrate",
         abstract: "Move ADK sessions between CloudSQL (MySQL), Redis and SQLite files.",
-        version: SessMigrateVersion.current
+        discussion: """
+            Store addresses: mysql://USER:PASS@HOST:PORT/DB (alias cloudsql://, ?socket=PATH), \
+            redis://[USER:PASS@]HOST:PORT/DB?layout=community|adk-redis&ttl=SECONDS, \
+            sqlite:///relative.db, sqlite:////abs/path.db (?layout=database), a path ending in .db, \
+            or the words cloudsql and redis for the store the bot is configured with \
+            (CLOUDSQL_* and REDIS_URL / REDIS_SESSION_TTL, from the environment or --env-file).
+
+            Exit status: 0 success, 2 runtime error (connection, authentication, bad data), \
+            64 usage error (bad option or address).
+            """,
+        version: SessMigrateVersion.current,
+        subcommands: [Inspect.self, Copy.self]
     )
 }

@@ -1,0 +1,208 @@
+import DriverCore
+import SessionModel
+
+/// Where a MySQL/MariaDB (CloudSQL) session database is. `description` hides the password.
+public struct MySQLStoreConfig: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
+    /// Host name or address (`localhost` or empty: the Unix socket).
+    public var host: String
+    /// TCP port.
+    public var port: Int
+    /// User name.
+    public var user: String
+    /// Password; never shown by `description` or `dump`.
+    public var password: String
+    /// Database (schema) holding ADK's tables.
+    public var database: String
+    /// Unix socket path (e.g. a CloudSQL proxy socket), used when `host` is `localhost` or empty.
+    public var unixSocket: String?
+    /// Seconds to wait for the connection.
+    public var connectTimeout: Int
+
+    public init(
+        host: String, port: Int = 3306, user: String, password: String, database: String,
+        unixSocket: String? = nil, connectTimeout: Int = 10
+    ) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+        self.unixSocket = unixSocket
+        self.connectTimeout = connectTimeout
+    }
+
+    public var description: String { "mysql://\(user):***@\(host):\(port)/\(database)" }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["host": host, "port": port, "user": user, "password": "***", "database": database])
+    }
+}
+
+/// ADK DatabaseSessionService tables (schema v1) in a MySQL or MariaDB database.
+///
+/// One connection; reads page through `sessions` by primary key (keyset pagination, bounded
+/// pages with `mysql_store_result`), writes one transaction per batch. Sessions are scanned in
+/// the database collation's order of `(app_name, user_id, id)`; events come back ordered by
+/// `(timestamp, id)` as ADK ≥ 2.7 reads them.
+///
+/// A schema v0 database is detected and counted (``fetchStats()``) but not read or written yet.
+public final class MySQLSessionStore: SessionStore {
+    static let storeName = "mysql"
+
+    let connection: MySQLConnection
+    let schema: MySQLSchemaKind
+    let forWriting: Bool
+    /// Largest statement this store builds (bounded by the server's `max_allowed_packet`).
+    let statementLimit: Int
+
+    public var layout: StoreLayout { schema.layout }
+
+    public var capabilities: StoreCapabilities {
+        StoreCapabilities(keepsCreateTime: true, keepsExpiry: false)
+    }
+
+    private init(connection: MySQLConnection, schema: MySQLSchemaKind, forWriting: Bool, statementLimit: Int) {
+        self.connection = connection
+        self.schema = schema
+        self.forWriting = forWriting
+        self.statementLimit = statementLimit
+    }
+
+    deinit {
+        assert(!connection.isOpen, "MySQLSessionStore was not closed before deinitializing")
+        connection.close()
+    }
+
+    /// Connects and detects the layout as ADK does. With `forWriting`, a database holding none
+    /// of ADK's tables gets the v1 schema (tables, index, `schema_version` row).
+    ///
+    /// - Throws: ``MySQLError`` for connection failures; a `DriverError` with code `.unsupported`
+    ///   when ADK tables exist but match neither v1 nor v0, or the metadata is malformed.
+    public static func open(_ config: MySQLStoreConfig, forWriting: Bool) throws -> MySQLSessionStore {
+        let connection = try MySQLConnection.open(
+            host: config.host, port: config.port, user: config.user, password: config.password,
+            database: config.database, unixSocket: config.unixSocket, connectTimeout: config.connectTimeout)
+        do {
+            // Fail on over-long ids or bad values instead of truncating them silently.
+            try connection.execute(
+                "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES',"
+                    + " CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))")
+            let packet = try connection.query("SELECT @@max_allowed_packet", buffered: true).collect()
+            let maxPacket = packet.first.flatMap { $0.first ?? nil }.flatMap { Int($0) } ?? 4 << 20
+            let schema = try MySQLSchema.prepare(connection, forWriting: forWriting)
+            return MySQLSessionStore(
+                connection: connection, schema: schema, forWriting: forWriting,
+                statementLimit: max(64 << 10, min(4 << 20, maxPacket / 2)))
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    public func close() throws {
+        connection.close()
+    }
+
+    // MARK: - SessionStore
+
+    public func fetchStats() throws -> StoreStats {
+        guard schema != .empty else {
+            return StoreStats(
+                layout: layout, sessions: 0, events: 0, appStates: 0, userStates: 0,
+                oldestUpdateTime: nil, newestUpdateTime: nil)
+        }
+        let rows = try connection.query(
+            "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM events),"
+                + " (SELECT COUNT(*) FROM app_states), (SELECT COUNT(*) FROM user_states),"
+                + " (SELECT MIN(update_time) FROM sessions), (SELECT MAX(update_time) FROM sessions)",
+            buffered: true
+        ).collect()
+        guard let row = rows.first, row.count == 6 else {
+            throw MySQLError(code: .query, message: "statistics query returned no row", context: "SELECT COUNT(*)")
+        }
+        func count(_ index: Int) -> Int { row[index].flatMap { Int($0) } ?? 0 }
+        func time(_ index: Int) throws -> Double? {
+            try row[index].map {
+                try DatabaseV1Codec.epoch(fromDatetime: $0, store: Self.storeName, location: "sessions.update_time")
+            }
+        }
+        return StoreStats(
+            layout: layout, sessions: count(0), events: count(1), appStates: count(2), userStates: count(3),
+            oldestUpdateTime: try time(4), newestUpdateTime: try time(5))
+    }
+
+    public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
+        try requireReadable()
+        return MySQLSessionCursor(store: self, batchSize: query.batchSize, isEmpty: schema == .empty)
+    }
+
+    public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
+        try requireReadable()
+        guard schema != .empty, !keys.isEmpty else { return [:] }
+        let wanted = Set(keys)
+        var found: [SessionKey: Session] = [:]
+        let unique = Array(wanted)
+        for start in stride(from: 0, to: unique.count, by: 500) {
+            let chunk = Array(unique[start..<min(start + 500, unique.count)])
+            for session in try loadSessions(keys: chunk) where wanted.contains(session.key) {
+                found[session.key] = session
+            }
+        }
+        return found
+    }
+
+    public func writeSessions(_ sessions: [Session]) throws {
+        guard forWriting else {
+            throw MySQLError(code: .unsupported, message: "the store was opened for reading", context: "write")
+        }
+        try requireReadable()
+        guard !sessions.isEmpty else { return }
+        try connection.withTransaction { try write(sessions) }
+    }
+
+    private func requireReadable() throws {
+        if schema == .v0 {
+            throw DatabaseSchemaError(
+                message: "mysql: database uses ADK DatabaseSessionService schema v0 (pickled actions);"
+                    + " not supported yet")
+        }
+    }
+}
+
+@available(*, unavailable)
+extension MySQLSessionStore: Sendable {}
+
+/// Streams a MySQL store's sessions one page (`batchSize` sessions) at a time.
+final class MySQLSessionCursor: SessionCursor {
+    private let store: MySQLSessionStore
+    private let batchSize: Int
+    private var page: [Session] = []
+    private var position = 0
+    private var lastKey: SessionKey?
+    private var isFinished: Bool
+
+    init(store: MySQLSessionStore, batchSize: Int, isEmpty: Bool) {
+        self.store = store
+        self.batchSize = batchSize
+        self.isFinished = isEmpty
+    }
+
+    func next() throws -> Session? {
+        if position == page.count {
+            guard !isFinished else { return nil }
+            page = try store.loadPage(after: lastKey, limit: batchSize)
+            position = 0
+            lastKey = page.last?.key
+            isFinished = page.count < batchSize
+            guard !page.isEmpty else {
+                isFinished = true
+                return nil
+            }
+        }
+        defer { position += 1 }
+        return page[position]
+    }
+}
+
+@available(*, unavailable)
+extension MySQLSessionCursor: Sendable {}

@@ -1,0 +1,185 @@
+internal import CSQLite
+import DriverCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One open SQLite database file: the single owner of a `sqlite3*` handle.
+///
+/// Synchronous and confined to one thread at a time. Call ``close()`` when done; `deinit` closes
+/// as a last resort and asserts in debug builds that ``close()`` was called. Every connection runs
+/// `PRAGMA foreign_keys=ON` (as ADK does), uses a 32 MiB page cache, and waits up to 5 s for locks
+/// held by other processes. The journal mode is left as the file has it (ADK uses the default).
+///
+/// Related SQLite documentation: <https://www.sqlite.org/c3ref/open.html>
+public final class SQLiteConnection {
+    /// How a file is opened.
+    public enum Mode: Sendable {
+        /// Read only; a missing file is an error.
+        case readOnly
+        /// Read and write an existing file; a missing file is an error.
+        case readWrite
+        /// Read and write, creating the file when it does not exist.
+        case create
+    }
+
+    /// The raw handle; `nil` once closed.
+    private(set) var handle: OpaquePointer?
+    /// The path the connection was opened with.
+    public let path: String
+
+    private init(handle: OpaquePointer, path: String) {
+        self.handle = handle
+        self.path = path
+    }
+
+    /// Opens `path` (a plain file path, never a URI).
+    ///
+    /// - Throws: ``SQLiteError`` with ``DriverErrorCode/notFound`` when the file is missing and
+    ///   `mode` is not `.create`, ``DriverErrorCode/corrupt`` when it is not a SQLite database,
+    ///   ``DriverErrorCode/connectionFailed`` when it cannot be opened.
+    public static func open(path: String, mode: Mode) throws(SQLiteError) -> SQLiteConnection {
+        if mode != .create, !fileExists(path) {
+            throw SQLiteError(code: .notFound, message: "no SQLite file at \(path)")
+        }
+        var flags = SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX
+        switch mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        }
+        var raw: OpaquePointer?
+        let status = sqlite3_open_v2(path, &raw, flags, nil)
+        guard status == SQLITE_OK, let raw else {
+            let message = raw.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(status))
+            // "Whether or not an error occurs when it is opened, resources associated with the
+            // database connection handle should be released by passing it to sqlite3_close()."
+            sqlite3_close(raw)
+            throw SQLiteError(resultCode: status, message: "cannot open \(path): \(message)", statement: nil)
+        }
+        let connection = SQLiteConnection(handle: raw, path: path)
+        do {
+            try connection.check(sqlite3_busy_timeout(raw, 5000))
+            try connection.execute("PRAGMA foreign_keys=ON")
+            // A 32 MiB page cache (default 2 MiB) halves the I/O of large batches; per connection,
+            // nothing is stored in the file.
+            try connection.execute("PRAGMA cache_size=-32768")
+            // Reading the schema now makes a file that is not a database fail at open.
+            _ = try connection.tableNames()
+        } catch {
+            try? connection.close()  // The open error is the one to report.
+            throw error
+        }
+        return connection
+    }
+
+    /// Closes the handle. Committed transactions are already durable (SQLite's default
+    /// rollback journal with `synchronous=FULL`), so the file can be renamed or copied afterwards.
+    /// Statements still alive keep the handle open until they are released (`sqlite3_close_v2`).
+    public func close() throws(SQLiteError) {
+        guard let handle else { return }
+        let status = sqlite3_close_v2(handle)
+        self.handle = nil
+        if status != SQLITE_OK {
+            throw SQLiteError(resultCode: status, message: String(cString: sqlite3_errstr(status)), statement: nil)
+        }
+    }
+
+    deinit {
+        assert(handle == nil, "SQLiteConnection was not closed before deinitializing")
+        if let handle { sqlite3_close_v2(handle) }
+    }
+
+    /// The open handle, or an error once closed.
+    func openHandle() throws(SQLiteError) -> OpaquePointer {
+        guard let handle else { throw SQLiteError(code: .connectionFailed, message: "connection to \(path) is closed") }
+        return handle
+    }
+
+    /// SQLite's message for the last failure on this connection.
+    func lastErrorMessage(_ resultCode: Int32) -> String {
+        guard let handle else { return String(cString: sqlite3_errstr(resultCode)) }
+        return String(cString: sqlite3_errmsg(handle))
+    }
+
+    /// Compiles one statement.
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        try SQLiteStatement(connection: self, sql: sql)
+    }
+
+    /// Runs one or more statements that take no parameters and return no rows of interest.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        let handle = try openHandle()
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        defer { sqlite3_free(errorMessage) }
+        guard status == SQLITE_OK else {
+            let message = errorMessage.map { String(cString: $0) } ?? lastErrorMessage(status)
+            throw SQLiteError(resultCode: status, message: message, statement: sql)
+        }
+    }
+
+    /// Runs `body` in a transaction (`BEGIN IMMEDIATE` by default, so the write lock is taken up
+    /// front), commits when it returns and rolls back when it throws.
+    public func withTransaction<R>(immediate: Bool = true, _ body: () throws -> R) throws -> R {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        let result: R
+        do {
+            result = try body()
+        } catch {
+            // The body's error is the one to report; a failed rollback leaves nothing to undo
+            // because SQLite rolls back on its own when the transaction cannot continue.
+            try? execute("ROLLBACK")
+            throw error
+        }
+        do {
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+        return result
+    }
+
+    /// Names of the user tables, sorted.
+    public func tableNames() throws(SQLiteError) -> [String] {
+        let statement = try prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        var names: [String] = []
+        while try statement.step() { names.append(statement.text(at: 0)) }
+        return names
+    }
+
+    /// Columns of `table` with their declared types (`PRAGMA table_info`), in table order; empty
+    /// when the table does not exist.
+    public func columns(of table: String) throws(SQLiteError) -> [(name: String, declaredType: String)] {
+        let statement = try prepare("SELECT name, type FROM pragma_table_info(?) ORDER BY cid")
+        try statement.bind(table, at: 1)
+        var columns: [(name: String, declaredType: String)] = []
+        while try statement.step() { columns.append((statement.text(at: 0), statement.text(at: 1))) }
+        return columns
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns the problems found; empty when the file is sound.
+    public func integrityCheck() throws(SQLiteError) -> [String] {
+        let statement = try prepare("PRAGMA integrity_check")
+        var lines: [String] = []
+        while try statement.step() { lines.append(statement.text(at: 0)) }
+        return lines == ["ok"] ? [] : lines
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int {
+        handle.map { Int(sqlite3_changes64($0)) } ?? 0
+    }
+
+    private static func fileExists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+}
+
+@available(*, unavailable)
+extension SQLiteConnection: Sendable {}

@@ -1,0 +1,55 @@
+import DriverCore
+import SessionModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How one ADK layout encodes sessions in the four tables every SQLite layout shares
+/// (`sessions`, `events`, `app_states`, `user_states`, keyed the same way).
+///
+/// ``SQLiteSessionTables`` does the reading and writing; a format only says what the columns
+/// hold. Decoding functions throw ``SessionDataError`` naming `location`.
+public protocol SQLiteSessionFormat {
+    /// The layout reported by stores using this format.
+    var layout: StoreLayout { get }
+    /// `ORDER BY` terms that list one session's events oldest first, as ADK reads them.
+    var eventOrder: String { get }
+    /// True when ADK creates `app_states`/`user_states` rows even for empty state
+    /// (DatabaseSessionService's `create_session` does; SqliteSessionService does not).
+    var writesEmptyScopeRows: Bool { get }
+    /// Creates whatever tables, indexes and metadata rows are missing. Runs inside a transaction.
+    func prepareTables(_ connection: SQLiteConnection) throws
+    /// The value stored in a time column for an epoch time.
+    func timeValue(_ epoch: Double) -> SQLiteValue
+    /// Reads a time column.
+    func epoch(from value: SQLiteValue, location: String) throws -> Double
+    /// The text stored in a `state` column.
+    func stateText(_ state: JSONObject) -> String
+    /// Reads a `state` column.
+    func state(from value: SQLiteValue, location: String) throws -> JSONObject
+    /// The text stored in `events.event_data`.
+    func eventText(_ event: Event) -> String
+    /// Builds an event from the columns of an `events` row.
+    func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: String) throws -> Event
+}
+
+/// Names of rows in error messages (keys only, never payloads).
+enum RowName {
+    static func session(_ key: SessionKey) -> String { "sessions row \(key)" }
+    static func event(_ id: String, of key: SessionKey) -> String { "events row id='\(id)' of \(key)" }
+    static func appState(_ app: String) -> String { "app_states row \(app)" }
+    static func userState(_ app: String, _ user: String) -> String { "user_states row \(app)/\(user)" }
+}
+
+/// The wall clock, for `update_time` columns that record when this tool wrote a row.
+enum WallClock {
+    /// Seconds since the Unix epoch.
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,232 @@
+import DriverCore
+import SessionModel
+
+/// Reads and writes whole sessions in the four ADK tables of a SQLite file, in the encoding of a
+/// ``SQLiteSessionFormat``. The stores of both SQLite layouts are thin wrappers around it.
+///
+/// Not Sendable: use it on the thread that owns its connection.
+public final class SQLiteSessionTables {
+    /// The connection it reads and writes through (owned by the store).
+    public let connection: SQLiteConnection
+    /// How columns are encoded.
+    public let format: any SQLiteSessionFormat
+    /// False while the file has no ADK tables (a new file opened only for reading).
+    public private(set) var hasTables: Bool
+
+    /// Wraps `connection`; `hasTables` says whether the ADK tables exist yet.
+    public init(connection: SQLiteConnection, format: any SQLiteSessionFormat, hasTables: Bool) {
+        self.connection = connection
+        self.format = format
+        self.hasTables = hasTables
+    }
+
+    /// Creates the format's tables (if missing) in one transaction.
+    public func prepareTables() throws {
+        try connection.withTransaction { try format.prepareTables(connection) }
+        hasTables = true
+    }
+
+    // MARK: - Stats
+
+    /// Row counts and the `sessions.update_time` range.
+    public func fetchStats() throws -> StoreStats {
+        guard hasTables else {
+            return StoreStats(layout: format.layout, sessions: 0, events: 0, appStates: 0, userStates: 0, oldestUpdateTime: nil, newestUpdateTime: nil)
+        }
+        let tables = Set(try connection.tableNames())
+        func count(_ table: String) throws -> Int {
+            guard tables.contains(table) else { return 0 }
+            let statement = try connection.prepare("SELECT count(*) FROM \(table)")
+            try statement.step()
+            return Int(statement.int64(at: 0))
+        }
+        var oldest: Double?
+        var newest: Double?
+        if tables.contains("sessions") {
+            let statement = try connection.prepare("SELECT min(update_time), max(update_time) FROM sessions")
+            try statement.step()
+            if !statement.isNull(at: 0) {
+                oldest = try format.epoch(from: statement.value(at: 0), location: "sessions.update_time (minimum)")
+                newest = try format.epoch(from: statement.value(at: 1), location: "sessions.update_time (maximum)")
+            }
+        }
+        return StoreStats(
+            layout: format.layout, sessions: try count("sessions"), events: try count("events"),
+            appStates: try count("app_states"), userStates: try count("user_states"),
+            oldestUpdateTime: oldest, newestUpdateTime: newest)
+    }
+
+    // MARK: - Reading
+
+    /// Streams all sessions in key order, `query.batchSize` sessions per page.
+    public func scanSessions(_ query: SessionQuery) -> any SessionCursor {
+        SQLitePagedCursor(tables: self, batchSize: query.batchSize)
+    }
+
+    /// The sessions among `keys` that exist.
+    public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
+        guard hasTables else { return [:] }
+        let sessionRow = try connection.prepare(
+            "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions WHERE app_name = ? AND user_id = ? AND id = ?")
+        let eventRows = try connection.prepare(
+            "SELECT app_name, user_id, session_id, id, invocation_id, timestamp, event_data FROM events"
+                + " WHERE app_name = ? AND user_id = ? AND session_id = ? ORDER BY \(format.eventOrder)")
+        var scopes = ScopeCache(tables: self)
+        var found: [SessionKey: Session] = [:]
+        for key in Set(keys) {
+            let values: [SQLiteValue] = [.text(key.appName), .text(key.userId), .text(key.sessionId)]
+            try sessionRow.reset()
+            try sessionRow.bind(values)
+            guard try sessionRow.step() else { continue }
+            var session = try readSession(sessionRow)
+            try eventRows.reset()
+            try eventRows.bind(values)
+            while try eventRows.step() { session.events.append(try readEvent(eventRows).event) }
+            session.appState = try scopes.appState(key.appName)
+            session.userState = try scopes.userState(key.appName, key.userId)
+            found[key] = session
+        }
+        return found
+    }
+
+    /// Up to `limit` whole sessions whose keys follow `after`, in key order.
+    func fetchPage(after: SessionKey?, limit: Int) throws -> [Session] {
+        guard hasTables else { return [] }
+        let page = try connection.prepare(
+            "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions"
+                + (after == nil ? "" : " WHERE (app_name, user_id, id) > (?1, ?2, ?3)")
+                + " ORDER BY app_name, user_id, id LIMIT \(max(1, limit))")
+        if let after { try page.bind([.text(after.appName), .text(after.userId), .text(after.sessionId)]) }
+        var sessions: [Session] = []
+        while try page.step() { sessions.append(try readSession(page)) }
+        guard let first = sessions.first?.key, let last = sessions.last?.key else { return [] }
+        var index: [SessionKey: Int] = [:]
+        for (position, session) in sessions.enumerated() { index[session.key] = position }
+        let events = try connection.prepare(
+            "SELECT app_name, user_id, session_id, id, invocation_id, timestamp, event_data FROM events"
+                + " WHERE (app_name, user_id, session_id) >= (?1, ?2, ?3) AND (app_name, user_id, session_id) <= (?4, ?5, ?6)"
+                + " ORDER BY app_name, user_id, session_id, \(format.eventOrder)")
+        try events.bind([first, last].flatMap { [SQLiteValue.text($0.appName), .text($0.userId), .text($0.sessionId)] })
+        while try events.step() {
+            let (key, event) = try readEvent(events)
+            // Events whose session row is missing (possible with foreign keys off) belong to no session.
+            if let position = index[key] { sessions[position].events.append(event) }
+        }
+        var scopes = ScopeCache(tables: self)
+        for position in sessions.indices {
+            let key = sessions[position].key
+            sessions[position].appState = try scopes.appState(key.appName)
+            sessions[position].userState = try scopes.userState(key.appName, key.userId)
+        }
+        return sessions
+    }
+
+    /// A session from a `sessions` row (columns app_name, user_id, id, state, create_time, update_time).
+    private func readSession(_ row: SQLiteStatement) throws -> Session {
+        let key = try readKey(row, table: "sessions")
+        let location = RowName.session(key)
+        return Session(
+            key: key,
+            state: try format.state(from: row.value(at: 3), location: location),
+            createTime: try format.epoch(from: row.value(at: 4), location: location + " create_time"),
+            lastUpdateTime: try format.epoch(from: row.value(at: 5), location: location + " update_time"))
+    }
+
+    /// The session key and event of an `events` row (app_name, user_id, session_id, id,
+    /// invocation_id, timestamp, event_data).
+    private func readEvent(_ row: SQLiteStatement) throws -> (key: SessionKey, event: Event) {
+        let key = try readKey(row, table: "events")
+        guard row.type(at: 3) == .text else {
+            throw SessionDataError(store: "sqlite", location: "events row of \(key)", message: "id is not text")
+        }
+        let id = row.text(at: 3)
+        let event = try format.event(
+            id: id, invocationId: row.text(at: 4), timestamp: row.value(at: 5), data: row.value(at: 6),
+            location: RowName.event(id, of: key))
+        return (key, event)
+    }
+
+    /// Columns 0–2 as a key; every key column must be text.
+    private func readKey(_ row: SQLiteStatement, table: String) throws -> SessionKey {
+        for column: Int32 in 0..<3 where row.type(at: column) != .text {
+            let shown = (0..<3).map { row.type(at: $0) == .text ? row.text(at: $0) : "<\(row.type(at: $0))>" }
+            throw SessionDataError(
+                store: "sqlite", location: "\(table) row \(shown.joined(separator: "/"))", message: "key column \(column + 1) is not text")
+        }
+        return SessionKey(appName: row.text(at: 0), userId: row.text(at: 1), sessionId: row.text(at: 2))
+    }
+
+    /// The stored app state (empty when there is no row).
+    func readAppState(_ app: String) throws -> JSONObject? {
+        let statement = try connection.prepare("SELECT state FROM app_states WHERE app_name = ?")
+        try statement.bind(app, at: 1)
+        guard try statement.step() else { return nil }
+        return try format.state(from: statement.value(at: 0), location: RowName.appState(app))
+    }
+
+    /// The stored user state (`nil` when there is no row).
+    func readUserState(_ app: String, _ user: String) throws -> JSONObject? {
+        let statement = try connection.prepare("SELECT state FROM user_states WHERE app_name = ? AND user_id = ?")
+        try statement.bind([.text(app), .text(user)])
+        guard try statement.step() else { return nil }
+        return try format.state(from: statement.value(at: 0), location: RowName.userState(app, user))
+    }
+}
+
+/// App and user states read once per page or fetch.
+private struct ScopeCache {
+    let tables: SQLiteSessionTables
+    var apps: [String: JSONObject] = [:]
+    var users: [SessionKey: JSONObject] = [:]
+
+    init(tables: SQLiteSessionTables) { self.tables = tables }
+
+    mutating func appState(_ app: String) throws -> JSONObject {
+        if let cached = apps[app] { return cached }
+        let state = try tables.readAppState(app) ?? [:]
+        apps[app] = state
+        return state
+    }
+
+    mutating func userState(_ app: String, _ user: String) throws -> JSONObject {
+        let key = SessionKey(appName: app, userId: user, sessionId: "")
+        if let cached = users[key] { return cached }
+        let state = try tables.readUserState(app, user) ?? [:]
+        users[key] = state
+        return state
+    }
+}
+
+/// Pages through `sessions` by key (keyset pagination), loading one page of whole sessions at a time.
+final class SQLitePagedCursor: SessionCursor {
+    private let tables: SQLiteSessionTables
+    private let batchSize: Int
+    private var page: [Session] = []
+    private var position = 0
+    private var lastKey: SessionKey?
+    private var finished = false
+
+    init(tables: SQLiteSessionTables, batchSize: Int) {
+        self.tables = tables
+        self.batchSize = max(1, batchSize)
+    }
+
+    func next() throws -> Session? {
+        if position == page.count {
+            guard !finished else { return nil }
+            page = try tables.fetchPage(after: lastKey, limit: batchSize)
+            position = 0
+            finished = page.count < batchSize
+            guard let last = page.last else { return nil }
+            lastKey = last.key
+        }
+        defer { position += 1 }
+        return page[position]
+    }
+}
+
+@available(*, unavailable)
+extension SQLiteSessionTables: Sendable {}
+
+@available(*, unavailable)
+extension SQLitePagedCursor: Sendable {}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Where sessions live, parsed from what an operator types or pastes from the bot's config.
+///
+/// Forms (ADK's own URL conventions):
+/// - `mysql://user:pass@host:3306/db` (alias `cloudsql://`, `mysql+aiomysql://`), `?socket=/cloudsql/x`
+/// - `redis://[user:pass@]host:6379/0?layout=community|adk-redis&ttl=3600`
+/// - `sqlite:///relative.db`, `sqlite:////abs/path.db` (SqliteSessionService, as ADK opens them),
+///   `sqlite+aiosqlite:///x.db` (DatabaseSessionService on SQLite), or a plain path ending in
+///   `.db`, `.sqlite` or `.sqlite3`; `?layout=database|sqlite-session-service` picks the layout of a
+///   new file.
+/// - the bare words `cloudsql` and `redis`: the store the bot is configured with
+///   (see ``BotEnvironment``).
+public enum StoreAddress: Sendable, Hashable, CustomStringConvertible {
+    case mysql(MySQLAddress)
+    case redis(RedisAddress)
+    case sqlite(SQLiteAddress)
+
+    /// The address with any password shown as `***`: safe for output, logs and journals.
+    public var description: String {
+        switch self {
+        case .mysql(let address): address.description
+        case .redis(let address): address.description
+        case .sqlite(let address): address.description
+        }
+    }
+}
+
+/// A MySQL / CloudSQL database.
+public struct MySQLAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    /// A Unix socket (e.g. the Cloud SQL Auth Proxy's); when set, host and port are not used.
+    public var socket: String?
+
+    public var description: String {
+        let credentials = user + (password == nil ? "" : ":***")
+        let location = socket.map { "localhost/\(database)?socket=\($0)" } ?? "\(bracketed(host)):\(port)/\(database)"
+        return "mysql://\(credentials)@\(location)"
+    }
+}
+
+/// The layouts a Redis database can hold sessions in.
+public enum RedisLayoutName: String, Sendable, Hashable, CaseIterable {
+    /// google-adk-community `RedisSessionService`.
+    case community
+    /// google-adk-redis `RedisMemorySessionService`.
+    case adkRedis = "adk-redis"
+}
+
+/// A Redis database.
+public struct RedisAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var database: Int
+    public var username: String?
+    public var password: String?
+    /// `nil`: detect from the data (writing to an empty database then needs one).
+    public var layout: RedisLayoutName?
+    /// TTL in seconds for sessions written without an expiry of their own.
+    public var ttlSeconds: Int
+
+    public var description: String {
+        var text = "redis://"
+        if username != nil || password != nil { text += (username ?? "") + (password == nil ? "" : ":***") + "@" }
+        text += "\(bracketed(host)):\(port)/\(database)"
+        var query: [String] = []
+        if let layout { query.append("layout=\(layout.rawValue)") }
+        query.append("ttl=\(ttlSeconds)")
+        return text + "?" + query.joined(separator: "&")
+    }
+}
+
+/// The layouts a new SQLite file can be given.
+public enum SQLiteLayoutName: String, Sendable, Hashable, CaseIterable {
+    /// ADK's `SqliteSessionService` (what `sqlite:///` opens; the snapshot layout).
+    case sqliteSessionService = "sqlite-session-service"
+    /// ADK's `DatabaseSessionService` schema v1 on SQLite (`sqlite+aiosqlite:///`).
+    case database
+}
+
+/// A SQLite file.
+public struct SQLiteAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The file path (relative paths are relative to the working directory, as in ADK).
+    public var path: String
+    /// The layout for a new or empty file; an existing file's layout is detected.
+    public var newFileLayout: SQLiteLayoutName
+
+    public var description: String {
+        (path.hasPrefix("/") ? "sqlite:///" + path : "sqlite:///" + path)
+            + (newFileLayout == .database ? "?layout=database" : "")
+    }
+}
+
+/// An address that cannot be used; the message names the problem without echoing a password.
+public struct AddressError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+func bracketed(_ host: String) -> String {
+    host.contains(":") ? "[\(host)]" : host
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import SessMigrate
+
+/// Options every command that opens stores shares.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Read the bot's settings (REDIS_URL, CLOUDSQL_*, …) from this .env file.")
+    var envFile: String?
+
+    /// The bot environment: process variables over the `.env` file.
+    func environment() throws -> BotEnvironment {
+        var dotenv: String?
+        if let envFile {
+            guard let text = try? String(contentsOfFile: envFile, encoding: .utf8) else {
+                throw UsageFailure(message: "cannot read --env-file \(envFile)")
+            }
+            dotenv = text
+        }
+        do {
+            return try BotEnvironment(process: ProcessInfo.processInfo.environment, dotenv: dotenv)
+        } catch {
+            throw UsageFailure(message: error.message)
+        }
+    }
+
+    /// Parses an address; a bad one is a usage error (exit 64) with one line.
+    func address(_ text: String) throws -> StoreAddress {
+        do {
+            return try StoreAddress.parse(text, environment: try environment())
+        } catch let error as AddressError {
+            throw UsageFailure(message: error.message)
+        }
+    }
+}
+
+/// `--format text|json`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
