@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a Redis server listens.
+public enum RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// A TCP host and port.
+    case tcp(host: String, port: Int)
+    /// A Unix domain socket path.
+    case unixSocket(path: String)
+
+    public var description: String {
+        switch self {
+        case .tcp(let host, let port): "\(host):\(port)"
+        case .unixSocket(let path): "unix:\(path)"
+        }
+    }
+}
+
+/// How to log in and which database to use once connected. Its description masks the password.
+public struct RedisConnectionOptions: Sendable, Hashable, CustomStringConvertible {
+    /// Seconds to wait for the TCP or socket connection.
+    public var connectTimeout: Double
+    /// Seconds to wait for each reply once connected; `nil` waits forever.
+    public var commandTimeout: Double?
+    /// ACL user name (Redis 6+); `nil` logs in as `default` with `password` alone.
+    public var username: String?
+    /// Password for `AUTH`; `nil` skips `AUTH`.
+    public var password: String?
+    /// Database number for `SELECT` (0 is not selected explicitly).
+    public var database: Int
+
+    public init(
+        connectTimeout: Double = 5, commandTimeout: Double? = 120, username: String? = nil,
+        password: String? = nil, database: Int = 0
+    ) {
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    public var description: String {
+        "RedisConnectionOptions(user: \(username ?? "default"), password: \(password == nil ? "none" : "***"), database: \(database))"
+    }
+}
+
+extension timeval {
+    /// A `timeval` of `seconds` (negative values become zero).
+    init(seconds: Double) {
+        let clamped = max(0, seconds)
+        let whole = clamped.rounded(.towardZero)
+        self.init(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
+    }
+}
+
+/// Lays out one command's arguments as the `argc`/`argv`/`argvlen` triple hiredis wants.
+enum RedisArgv {
+    /// Calls `body` with pointers into one contiguous copy of `arguments`, valid only inside
+    /// `body`; returns `nil` without calling it when `arguments` is empty.
+    static func with<R>(
+        _ arguments: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R? {
+        guard !arguments.isEmpty else { return nil }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
+        var offsets: [Int] = []
+        offsets.reserveCapacity(arguments.count)
+        for argument in arguments {
+            offsets.append(buffer.count)
+            buffer.append(contentsOf: argument)
+        }
+        buffer.append(0)  // never empty, so the base address exists
+        let lengths = arguments.map(\.count)
+        return buffer.withUnsafeBytes { raw -> R? in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self) else { return nil }
+            var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }
+            return argv.withUnsafeMutableBufferPointer { argvBuffer -> R? in
+                lengths.withUnsafeBufferPointer { lengthBuffer -> R? in
+                    guard let argvBase = argvBuffer.baseAddress, let lengthBase = lengthBuffer.baseAddress else { return nil }
+                    return body(Int32(arguments.count), argvBase, lengthBase)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import DriverCore
+import SessionModel
+
+extension RedisSessionStore {
+    /// One `SCAN` pass over `session:*` (each blob parsed and dropped in turn), then over
+    /// `app:*` and `user:*` counting only hashes (the community `app::{app}:{user}` sets also
+    /// match `app:*` and are left out by `TYPE`).
+    public func fetchStats() throws -> StoreStats {
+        var sessions = 0
+        var events = 0
+        var oldest: Double?
+        var newest: Double?
+        if case .known(let layout) = layoutState {
+            let scan = keyspace.scanKeys(match: RedisKeys.sessionPattern, count: 200)
+            while let batch = try scan.next() {
+                var seen = Set<[UInt8]>()
+                let keys = batch.filter { seen.insert($0).inserted }
+                let replies = try keyspace.execute(keys.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
+                for (key, reply) in zip(keys, replies) {
+                    let name = String(decoding: key, as: UTF8.self)
+                    guard let bytes = try RedisSessionLoader.blobBytes(reply, storageKey: name) else { continue }
+                    let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)
+                    sessions += 1
+                    events += blob.events.count
+                    oldest = min(oldest ?? blob.lastUpdateTime, blob.lastUpdateTime)
+                    newest = max(newest ?? blob.lastUpdateTime, blob.lastUpdateTime)
+                }
+            }
+        }
+        return StoreStats(
+            layout: layout, sessions: sessions, events: events,
+            appStates: try countHashes(matching: "app:*"), userStates: try countHashes(matching: "user:*"),
+            oldestUpdateTime: oldest, newestUpdateTime: newest)
+    }
+
+    private func countHashes(matching pattern: String) throws -> Int {
+        var count = 0
+        let scan = keyspace.scanKeys(match: pattern, count: 500)
+        while let batch = try scan.next() {
+            var seen = Set<[UInt8]>()
+            let keys = batch.filter { seen.insert($0).inserted }
+            let replies = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
+            count += replies.filter { $0 == .status("hash") }.count
+        }
+        return count
+    }
+}

@@ -1,0 +1,129 @@
+import DriverCore
+import SessionModel
+
+/// A session blob decoded from either layout; state is the blob's `state` minus `temp:` keys.
+struct SessionBlob {
+    var key: SessionKey
+    var state: JSONObject
+    var events: [Event]
+    var lastUpdateTime: Double
+}
+
+/// Reads and writes the session blob (`session:…` string) of each layout.
+///
+/// Both services store the whole pydantic `Session`: members `id`, `app_name`, `user_id`,
+/// `state`, `events`, `last_update_time`, in that order. All six are required when reading.
+enum SessionBlobCodec {
+    /// The identity of a blob (for layout detection) without decoding its events.
+    static func decodeKey(_ bytes: [UInt8], storageKey: String) throws -> SessionKey {
+        try key(of: parseObject(bytes, storageKey: storageKey), storageKey: storageKey)
+    }
+
+    /// Decodes a blob; community events and state are brought to canonical form.
+    static func decode(_ bytes: [UInt8], storageKey: String, layout: RedisLayout) throws -> SessionBlob {
+        let object = try parseObject(bytes, storageKey: storageKey)
+        let key = try key(of: object, storageKey: storageKey)
+        guard case .object(var state)? = object["state"] else {
+            throw bad(storageKey, "\"state\" is missing or not an object")
+        }
+        guard case .array(let rawEvents)? = object["events"] else {
+            throw bad(storageKey, "\"events\" is missing or not an array")
+        }
+        guard let lastUpdateTime = object["last_update_time"]?.doubleValue else {
+            throw bad(storageKey, "\"last_update_time\" is missing or not a number")
+        }
+        if layout == .community, case .object(let canonical) = CommunityForm.canonicalValue(.object(state)) {
+            state = canonical
+        }
+        var events: [Event] = []
+        events.reserveCapacity(rawEvents.count)
+        for (index, rawEvent) in rawEvents.enumerated() {
+            guard case .object(var data) = rawEvent else { throw bad(storageKey, "event #\(index) is not an object") }
+            if layout == .community { data = CommunityForm.canonicalEvent(data) }
+            do {
+                events.append(try Event(data: data))
+            } catch {
+                throw bad(storageKey, "event #\(index): \(error)")
+            }
+        }
+        return SessionBlob(key: key, state: StateScopes.droppingTemp(state), events: events, lastUpdateTime: lastUpdateTime)
+    }
+
+    /// The blob `layout`'s service would hold for `session`.
+    ///
+    /// Community: the merged state (as the service writes after `append_event`), events with
+    /// standard base64 bytes, compact orjson text. adk-redis: session-scoped state only,
+    /// canonical events, Python `json.dumps` text.
+    static func encode(_ session: Session, layout: RedisLayout) -> [UInt8] {
+        var object = JSONObject()
+        object["id"] = .string(session.key.sessionId)
+        object["app_name"] = .string(session.key.appName)
+        object["user_id"] = .string(session.key.userId)
+        switch layout {
+        case .community:
+            object["state"] = CommunityForm.communityValue(.object(session.mergedState))
+            object["events"] = .array(session.events.map { .object(CommunityForm.communityEvent($0.data)) })
+            object["last_update_time"] = CommunityForm.communityValue(.number(JSONNumber(session.lastUpdateTime)))
+            return JSONValue.object(object).serializedBytes(.compact)
+        case .adkRedis:
+            object["state"] = .object(session.state)
+            object["events"] = .array(session.events.map { .object($0.data) })
+            object["last_update_time"] = .number(JSONNumber(session.lastUpdateTime))
+            return JSONValue.object(object).serializedBytes(.python)
+        }
+    }
+
+    /// A state hash field value as `layout`'s service writes it (`orjson.dumps` / `json.dumps`).
+    static func encodeStateValue(_ value: JSONValue, layout: RedisLayout) -> [UInt8] {
+        switch layout {
+        case .community: CommunityForm.communityValue(value).serializedBytes(.compact)
+        case .adkRedis: value.serializedBytes(.python)
+        }
+    }
+
+    /// A state hash (`HGETALL` reply) as an object of parsed values, in reply order.
+    static func decodeStateHash(_ reply: RedisReply, hashKey: String, layout: RedisLayout) throws -> JSONObject {
+        if case .error(let message) = reply {
+            throw SessionDataError(store: "redis", location: hashKey, message: "cannot read the state hash (\(message.prefix { $0 != " " }))")
+        }
+        guard let flat = reply.elements, flat.count % 2 == 0 else {
+            throw SessionDataError(store: "redis", location: hashKey, message: "unexpected HGETALL reply")
+        }
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(flat.count / 2)
+        for index in stride(from: 0, to: flat.count, by: 2) {
+            let field = String(decoding: flat[index].bytes ?? [], as: UTF8.self)
+            let bytes = flat[index + 1].bytes ?? []
+            let parsed: JSONValue
+            do {
+                parsed = try bytes.withUnsafeBytes { raw throws(JSONError) in try JSONValue.parse(utf8: raw) }
+            } catch {
+                throw SessionDataError(store: "redis", location: "\(hashKey) field \"\(field)\"", message: "value is not JSON (\(error))")
+            }
+            members.append((key: field, value: layout == .community ? CommunityForm.canonicalValue(parsed) : parsed))
+        }
+        return JSONObject(members)
+    }
+
+    private static func parseObject(_ bytes: [UInt8], storageKey: String) throws -> JSONObject {
+        let value: JSONValue
+        do {
+            value = try bytes.withUnsafeBytes { raw throws(JSONError) in try JSONValue.parse(utf8: raw) }
+        } catch {
+            throw bad(storageKey, "not JSON (\(error))")
+        }
+        guard case .object(let object) = value else { throw bad(storageKey, "not a JSON object") }
+        return object
+    }
+
+    private static func key(of object: JSONObject, storageKey: String) throws -> SessionKey {
+        guard let id = object["id"]?.stringValue, let app = object["app_name"]?.stringValue,
+            let user = object["user_id"]?.stringValue
+        else { throw bad(storageKey, "\"id\", \"app_name\" or \"user_id\" is missing or not a string") }
+        return SessionKey(appName: app, userId: user, sessionId: id)
+    }
+
+    static func bad(_ storageKey: String, _ message: String) -> SessionDataError {
+        SessionDataError(store: "redis", location: storageKey, message: message)
+    }
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Writes or reads a dataset through the REAL ADK session services.
+
+Runs inside one of the interop virtualenvs (see scripts/setup):
+  venv-community: mysql, sqlite-sss, sqlite-dss, redis-community
+  venv-adkredis:  mysql, sqlite-sss, sqlite-dss, redis-adk-redis
+
+  adk_io.py write --store KIND --url URL [--dataset nasty|sample]
+  adk_io.py read  --store KIND --url URL [--dataset nasty|sample] --out FILE.json
+
+URL is the sessmigrate address of the store:
+  mysql://USER:PW@HOST:PORT/DB           -> DatabaseSessionService(mysql+aiomysql)
+  sqlite:////abs/file.db?layout=database -> DatabaseSessionService(sqlite+aiosqlite)
+  sqlite:////abs/file.db                 -> SqliteSessionService(path)
+  redis://HOST:PORT/DBNUM[?layout=...]   -> RedisSessionService (google-adk-community)
+                                            or RedisMemorySessionService (google-adk-redis)
+
+`read` lists every session of every (app, user) pair of the dataset with
+list_sessions, then get_session()s each one, and writes canonical JSON:
+{"sessions": [{app, user, id, state, events, last_update_time}, ...]} sorted by
+(app, user, id); events are model_dump(mode="json", exclude_none=True).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from urllib.parse import unquote, urlsplit
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dataset  # noqa: E402
+
+KINDS = ("mysql", "redis-community", "redis-adk-redis", "sqlite-sss", "sqlite-dss")
+
+
+def _sqlite_path(url: str) -> str:
+  if not url.startswith("sqlite:"):
+    return os.path.abspath(url)
+  path = unquote(urlsplit(url).path)
+  if not path.startswith("//"):
+    raise SystemExit(f"sqlite address must be absolute (sqlite:////abs/path): {url}")
+  return path[1:]
+
+
+def _redis_uri(url: str) -> str:
+  parts = urlsplit(url)
+  return f"redis://{parts.netloc}{parts.path or '/0'}"
+
+
+def make_service(kind: str, url: str):
+  if kind == "mysql":
+    from google.adk.sessions.database_session_service import DatabaseSessionService
+    parts = urlsplit(url)
+    if parts.scheme not in ("mysql", "mariadb", "mysql+aiomysql"):
+      raise SystemExit(f"not a mysql address: {url}")
+    return DatabaseSessionService(
+        f"mysql+aiomysql://{parts.netloc}{parts.path}?charset=utf8mb4")
+  if kind == "sqlite-dss":
+    from google.adk.sessions.database_session_service import DatabaseSessionService
+    return DatabaseSessionService("sqlite+aiosqlite:///" + _sqlite_path(url))
+  if kind == "sqlite-sss":
+    from google.adk.sessions.sqlite_session_service import SqliteSessionService
+    return SqliteSessionService(_sqlite_path(url))
+  if kind == "redis-community":
+    from google.adk_community.sessions.redis_session_service import RedisSessionService
+    return RedisSessionService(uri=_redis_uri(url))
+  if kind == "redis-adk-redis":
+    from google_adk_redis.redis_memory_session_service import RedisMemorySessionService
+    return RedisMemorySessionService(uri=_redis_uri(url), share_cache=False)
+  raise SystemExit(f"unknown store kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+async def close_service(service) -> None:
+  close = getattr(service, "close", None)
+  if close is not None:
+    await close()
+  cache = getattr(service, "cache", None)
+  if cache is not None:
+    await cache.aclose()
+
+
+async def read_all(service, sessions_spec: list[dict]) -> list[dict]:
+  out = []
+  for app, user in dataset.pairs(sessions_spec):
+    listed = await service.list_sessions(app_name=app, user_id=user)
+    for brief in listed.sessions:
+      full = await service.get_session(app_name=app, user_id=user, session_id=brief.id)
+      if full is None:
+        raise RuntimeError(f"listed session {app}/{user}/{brief.id} cannot be read")
+      out.append({
+          "app": full.app_name,
+          "user": full.user_id,
+          "id": full.id,
+          "state": full.state,
+          "events": [e.model_dump(mode="json", exclude_none=True) for e in full.events],
+          "last_update_time": full.last_update_time,
+      })
+  out.sort(key=lambda s: (s["app"], s["user"], s["id"]))
+  return out
+
+
+async def main_async(args) -> None:
+  sessions_spec = dataset.DATASETS[args.dataset]
+  service = make_service(args.store, args.url)
+  try:
+    if args.cmd == "write":
+      await dataset.write_dataset(service, sessions_spec)
+    else:
+      sessions = await read_all(service, sessions_spec)
+      text = json.dumps({"store": args.store, "sessions": sessions},
+                        ensure_ascii=False, indent=1)
+      if args.out == "-":
+        sys.stdout.write(text + "\n")
+      else:
+        with open(args.out, "w", encoding="utf-8") as f:
+          f.write(text + "\n")
+  finally:
+    await close_service(service)
+
+
+def main() -> None:
+  logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+  p = argparse.ArgumentParser(description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("cmd", choices=("write", "read"))
+  p.add_argument("--store", required=True, choices=KINDS)
+  p.add_argument("--url", required=True)
+  p.add_argument("--dataset", default="nasty", choices=sorted(dataset.DATASETS))
+  p.add_argument("--out", default="-")
+  asyncio.run(main_async(p.parse_args()))
+
+
+if __name__ == "__main__":
+  main()

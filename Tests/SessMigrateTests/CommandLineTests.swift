@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// End-to-end runs of the built `sessmigrate` binary: exit statuses and what reaches the terminal.
+@Suite(.enabled(if: CLI.binary != nil, "the sessmigrate binary is built beside the test bundle"))
+struct CommandLineTests {
+    @Test(arguments: ["notanaddress", "mysql://u:TopSecret9@h:99999/db", "redis://h/0?layout=weird", "sqlite://x.db"])
+    func malformedAddressExits64WithOneLine(address: String) throws {
+        let result = try CLI.run(["inspect", address])
+        #expect(result.status == 64)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(!result.stderr.contains("TopSecret9"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func unreachableHostExits2WithoutThePassword() throws {
+        for address in ["mysql://app:TopSecret9@127.0.0.1:1/app", "redis://:TopSecret9@127.0.0.1:1/0"] {
+            let result = try CLI.run(["copy", address, "/tmp/never-created-\(UUID().uuidString).db"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("connection failed"))
+            #expect(!result.stderr.contains("TopSecret9"))
+            #expect(!result.stdout.contains("TopSecret9"))
+        }
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SESSMIGRATE_MYSQL_URL"] != nil))
+    func wrongPasswordExits2AndNamesTheProblem() throws {
+        guard let url = ProcessInfo.processInfo.environment["SESSMIGRATE_MYSQL_URL"],
+            let at = url.lastIndex(of: "@"), let colon = url[url.index(url.startIndex, offsetBy: 8)...].firstIndex(of: ":")
+        else { return }
+        let wrong = String(url[..<colon]) + ":Wr0ngPassw0rd" + String(url[at...])
+        let result = try CLI.run(["inspect", wrong])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("authentication failed"))
+        #expect(!result.stderr.contains("Wr0ngPassw0rd"))
+    }
+
+    @Test func unknownSchemaExits2() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("foreign-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [path, "CREATE TABLE sessions (name TEXT); CREATE TABLE events (x INT);"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        let result = try CLI.run(["inspect", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("unsupported"))
+    }
+
+    @Test func missingSQLiteFileIsNotCreatedByInspect() throws {
+        let path = "/tmp/sessmigrate-missing-\(UUID().uuidString).db"
+        let result = try CLI.run(["inspect", path])
+        #expect(result.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func inspectJSONIsVersioned() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data())
+        let result = try CLI.run(["inspect", path, "--format", "json"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix(#"{"format": 1, "#))
+        #expect(result.stdout.contains(#""sessions": 0"#))
+    }
+}
+
+enum CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// `sessmigrate` next to the test bundle (SwiftPM puts both in the same products directory).
+    static let binary: URL? = {
+        if let path = ProcessInfo.processInfo.environment["SESSMIGRATE_BIN"] { return URL(fileURLWithPath: path) }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("sessmigrate")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }()
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = try #require(binary)
+        process.arguments = arguments
+        let (out, err) = (Pipe(), Pipe())
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
