@@ -12,7 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // No pkgConfig for hiredis: Debian's hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM refuses
+        // with a warning on every build. The shim includes <hiredis/hiredis.h> from the standard include path
+        // and the module map links libhiredis, so pkg-config adds nothing (hiredis structs have no off_t).
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The lossless ADK session model and its JSON codec. No I/O.

@@ -58,7 +58,7 @@ struct CommandLineTests {
     @Test func inspectJSONIsVersioned() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).db").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let result = try CLI.run(["inspect", path, "--format", "json"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix(#"{"format": 1, "#))
@@ -87,7 +87,8 @@ enum CLI {
 
     static func run(_ arguments: [String]) throws -> Result {
         let process = Process()
-        process.executableURL = try #require(binary)
+        guard let binary else { throw CLIError.notBuilt }
+        process.executableURL = binary
         process.arguments = arguments
         let (out, err) = (Pipe(), Pipe())
         process.standardOutput = out
@@ -98,4 +99,8 @@ enum CLI {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
+}
+
+enum CLIError: Error {
+    case notBuilt
 }
