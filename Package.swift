@@ -20,8 +20,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The lossless ADK session model and its JSON codec. No I/O.
         .target(name: "SessionModel"),
+        // A restricted pickle VM for ADK v0 `events.actions` (pickled EventActions): decode to JSON, encode back.
+        .target(name: "ADKPickle", dependencies: ["SessionModel"]),
         // Common vocabulary of the drivers: the SessionStore protocol, errors, DatabaseSessionService v1 rows.
-        .target(name: "DriverCore", dependencies: ["SessionModel"], path: "Sources/Drivers/Core"),
+        .target(name: "DriverCore", dependencies: ["SessionModel", "ADKPickle"], path: "Sources/Drivers/Core"),
         // One target per backend, each the only importer of its C library.
         .target(name: "RedisDriver", dependencies: ["DriverCore", "SessionModel", "CHiredis"], path: "Sources/Drivers/Redis"),
         .target(name: "MySQLDriver", dependencies: ["DriverCore", "SessionModel", "CMariaDB"], path: "Sources/Drivers/MySQL"),
@@ -35,6 +37,7 @@ let package = Package(
             dependencies: ["SessMigrate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
+        .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"]),
         .testTarget(name: "RedisDriverTests", dependencies: ["RedisDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "SQLiteDriverTests", dependencies: ["SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),

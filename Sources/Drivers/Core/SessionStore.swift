@@ -27,6 +27,14 @@ public protocol SessionStore: AnyObject {
     func writeSessions(_ sessions: [Session]) throws
     /// Releases connections. Must be called; `deinit` only asserts.
     func close() throws
+    /// The fields of `session` this store cannot hold and would drop when writing it, as dotted
+    /// names (`event.model_version`, `event.actions.route`), one entry per occurrence. The engine
+    /// reports them; nothing is dropped silently. Most stores hold everything (the default).
+    func unrepresentableFields(in session: Session) -> [String]
+}
+
+extension SessionStore {
+    public func unrepresentableFields(in session: Session) -> [String] { [] }
 }
 
 /// A single-pass stream of sessions. Not Sendable: use it on the thread that made it.

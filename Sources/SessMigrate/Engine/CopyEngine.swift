@@ -11,6 +11,8 @@ public struct CopySummary: Sendable, Hashable {
     public var eventsUnchanged = 0
     /// Wall-clock seconds from the first read to the last write.
     public var seconds = 0.0
+    /// Fields the target cannot hold, dropped from written sessions: dotted name → occurrences.
+    public var droppedFields: [String: Int] = [:]
 
     public init() {}
 
@@ -93,6 +95,9 @@ public struct CopyEngine {
             }
         }
         guard !changed.isEmpty else { return }
+        for session in changed {
+            for field in target.unrepresentableFields(in: session) { summary.droppedFields[field, default: 0] += 1 }
+        }
         try target.writeSessions(changed)
         summary.sessionsWritten += changed.count
         summary.eventsWritten += changed.reduce(0) { $0 + $1.events.count }

@@ -1,0 +1,1 @@
+// ADKPickle tests live beside this file.
