@@ -13,10 +13,10 @@ struct SessMigrateCommand: ParsableCommand {
             or the words cloudsql and redis for the store the bot is configured with \
             (CLOUDSQL_* and REDIS_URL / REDIS_SESSION_TTL, from the environment or --env-file).
 
-            Exit status: 0 success, 2 runtime error (connection, authentication, bad data), \
+            Exit status: 0 success (diff/verify: identical), 1 differences found (diff/verify), 2 runtime error (connection, authentication, bad data), \
             64 usage error (bad option or address).
             """,
         version: SessMigrateVersion.current,
-        subcommands: [Inspect.self, Copy.self]
+        subcommands: [Inspect.self, Copy.self, Diff.self, Verify.self]
     )
 }

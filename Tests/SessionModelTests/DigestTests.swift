@@ -1,0 +1,39 @@
+import Testing
+@testable import SessionModel
+
+@Suite struct DigestTests {
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func sha256KnownAnswers(input: String, expected: String) {
+        #expect(SHA256.hex(of: Array(input.utf8)) == expected)
+    }
+
+    @Test func sha256OfAMillionAsInUnevenChunks() {
+        var hasher = SHA256()
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        var fed = 0
+        var size = 1
+        while fed < 1_000_000 {
+            let take = min(size, 1_000_000 - fed)
+            hasher.update(chunk[0..<min(take, 1000)])
+            fed += min(take, 1000)
+            size = size % 997 + 13
+        }
+        #expect(SHA256.hexString(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func digestIgnoresKeyOrderAndNumberLayoutButNotKind() throws {
+        func digest(_ text: String) throws -> String {
+            var hasher = SHA256()
+            CanonicalDigest.feed(try JSONValue.parse(text), into: &hasher)
+            return SHA256.hexString(hasher.finalize())
+        }
+        #expect(try digest(#"{"a": 1, "b": [1e-07, 2.50]}"#) == digest(#"{"b":[1e-7,2.5],"a":1}"#))
+        #expect(try digest(#"{"a": 1}"#) != digest(#"{"a": 1.0}"#))
+        #expect(try digest(#"["ab", "c"]"#) != digest(#"["a", "bc"]"#))
+        #expect(try digest(#"{"a": null}"#) != digest("{}"))
+    }
+}
