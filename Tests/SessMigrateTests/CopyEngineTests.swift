@@ -16,9 +16,9 @@ import Testing
 
             let job = CopyJob(source: source, target: target, options: CopyOptions(batchSize: 3))
             let first = try job.run()
-            #expect(first.sessionsRead == sessions.count)
-            #expect(first.sessionsWritten == sessions.count)
-            #expect(first.eventsWritten == sessions.reduce(0) { $0 + $1.events.count })
+            #expect(first.total.read == sessions.count)
+            #expect(first.total.written == sessions.count)
+            #expect(first.total.eventsWritten == sessions.reduce(0) { $0 + $1.events.count })
 
             let copied = try readAll(target)
             #expect(copied.count == sessions.count)
@@ -30,8 +30,8 @@ import Testing
             }
 
             let second = try job.run()
-            #expect(second.sessionsWritten == 0)
-            #expect(second.sessionsUnchanged == sessions.count)
+            #expect(second.total.written == 0)
+            #expect(second.total.unchanged == sessions.count)
         }
     }
 
@@ -52,8 +52,8 @@ import Testing
             sessions[1].state["added"] = .string("later")
             try write([sessions[1]], to: source)
             let again = try job.run()
-            #expect(again.sessionsWritten == 1)
-            #expect(again.sessionsUnchanged == sessions.count - 1)
+            #expect(again.total.written == 1)
+            #expect(again.total.unchanged == sessions.count - 1)
             #expect(try readAll(target)[sessions[1].key]?.state["added"] == .string("later"))
         }
     }

@@ -1,41 +1,63 @@
 import DriverCore
 import SessionModel
 
-/// Counters of a copy, reported while it runs and at the end.
-public struct CopySummary: Sendable, Hashable {
-    public var sessionsRead = 0
+/// Counters of a copy for one app (or all apps).
+public struct CopyCounts: Sendable, Hashable {
+    public var read = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var keptNewerTarget = 0
+    public var skippedExisting = 0
+    public var skippedExpired = 0
+    public var deleted = 0
     public var eventsRead = 0
-    public var sessionsWritten = 0
     public var eventsWritten = 0
-    public var sessionsUnchanged = 0
-    public var eventsUnchanged = 0
+
+    public init() {}
+
+    /// Sessions written (inserted or updated).
+    public var written: Int { inserted + updated }
+
+    mutating func add(_ other: CopyCounts) {
+        read += other.read; inserted += other.inserted; updated += other.updated; unchanged += other.unchanged
+        keptNewerTarget += other.keptNewerTarget; skippedExisting += other.skippedExisting
+        skippedExpired += other.skippedExpired; deleted += other.deleted
+        eventsRead += other.eventsRead; eventsWritten += other.eventsWritten
+    }
+}
+
+/// The result of a copy (or of its dry run).
+public struct CopySummary: Sendable, Hashable {
+    /// Per app name.
+    public var apps: [String: CopyCounts] = [:]
     /// Wall-clock seconds from the first read to the last write.
     public var seconds = 0.0
     /// Fields the target cannot hold, dropped from written sessions: dotted name → occurrences.
     public var droppedFields: [String: Int] = [:]
+    /// True when nothing was written because of `--dry-run`.
+    public var dryRun = false
+    /// Sessions kept because the target's version is newer (reported by name).
+    public var keptSessions: [SessionKey] = []
 
     public init() {}
 
-    /// Events read per second.
-    public var eventsPerSecond: Double { seconds > 0 ? Double(eventsRead) / seconds : 0 }
-}
-
-/// Options of `copy`.
-public struct CopyOptions: Sendable, Hashable {
-    /// Sessions per read batch and per write batch.
-    public var batchSize: Int
-
-    public init(batchSize: Int = 200) {
-        self.batchSize = max(1, batchSize)
+    /// Totals over all apps.
+    public var total: CopyCounts {
+        var total = CopyCounts()
+        for counts in apps.values { total.add(counts) }
+        return total
     }
+
+    /// Events read per second.
+    public var eventsPerSecond: Double { seconds > 0 ? Double(total.eventsRead) / seconds : 0 }
 }
 
-/// Copies every session of a source store into a target store, one batch of whole sessions at a
-/// time: read a batch, read the target's version of the same sessions, write the ones that differ.
-///
-/// Memory is bounded by the batch size. Every write is idempotent, so a copy that is interrupted
-/// and run again converges, and a copy run twice writes nothing the second time. The engine owns no
-/// connections and never prints; progress goes to the `progress` callback after each batch.
+/// Copies sessions from a source store into a target store, one batch of whole sessions at a
+/// time: read a batch, read the target's version of the same sessions, decide (``CopyPlanner``),
+/// write what changes. Memory is bounded by the batch size (plus the set of source keys when
+/// mirroring). Every write is idempotent, so an interrupted copy run again converges, and a copy
+/// run twice writes nothing the second time. Never prints: progress goes to a callback.
 public struct CopyEngine {
     public var options: CopyOptions
     /// Time source, injected for tests.
@@ -46,60 +68,76 @@ public struct CopyEngine {
         self.now = now
     }
 
-    /// Runs the copy. `progress` is called after each committed batch with the running totals.
-    public func run(from source: any SessionStore, to target: any SessionStore, progress: (CopySummary) -> Void = { _ in }) throws -> CopySummary {
+    /// Runs the copy. `progress` is called after each batch with the running totals.
+    public func run(
+        from source: any SessionStore, to target: any SessionStore, targetTTLSeconds: Int = 3600,
+        progress: (CopySummary) -> Void = { _ in }
+    ) throws -> CopySummary {
         let started = now()
         var summary = CopySummary()
-        let comparison = SessionComparison(source: source.capabilities, target: target.capabilities)
+        summary.dryRun = options.dryRun
+        let planner = CopyPlanner(options: options, source: source.capabilities, target: target.capabilities, targetTTLSeconds: targetTTLSeconds)
+        var sourceKeys = Set<SessionKey>()
         let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize))
         var batch: [Session] = []
         batch.reserveCapacity(options.batchSize)
-        while let session = try cursor.next() {
-            batch.append(prepare(session, source: source.capabilities))
-            if batch.count == options.batchSize {
-                try copyBatch(batch, to: target, comparison: comparison, summary: &summary)
-                batch.removeAll(keepingCapacity: true)
-                summary.seconds = now() - started
-                progress(summary)
-            }
+        func flush() throws {
+            try copyBatch(batch, to: target, planner: planner, summary: &summary)
+            batch.removeAll(keepingCapacity: true)
+            summary.seconds = now() - started
+            progress(summary)
         }
-        if !batch.isEmpty { try copyBatch(batch, to: target, comparison: comparison, summary: &summary) }
+        while let session = try cursor.next() {
+            guard options.filter.matches(session) else { continue }
+            if options.mirror { sourceKeys.insert(session.key) }
+            batch.append(session)
+            if batch.count == options.batchSize { try flush() }
+        }
+        if !batch.isEmpty { try flush() }
+        if options.mirror { try deleteAbsent(from: target, keeping: sourceKeys, summary: &summary) }
         summary.seconds = now() - started
         progress(summary)
         return summary
     }
 
-    /// Applies the expiry policy: a Redis expiry is kept only when the source has one to keep;
-    /// otherwise the target applies its configured TTL.
-    func prepare(_ session: Session, source: StoreCapabilities) -> Session {
-        var session = session
-        if !source.keepsExpiry { session.expiry = nil }
-        if let newest = session.events.last?.timestamp, newest > session.lastUpdateTime {
-            // ADK's stale-session check expects update_time to be the newest event's time.
-            session.lastUpdateTime = newest
-        }
-        return session
-    }
-
-    func copyBatch(_ batch: [Session], to target: any SessionStore, comparison: SessionComparison, summary: inout CopySummary) throws {
+    func copyBatch(_ batch: [Session], to target: any SessionStore, planner: CopyPlanner, summary: inout CopySummary) throws {
         let stored = try target.fetchSessions(batch.map(\.key))
-        var changed: [Session] = []
+        var writes: [Session] = []
+        let time = now()
         for session in batch {
-            summary.sessionsRead += 1
-            summary.eventsRead += session.events.count
-            if let existing = stored[session.key], comparison.isUnchanged(existing, comparedTo: session) {
-                summary.sessionsUnchanged += 1
-                summary.eventsUnchanged += session.events.count
-            } else {
-                changed.append(session)
+            var counts = summary.apps[session.key.appName] ?? CopyCounts()
+            counts.read += 1
+            counts.eventsRead += session.events.count
+            switch try planner.decide(session, existing: stored[session.key], now: time) {
+            case .insert(let written): counts.inserted += 1; counts.eventsWritten += written.events.count; writes.append(written)
+            case .update(let written): counts.updated += 1; counts.eventsWritten += written.events.count; writes.append(written)
+            case .unchanged: counts.unchanged += 1
+            case .keptNewerTarget: counts.keptNewerTarget += 1; summary.keptSessions.append(session.key)
+            case .skippedExisting: counts.skippedExisting += 1
+            case .skippedExpired: counts.skippedExpired += 1
             }
+            summary.apps[session.key.appName] = counts
         }
-        guard !changed.isEmpty else { return }
-        for session in changed {
+        for session in writes {
             for field in target.unrepresentableFields(in: session) { summary.droppedFields[field, default: 0] += 1 }
         }
-        try target.writeSessions(changed)
-        summary.sessionsWritten += changed.count
-        summary.eventsWritten += changed.reduce(0) { $0 + $1.events.count }
+        if !writes.isEmpty, !options.dryRun { try target.writeSessions(writes) }
+    }
+
+    /// `--mirror`: deletes target sessions in scope that the source does not have.
+    func deleteAbsent(from target: any SessionStore, keeping sourceKeys: Set<SessionKey>, summary: inout CopySummary) throws {
+        let cursor = try target.scanSessions(SessionQuery(batchSize: options.batchSize))
+        var doomed: [SessionKey] = []
+        func flush() throws {
+            if !options.dryRun { try target.deleteSessions(doomed) }
+            doomed.removeAll(keepingCapacity: true)
+        }
+        while let session = try cursor.next() {
+            guard options.filter.matches(session), !sourceKeys.contains(session.key) else { continue }
+            summary.apps[session.key.appName, default: CopyCounts()].deleted += 1
+            doomed.append(session.key)
+            if doomed.count == options.batchSize { try flush() }
+        }
+        if !doomed.isEmpty { try flush() }
     }
 }

@@ -1,4 +1,6 @@
 import DriverCore
+import Foundation
+import SessionModel
 
 /// `copy SRC DST`: opens both stores, runs the ``CopyEngine``, closes both.
 public struct CopyJob {
@@ -13,18 +15,32 @@ public struct CopyJob {
         self.options = options
     }
 
-    /// Runs the copy and returns its summary.
+    /// Runs the copy and returns its summary. A dry run opens the target read-only and creates
+    /// nothing: a SQLite file that does not exist yet is treated as an empty store.
     public func run(progress: (CopySummary) -> Void = { _ in }) throws -> CopySummary {
         guard source != target else { throw AddressError("source and target are the same store (\(source))") }
         let from = try opener.open(source, forWriting: false)
         defer { try? from.close() }
-        let to = try opener.open(target, forWriting: true)
+        let to = try openTarget()
         defer { try? to.close() }
         do {
-            return try CopyEngine(options: options).run(from: from, to: to, progress: progress)
+            return try CopyEngine(options: options).run(from: from, to: to, targetTTLSeconds: targetTTLSeconds, progress: progress)
         } catch let error as any DriverError {
             throw CopyError(source: source.description, target: target.description, underlying: error)
         }
+    }
+
+    var targetTTLSeconds: Int {
+        if case .redis(let redis) = target { return redis.ttlSeconds }
+        return 3600
+    }
+
+    func openTarget() throws -> any SessionStore {
+        guard options.dryRun else { return try opener.open(target, forWriting: true) }
+        if case .sqlite(let sqlite) = target, !FileManager.default.fileExists(atPath: sqlite.path) {
+            return EmptySessionStore(layout: StoreLayout(kind: "sqlite", name: "new file"))
+        }
+        return try opener.open(target, forWriting: false)
     }
 }
 
@@ -35,4 +51,33 @@ public struct CopyError: Error, CustomStringConvertible {
     public var underlying: any DriverError
 
     public var description: String { "copy \(source) -> \(target) failed: \(underlying.description)" }
+}
+
+/// A target that does not exist yet, for dry runs: it holds nothing and accepts no writes.
+final class EmptySessionStore: SessionStore {
+    let layout: StoreLayout
+    var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false) }
+
+    init(layout: StoreLayout) { self.layout = layout }
+
+    func fetchStats() throws -> StoreStats {
+        StoreStats(layout: layout, sessions: 0, events: 0, appStates: 0, userStates: 0, oldestUpdateTime: nil, newestUpdateTime: nil)
+    }
+
+    func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { EmptyCursor() }
+    func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] { [:] }
+    func writeSessions(_ sessions: [Session]) throws { throw DryRunWriteError() }
+    func deleteSessions(_ keys: [SessionKey]) throws { throw DryRunWriteError() }
+    func close() throws {}
+
+    final class EmptyCursor: SessionCursor {
+        func next() throws -> Session? { nil }
+    }
+}
+
+/// A write reached a store during a dry run: a bug, reported instead of writing.
+struct DryRunWriteError: DriverError {
+    var code: DriverErrorCode { .unsupported }
+    var description: String { "internal error: a dry run tried to write" }
+    var debugDescription: String { description }
 }

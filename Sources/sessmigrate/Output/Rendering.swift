@@ -41,45 +41,4 @@ enum Rendering {
         ]
         return object.serialized(.python)
     }
-
-    static func copyText(_ summary: CopySummary, source: String, target: String) -> String {
-        droppedFieldsText(summary) + """
-        copied:   \(source) -> \(target)
-        sessions: \(summary.sessionsRead) read, \(summary.sessionsWritten) written, \(summary.sessionsUnchanged) unchanged
-        events:   \(summary.eventsRead) read, \(summary.eventsWritten) written, \(summary.eventsUnchanged) unchanged
-        time:     \(String(format: "%.2f", summary.seconds)) s (\(String(format: "%.0f", summary.eventsPerSecond)) events/s)
-        """
-    }
-
-    /// One warning line per field the target could not hold, before the summary.
-    static func droppedFieldsText(_ summary: CopySummary) -> String {
-        summary.droppedFields.sorted { $0.key < $1.key }.map { name, count in
-            "warning:  target cannot hold \(name); dropped from \(count) written item(s)\n"
-        }.joined()
-    }
-
-    static func copyJSON(_ summary: CopySummary, source: String, target: String) -> String {
-        let object: JSONObject = [
-            "format": .number(JSONNumber(1)),
-            "source": .string(source),
-            "target": .string(target),
-            "sessions_read": .number(JSONNumber(summary.sessionsRead)),
-            "sessions_written": .number(JSONNumber(summary.sessionsWritten)),
-            "sessions_unchanged": .number(JSONNumber(summary.sessionsUnchanged)),
-            "events_read": .number(JSONNumber(summary.eventsRead)),
-            "events_written": .number(JSONNumber(summary.eventsWritten)),
-            "events_unchanged": .number(JSONNumber(summary.eventsUnchanged)),
-            "seconds": .number(JSONNumber(summary.seconds)),
-            "dropped_fields": .object(JSONObject(summary.droppedFields.sorted { $0.key < $1.key }.map {
-                (key: $0.key, value: .number(JSONNumber($0.value)))
-            })),
-        ]
-        return object.serialized(.python)
-    }
-
-    static func copyProgress(_ summary: CopySummary) -> String {
-        let rate = summary.seconds > 0 ? Double(summary.sessionsRead) / summary.seconds : 0
-        return "copy: \(summary.sessionsRead) sessions (\(summary.sessionsWritten) written, \(summary.sessionsUnchanged) unchanged), "
-            + "\(summary.eventsRead) events, \(String(format: "%.0f", rate)) sessions/s"
-    }
 }

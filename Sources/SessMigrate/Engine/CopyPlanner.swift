@@ -1,0 +1,85 @@
+import DriverCore
+import SessionModel
+
+/// What the copy does with one source session.
+public enum CopyDecision: Sendable, Hashable {
+    /// The target lacks it: write it.
+    case insert(Session)
+    /// The target's version differs: write this (the source's, or the merge of both).
+    case update(Session)
+    /// The target already holds it as it would be written.
+    case unchanged
+    /// The target's version was updated later than the source's and is kept (`newer`).
+    case keptNewerTarget
+    /// The target has a different version and the policy is `skip`.
+    case skippedExisting
+    /// Its Redis expiry has already passed and `includeExpired` is off.
+    case skippedExpired
+}
+
+/// A session present in both stores with different content under `--on-conflict fail`.
+public struct ConflictError: Error, CustomStringConvertible {
+    public var key: SessionKey
+    public var description: String {
+        "session \(key) exists in the target with different content (--on-conflict fail); nothing more was written"
+    }
+}
+
+/// The pure decision logic of a copy: no I/O, so every policy is tested without stores.
+public struct CopyPlanner: Sendable {
+    public var options: CopyOptions
+    public var comparison: SessionComparison
+    public var sourceKeepsExpiry: Bool
+    public var targetKeepsExpiry: Bool
+    /// The target's own TTL (seconds), used when `options.ttlSeconds` is not set.
+    public var targetTTLSeconds: Int
+
+    public init(options: CopyOptions, source: StoreCapabilities, target: StoreCapabilities, targetTTLSeconds: Int) {
+        self.options = options
+        self.comparison = SessionComparison(source: source, target: target)
+        self.sourceKeepsExpiry = source.keepsExpiry
+        self.targetKeepsExpiry = target.keepsExpiry
+        self.targetTTLSeconds = targetTTLSeconds
+    }
+
+    /// Decides what to do with `source`, given the target's current version (if any), at time `now`.
+    public func decide(_ source: Session, existing: Session?, now: Double) throws -> CopyDecision {
+        guard let prepared = prepare(source, now: now) else { return .skippedExpired }
+        guard let existing else { return .insert(prepared) }
+        if comparison.isUnchanged(existing, comparedTo: prepared) { return .unchanged }
+        switch options.onConflict {
+        case .source: return .update(prepared)
+        case .skip: return .skippedExisting
+        case .fail: throw ConflictError(key: source.key)
+        case .newer:
+            if PythonTime.microseconds(fromEpoch: existing.lastUpdateTime) > PythonTime.microseconds(fromEpoch: prepared.lastUpdateTime) {
+                return .keptNewerTarget
+            }
+            var merged = SessionMerge.merge(source: prepared, into: existing)
+            merged.expiry = prepared.expiry
+            return comparison.isUnchanged(existing, comparedTo: merged) ? .unchanged : .update(merged)
+        }
+    }
+
+    /// Applies the expiry policy and the update-time rule; `nil` when the session has expired.
+    func prepare(_ source: Session, now: Double) -> Session? {
+        var session = source
+        if let newest = session.events.last?.timestamp, newest > session.lastUpdateTime {
+            // ADK's stale-session check expects update_time to be the newest event's time.
+            session.lastUpdateTime = newest
+        }
+        guard targetKeepsExpiry else {
+            session.expiry = nil
+            return session
+        }
+        if sourceKeepsExpiry, options.ttlSeconds == nil { return session }
+        let ttl = Double(options.ttlSeconds ?? targetTTLSeconds)
+        var expiresAt = (options.ttlOrigin == .update ? session.lastUpdateTime : now) + ttl
+        if expiresAt <= now {
+            guard options.includeExpired else { return nil }
+            expiresAt = now + ttl
+        }
+        session.expiry = .at(expiresAt)
+        return session
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import SessMigrate
+import SessionModel
+
+extension Rendering {
+    static func countsLine(_ c: CopyCounts) -> String {
+        "\(c.read) read, \(c.inserted) inserted, \(c.updated) updated, \(c.unchanged) unchanged, \(c.keptNewerTarget) kept (target newer), "
+            + "\(c.skippedExisting) skipped (exists), \(c.skippedExpired) skipped (expired), \(c.deleted) deleted"
+    }
+
+    static func copyText(_ summary: CopySummary, source: String, target: String) -> String {
+        let total = summary.total
+        var lines = summary.droppedFields.sorted { $0.key < $1.key }.map { name, count in
+            "warning:  target cannot hold \(name); dropped from \(count) written item(s)"
+        }
+        lines += summary.keptSessions.prefix(20).map { "kept:     \($0) (the target's version is newer)" }
+        if summary.keptSessions.count > 20 { lines.append("kept:     … and \(summary.keptSessions.count - 20) more") }
+        lines.append((summary.dryRun ? "dry run:  " : "copied:   ") + "\(source) -> \(target)")
+        if summary.dryRun || summary.apps.count > 1 {
+            for (app, counts) in summary.apps.sorted(by: { $0.key < $1.key }) { lines.append("app \(app): \(countsLine(counts))") }
+        }
+        lines.append("sessions: \(total.read) read, \(summary.dryRun ? 0 : total.written) written, \(total.unchanged) unchanged; " + countsLine(total))
+        lines.append("events:   \(total.eventsRead) read, \(summary.dryRun ? 0 : total.eventsWritten) written")
+        lines.append("time:     \(String(format: "%.2f", summary.seconds)) s (\(String(format: "%.0f", summary.eventsPerSecond)) events/s)")
+        if summary.dryRun { lines.append("dry run:  nothing was written") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func countsJSON(_ c: CopyCounts) -> JSONValue {
+        func n(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
+        return .object([
+            "read": n(c.read), "inserted": n(c.inserted), "updated": n(c.updated), "unchanged": n(c.unchanged),
+            "kept_newer_target": n(c.keptNewerTarget), "skipped_existing": n(c.skippedExisting),
+            "skipped_expired": n(c.skippedExpired), "deleted": n(c.deleted), "events_read": n(c.eventsRead),
+            "events_written": n(c.eventsWritten),
+        ])
+    }
+
+    static func copyJSON(_ summary: CopySummary, source: String, target: String) -> String {
+        let total = summary.total
+        let object: JSONObject = [
+            "format": .number(JSONNumber(1)), "source": .string(source), "target": .string(target), "dry_run": .bool(summary.dryRun),
+            "sessions_read": .number(JSONNumber(total.read)), "sessions_written": .number(JSONNumber(summary.dryRun ? 0 : total.written)),
+            "sessions_unchanged": .number(JSONNumber(total.unchanged)), "events_read": .number(JSONNumber(total.eventsRead)),
+            "events_written": .number(JSONNumber(summary.dryRun ? 0 : total.eventsWritten)), "seconds": .number(JSONNumber(summary.seconds)),
+            "total": countsJSON(total),
+            "apps": .object(JSONObject(summary.apps.sorted { $0.key < $1.key }.map { (key: $0.key, value: countsJSON($0.value)) })),
+            "kept_sessions": .array(summary.keptSessions.map { .string($0.description) }),
+            "dropped_fields": .object(JSONObject(summary.droppedFields.sorted { $0.key < $1.key }.map {
+                (key: $0.key, value: .number(JSONNumber($0.value)))
+            })),
+        ]
+        return object.serialized(.python)
+    }
+
+    static func copyProgress(_ summary: CopySummary) -> String {
+        let total = summary.total
+        let rate = summary.seconds > 0 ? Double(total.read) / summary.seconds : 0
+        return "copy: \(total.read) sessions (\(total.written) written, \(total.unchanged) unchanged), "
+            + "\(total.eventsRead) events, \(String(format: "%.0f", rate)) sessions/s"
+    }
+}
