@@ -23,6 +23,7 @@ public struct StoreOpener: Sendable {
                     password: redis.password, layout: redis.layout.map(Self.redisLayout), defaultTTLSeconds: redis.ttlSeconds)
                 return try RedisSessionStore.open(config)
             case .sqlite(let sqlite):
+                if !forWriting, SnapshotReader.isSnapshot(path: sqlite.path) { return try SnapshotStore(path: sqlite.path) }
                 return try SQLiteStoreFactory.open(
                     path: sqlite.path, forWriting: forWriting,
                     newFileLayout: sqlite.newFileLayout == .database ? .databaseV1 : .sqliteSessionService)

@@ -33,6 +33,15 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+extension StoreOptions {
+    /// A snapshot file given as a path or a `sqlite:///` address.
+    func filePath(_ text: String) throws -> String {
+        if !text.contains("://") { return text }
+        guard case .sqlite(let sqlite) = try address(text) else { throw UsageFailure(message: "'\(text)' is not a file path or sqlite:/// address") }
+        return sqlite.path
+    }
+}
+
 /// `--format text|json`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json

@@ -1,0 +1,89 @@
+import DriverCore
+import Snapshot
+
+/// `snapshot SRC FILE`: copies every session of SRC into a new snapshot file (see ``SnapshotFormat``),
+/// written under a temporary name, synced and renamed when complete.
+public struct SnapshotJob {
+    public var source: StoreAddress
+    public var path: String
+    public var force: Bool
+    public var batchSize: Int
+    public var opener = StoreOpener()
+
+    public init(source: StoreAddress, path: String, force: Bool, batchSize: Int = 200) {
+        self.source = source
+        self.path = path
+        self.force = force
+        self.batchSize = batchSize
+    }
+
+    /// Takes the snapshot; returns the copy summary and the manifest written.
+    public func run(progress: (CopySummary) -> Void = { _ in }) throws -> (CopySummary, SnapshotManifest) {
+        if case .sqlite(let sqlite) = source, sqlite.path == path {
+            throw AddressError("the snapshot file is the source itself (\(path))")
+        }
+        let store = try opener.open(source, forWriting: false)
+        defer { try? store.close() }
+        let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: store.capabilities.keepsExpiry)
+        do {
+            var options = CopyOptions(batchSize: batchSize)
+            options.onConflict = .source
+            let started = Clock.epochSeconds()
+            let summary = try CopyEngine(options: options).run(from: store, to: writer.store, progress: progress)
+            try writer.finish(
+                toolVersion: SessMigrateVersion.current, source: source.description, sourceLayout: store.layout.description,
+                createdAt: started, seconds: summary.seconds)
+            return (summary, try SnapshotReader.manifest(path: path))
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+}
+
+/// `restore FILE DST`: checks the snapshot (integrity, format version, digests), copies it into DST
+/// with the copy options (conflict policy `newer` by default: newer target sessions are kept), then
+/// verifies by planning the same copy again: a clean restore leaves nothing to insert or update.
+public struct RestoreJob {
+    public var path: String
+    public var target: StoreAddress
+    public var options: CopyOptions
+    public var opener = StoreOpener()
+
+    public init(path: String, target: StoreAddress, options: CopyOptions) {
+        self.path = path
+        self.target = target
+        self.options = options
+    }
+
+    /// The restore's outcome.
+    public struct Outcome: Sendable {
+        public var manifest: SnapshotManifest
+        public var copy: CopySummary
+        /// The verification pass: `total.written` sessions still differ (0 when clean).
+        public var verify: CopySummary
+        public var isVerified: Bool { verify.total.written == 0 }
+    }
+
+    /// Checks, restores and verifies. A snapshot that fails its check is refused before anything is written.
+    public func run(progress: (CopySummary) -> Void = { _ in }) throws -> Outcome {
+        if case .sqlite(let sqlite) = target, sqlite.path == path { throw AddressError("the restore target is the snapshot itself (\(path))") }
+        let manifest = try SnapshotReader.check(path: path, batchSize: options.batchSize)
+        let source = try SnapshotStore(path: path)
+        defer { try? source.close() }
+        let store = try opener.open(target, forWriting: !options.dryRun)
+        defer { try? store.close() }
+        let ttl = targetTTLSeconds
+        let copy = try CopyEngine(options: options).run(from: source, to: store, targetTTLSeconds: ttl, progress: progress)
+        var check = options
+        check.dryRun = true
+        check.mirror = false
+        let verify = options.dryRun ? CopySummary() : try CopyEngine(options: check).run(from: source, to: store, targetTTLSeconds: ttl)
+        return Outcome(manifest: manifest, copy: copy, verify: verify)
+    }
+
+    var targetTTLSeconds: Int {
+        if case .redis(let redis) = target { return redis.ttlSeconds }
+        return 3600
+    }
+}

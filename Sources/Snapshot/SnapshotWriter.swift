@@ -1,0 +1,120 @@
+import DriverCore
+import Foundation
+import SQLiteDriver
+import SessionModel
+
+/// Writes a snapshot file crash-safely: everything goes to a temporary file beside the target,
+/// which is synced and then renamed over the final name, so a crash never leaves a file that looks
+/// complete. Sessions arrive through ``store`` (a ``SessionStore`` to copy into); ``finish(_:)``
+/// writes the manifest and publishes the file.
+public final class SnapshotWriter {
+    /// Where the snapshot goes.
+    public let path: String
+    let temporaryPath: String
+    private let sessions: SqliteSessionServiceStore
+    private let recorder: SQLiteConnection
+    private let sourceKeepsExpiry: Bool
+    private var finished = false
+
+    /// Starts a snapshot at `path`. Refuses an existing file unless `force`.
+    public init(path: String, force: Bool, sourceKeepsExpiry: Bool) throws {
+        if FileManager.default.fileExists(atPath: path), !force { throw SnapshotError.exists(path) }
+        let url = URL(fileURLWithPath: path)
+        self.path = path
+        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+        let connection = try SQLiteConnection.open(path: temporaryPath, mode: .create)
+        do {
+            sessions = try SqliteSessionServiceStore(connection: connection, detected: .empty, forWriting: true)
+            recorder = try SQLiteConnection.open(path: temporaryPath, mode: .readWrite)
+            try recorder.execute(SnapshotFormat.schema)
+        } catch {
+            try? connection.close()
+            try? FileManager.default.removeItem(atPath: temporaryPath)
+            throw error
+        }
+        self.sourceKeepsExpiry = sourceKeepsExpiry
+    }
+
+    /// The store to copy sessions into; it also records each session's digest and expiry.
+    public var store: any SessionStore { RecordingStore(writer: self) }
+
+    /// Writes the manifest, syncs the file, and renames it to ``path``.
+    public func finish(toolVersion: String, source: String, sourceLayout: String, createdAt: Double, seconds: Double) throws {
+        let stats = try sessions.fetchStats()
+        let manifest = SnapshotManifest(
+            toolVersion: toolVersion, source: source, sourceLayout: sourceLayout, sourceKeepsExpiry: sourceKeepsExpiry,
+            createdAt: createdAt, seconds: seconds, stats: stats)
+        try recorder.withTransaction {
+            let insert = try recorder.prepare("INSERT OR REPLACE INTO sessmigrate_manifest (key, value) VALUES (?, ?)")
+            for (key, value) in manifest.rows { try insert.run([.text(key), .text(value)]) }
+        }
+        try sessions.close()
+        try recorder.close()
+        finished = true
+        try Self.sync(temporaryPath)
+        guard rename(temporaryPath, path) == 0 else {
+            throw SnapshotError(code: .io, message: "cannot rename the finished snapshot to \(path) (errno \(errno))")
+        }
+        try Self.sync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+    }
+
+    /// Removes the temporary file after a failure.
+    public func abandon() {
+        if !finished {
+            try? sessions.close()
+            try? recorder.close()
+            finished = true
+        }
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+    }
+
+    deinit {
+        if !finished { abandon() }
+    }
+
+    func record(_ batch: [Session]) throws {
+        try sessions.writeSessions(batch)
+        try recorder.withTransaction {
+            let insert = try recorder.prepare(
+                "INSERT OR REPLACE INTO sessmigrate_sessions (app_name, user_id, session_id, digest, expires_at) VALUES (?, ?, ?, ?, ?)")
+            for session in batch {
+                let expiry: SQLiteValue
+                switch session.expiry {
+                case .at(let time)?: expiry = .float(time)
+                case .never?: expiry = .float(-1)
+                case nil: expiry = .null
+                }
+                try insert.run([
+                    .text(session.key.appName), .text(session.key.userId), .text(session.key.sessionId),
+                    .text(SnapshotFormat.digest(of: session)), expiry,
+                ])
+            }
+        }
+    }
+
+    static func sync(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw SnapshotError(code: .io, message: "cannot open \(path) to sync it (errno \(errno))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw SnapshotError(code: .io, message: "fsync of \(path) failed (errno \(errno))") }
+    }
+
+    /// The copy target: writes sessions into the snapshot and records their digests, in the same
+    /// batches. It claims to keep expiry exactly when the source does, so a copy keeps Redis
+    /// expiries and invents none for stores that have none.
+    final class RecordingStore: SessionStore {
+        let writer: SnapshotWriter
+
+        init(writer: SnapshotWriter) { self.writer = writer }
+
+        var layout: StoreLayout { StoreLayout(kind: "sqlite", name: "snapshot") }
+        var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: writer.sourceKeepsExpiry) }
+        func fetchStats() throws -> StoreStats { try writer.sessions.fetchStats() }
+        func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { try writer.sessions.scanSessions(query) }
+        func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] { try writer.sessions.fetchSessions(keys) }
+        func writeSessions(_ sessions: [Session]) throws { try writer.record(sessions) }
+        func deleteSessions(_ keys: [SessionKey]) throws { throw SnapshotError(code: .unsupported, message: "snapshots are written whole") }
+        func close() throws {}
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import SessMigrate
+
+extension SessMigrateCommand {
+    struct Snapshot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every session of SRC into a SQLite snapshot file ADK can open with sqlite:///FILE.",
+            discussion: """
+                The file is ADK's SqliteSessionService layout plus a manifest (format version, redacted source \
+                address, time taken, tool version, counts) and per-session digests; Redis expiries are kept. \
+                It is written under a temporary name, synced, then renamed, so a crash never leaves a file \
+                that looks complete. An existing FILE is refused without --force.
+                """)
+
+        @Argument(help: "The source store address.") var source: String
+        @Argument(help: "The snapshot file to write.") var file: String
+        @OptionGroup var storeOptions: StoreOptions
+        @Flag(help: "Replace FILE if it exists.") var force = false
+        @Option(help: "Sessions per batch.") var batchSize: Int = 200
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func run() throws {
+            try runReportingErrors {
+                let from = try storeOptions.address(source)
+                let path = try storeOptions.filePath(file)
+                let reporter = ProgressReporter(render: Rendering.copyProgress)
+                let (summary, manifest) = try SnapshotJob(source: from, path: path, force: force, batchSize: batchSize).run(progress: reporter.update)
+                reporter.finish()
+                Terminal.output(format == .json ? Rendering.snapshotJSON(manifest, path: path) : Rendering.snapshotText(manifest, path: path, summary: summary))
+            }
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a snapshot, copy it into DST with the copy options, then verify.",
+            discussion: """
+                The snapshot is checked first (SQLite integrity check, manifest format version, every session's \
+                digest); a damaged, truncated or newer-format file is refused before anything is written. \
+                Conflicts default to --on-conflict newer: target sessions updated after the snapshot are kept. \
+                The restore is verified by planning the same copy again, which must find nothing to write. \
+                Exit status: 0 restored and verified, 1 verification found differences, 2 runtime error \
+                (including a refused snapshot), 64 usage error.
+                """)
+
+        @Argument(help: "The snapshot file.") var file: String
+        @Argument(help: "The target store address.") var target: String
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var copyOptions: CopyOptionGroup
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func run() throws {
+            try runReportingErrors {
+                let path = try storeOptions.filePath(file)
+                let to = try storeOptions.address(target)
+                let reporter = ProgressReporter(render: Rendering.copyProgress)
+                let outcome = try RestoreJob(path: path, target: to, options: try copyOptions.copyOptions()).run(progress: reporter.update)
+                reporter.finish()
+                Terminal.output(format == .json ? Rendering.restoreJSON(outcome, path: path, target: to.description)
+                    : Rendering.restoreText(outcome, path: path, target: to.description))
+                if !outcome.isVerified { throw ExitCode(1) }
+            }
+        }
+    }
+}
