@@ -41,13 +41,13 @@ struct DiffRenderer {
         .object([
             "session": .object(["app": .string(name(difference.key.appName)), "user": .string(name(difference.key.userId)),
                                 "id": .string(name(difference.key.sessionId))]),
-            "kind": .string(difference.kind.rawValue.replacingOccurrences(of: " ", with: "_")),
+            "kind": .string(difference.kind.rawValue.replacingOccurrences(of: " ", with: "_").lowercased()),
             "changes": .array(difference.changes.map(json)),
         ])
     }
 
     func json(_ change: SessionChange) -> JSONValue {
-        func side(_ side: SessionChange.Side) -> JSONValue { .string(side.rawValue.replacingOccurrences(of: " ", with: "_")) }
+        func side(_ side: SessionChange.Side) -> JSONValue { .string(side.rawValue.replacingOccurrences(of: " ", with: "_").lowercased()) }
         switch change {
         case .stateKey(let scope, let key, let s):
             return .object(["type": .string("state_key"), "scope": .string(scope.rawValue), "key": .string(name(key)), "side": side(s)])

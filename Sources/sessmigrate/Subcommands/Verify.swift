@@ -7,18 +7,28 @@ extension SessMigrateCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that two stores hold the same sessions: one verdict line and counts.",
             discussion: """
-                Per-session digests compared in one pass over each store (meaning, not bytes). Exit status: \
+                Per-session digests compared in one pass over each store (meaning, not bytes). With --replay, \
+                one store is checked against itself and the sessions, apps and users whose state does not \
+                match the fold of their events' state deltas are listed. Exit status: \
                 0 identical, 1 differences found, 2 runtime error, 64 usage error.
                 """)
 
         @Argument(help: "Store A.") var a: String
-        @Argument(help: "Store B.") var b: String
+        @Argument(help: "Store B (not with --replay).") var b: String?
+        @Flag(help: "Check store A against itself: replaying each session's state deltas must give its stored session, user and app state.")
+        var replay = false
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
+        func validate() throws {
+            if replay, b != nil { throw ValidationError("--replay checks one store; give only STORE") }
+            if !replay, b == nil { throw ValidationError("verify needs two stores, or one with --replay") }
+        }
+
         func run() throws {
             try runReportingErrors {
-                let (addressA, addressB) = (try storeOptions.address(a), try storeOptions.address(b))
+                if replay { return try runReplay() }
+                let (addressA, addressB) = (try storeOptions.address(a), try storeOptions.address(b ?? ""))
                 let (summary, _, _) = try DiffJob(a: addressA, b: addressB, engine: DiffEngine(detailed: false)).run { _ in }
                 if format == .json {
                     let document: JSONObject = ["format": .number(JSONNumber(1)), "summary": DiffRenderer.summaryJSON(summary)]
@@ -28,6 +38,18 @@ extension SessMigrateCommand {
                 }
                 if !summary.isIdentical { throw ExitCode(1) }
             }
+        }
+
+        func runReplay() throws {
+            let address = try storeOptions.address(a)
+            let store = try StoreOpener().open(address, forWriting: false)
+            defer { try? store.close() }
+            let summary = try ReplayCheck().run(store)
+            for mismatch in summary.mismatches { Terminal.output("replay mismatch: \(mismatch.scope): \(mismatch.keys.joined(separator: ", "))") }
+            Terminal.output((summary.isConsistent ? "verify --replay: CONSISTENT  " : "verify --replay: INCONSISTENT  ")
+                + "\(summary.sessions) sessions, \(summary.events) events, \(summary.mismatches.count) mismatches, "
+                + "\(summary.underivedKeys) session keys set by no event (\(String(format: "%.2f", summary.seconds)) s)")
+            if !summary.isConsistent { throw ExitCode(1) }
         }
     }
 }

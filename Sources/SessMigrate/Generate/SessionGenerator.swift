@@ -1,0 +1,129 @@
+import SessionModel
+
+/// SplitMix64: a small, fast, seedable generator, so generated data is the same on every machine.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Realistic synthetic ADK sessions for demos and benchmarks: user and model turns of varied length,
+/// tool calls with their responses, inline binary parts, and state deltas in all three scopes whose
+/// fold is the stored state (so `verify --replay` holds). Deterministic for a seed.
+public struct SessionGenerator {
+    public var apps: Int
+    public var usersPerApp: Int
+    public var eventsPerSession: Int
+    /// Epoch seconds of the first event of the first session.
+    public var startTime: Double
+    private var random: SeededRandom
+
+    public init(seed: UInt64, apps: Int = 3, usersPerApp: Int = 50, eventsPerSession: Int, startTime: Double = 1_760_000_000) {
+        self.apps = max(1, apps)
+        self.usersPerApp = max(1, usersPerApp)
+        self.eventsPerSession = max(0, eventsPerSession)
+        self.startTime = startTime
+        random = SeededRandom(seed: seed)
+    }
+
+    static let words = [
+        "order", "refund", "delivery", "invoice", "password", "account", "flight", "hotel", "Paris", "Zoë", "naïve", "東京",
+        "🦆", "price", "tomorrow", "status", "reset", "thanks", "please", "help", "weather", "booking", "café", "größe",
+    ]
+
+    mutating func text(_ count: Int) -> String {
+        (0..<count).map { _ in Self.words[Int(random.next() % UInt64(Self.words.count))] }.joined(separator: " ")
+    }
+
+    mutating func base64(_ bytes: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let count = (bytes + 2) / 3 * 4
+        var out = (0..<count).map { _ in alphabet[Int(random.next() % 64)] }
+        let padding = (3 - bytes % 3) % 3
+        for index in 0..<padding { out[count - 1 - index] = UInt8(ascii: "=") }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    mutating func identifier() -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        let raw = (0..<32).map { _ in hex[Int(random.next() % 16)] }
+        let parts = [raw[0..<8], raw[8..<12], raw[12..<16], raw[16..<20], raw[20..<32]].map { String(decoding: $0, as: UTF8.self) }
+        return parts.joined(separator: "-")
+    }
+
+    /// The session with this index (0-based).
+    public mutating func session(_ index: Int) -> Session {
+        let app = "app_\(index % apps)"
+        let user = "user_\((index / apps) % usersPerApp)"
+        let key = SessionKey(appName: app, userId: user, sessionId: identifier())
+        // Sessions never overlap in time, so the last write of a shared app or user key is also the
+        // latest by time, as a replay of the events expects.
+        let spacing = Double(eventsPerSession) * 5 + 10
+        var time = startTime + Double(index) * spacing
+        var events: [Event] = []
+        var state = JSONObject()
+        var appState = JSONObject()
+        var userState = JSONObject()
+        for turn in 0..<eventsPerSession {
+            time += Double(random.next() % 5000) / 1000 + 0.000_001
+            let delta = stateDelta(turn)
+            let scoped = StateScopes.split(delta)
+            state.update(with: scoped.session)
+            appState.update(with: scoped.app)
+            userState.update(with: scoped.user)
+            // Generated data is well-formed by construction; `try?` never drops an event here.
+            if let event = try? Event(data: eventData(turn: turn, time: time, delta: delta)) { events.append(event) }
+        }
+        return Session(key: key, state: state, appState: appState, userState: userState, events: events,
+                       createTime: startTime + Double(index) * spacing, lastUpdateTime: events.last?.timestamp ?? time)
+    }
+
+    mutating func stateDelta(_ turn: Int) -> JSONObject {
+        switch random.next() % 6 {
+        case 0: return ["turns": .number(JSONNumber(turn)), "topic": .string(text(2))]
+        case 1: return ["user:language": .string(["en", "fr", "de", "ja"][turn % 4]), "last_price": .number(JSONNumber(Double(random.next() % 100_000) / 100))]
+        case 2: return ["app:model": .string("gemini-2.5-flash"), "cart": .object(["items": .array([.string(text(1)), .number(JSONNumber(turn))])])]
+        default: return [:]
+        }
+    }
+
+    mutating func eventData(turn: Int, time: Double, delta: JSONObject) -> JSONObject {
+        let invocation = "e-" + identifier()
+        var parts: [JSONValue]
+        let author: String
+        let role: String
+        switch turn % 4 {
+        case 0:
+            (author, role) = ("user", "user")
+            parts = [.object(["text": .string(text(5 + Int(random.next() % 40)))])]
+            if random.next() % 5 == 0 {
+                parts.append(.object(["inline_data": .object(["data": .string(base64(64 + Int(random.next() % 512))), "mime_type": .string("image/png")])]))
+            }
+        case 1:
+            (author, role) = ("support_agent", "model")
+            parts = [.object(["function_call": .object(["id": .string("call-\(turn)"), "args": .object(["query": .string(text(3))]), "name": .string("lookup_order")])])]
+        case 2:
+            (author, role) = ("support_agent", "user")
+            parts = [.object(["function_response": .object(["id": .string("call-\(turn - 1)"), "name": .string("lookup_order"),
+                "response": .object(["status": .string("shipped"), "eta_days": .number(JSONNumber(Int(random.next() % 9)))])])])]
+        default:
+            (author, role) = ("support_agent", "model")
+            parts = [.object(["text": .string(text(20 + Int(random.next() % 120)))])]
+        }
+        return [
+            "content": .object(["parts": .array(parts), "role": .string(role)]),
+            "invocation_id": .string(invocation), "author": .string(author),
+            "actions": .object(["state_delta": .object(delta), "artifact_delta": .object([:]), "requested_auth_configs": .object([:]),
+                                "requested_tool_confirmations": .object([:])]),
+            "id": .string(identifier()), "timestamp": .number(JSONNumber(time)),
+        ]
+    }
+}
