@@ -34,13 +34,13 @@ let package = Package(
         .target(name: "SessMigrate", dependencies: ["SessionModel", "DriverCore", "RedisDriver", "MySQLDriver", "SQLiteDriver", "Snapshot"]),
         .executableTarget(
             name: "sessmigrate",
-            dependencies: ["SessMigrate", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SessMigrate", "Snapshot", "SessionModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
         .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"]),
         .testTarget(name: "RedisDriverTests", dependencies: ["RedisDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "SQLiteDriverTests", dependencies: ["SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
-        .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "DriverCore", "SessionModel"]),
+        .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "Snapshot", "SQLiteDriver", "MySQLDriver", "RedisDriver", "DriverCore", "SessionModel"]),
     ]
 )

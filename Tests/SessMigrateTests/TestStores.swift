@@ -1,0 +1,62 @@
+import DriverCore
+import Foundation
+import MySQLDriver
+import RedisDriver
+import SessionModel
+import Testing
+@testable import SessMigrate
+
+/// Fresh stores of every kind for cross-store tests. Servers come from `SESSMIGRATE_MYSQL_URL` and
+/// `SESSMIGRATE_REDIS_URL` (set by scripts/test); suites using them are skipped when unset.
+/// Redis databases 20–39 belong to these tests.
+enum TestStores {
+    static let environment = ProcessInfo.processInfo.environment
+    static let serversAvailable = environment["SESSMIGRATE_MYSQL_URL"] != nil && environment["SESSMIGRATE_REDIS_URL"] != nil
+
+    enum Kind: String, CaseIterable, CustomStringConvertible {
+        case mysql, redisCommunity = "redis-community", redisADK = "redis-adk-redis", sqliteSSS = "sqlite-sss", sqliteDSS = "sqlite-dss"
+        var description: String { rawValue }
+    }
+
+    /// A fresh, empty store of `kind`; `slot` tells stores of one test apart. Returns its address and
+    /// a function that removes it.
+    static func make(_ kind: Kind, slot: Int, directory: String) throws -> StoreAddress {
+        let none = BotEnvironment(variables: [:])
+        switch kind {
+        case .mysql:
+            guard case .mysql(var base) = try StoreAddress.parse(try #require(environment["SESSMIGRATE_MYSQL_URL"]), environment: none) else {
+                throw AddressError("SESSMIGRATE_MYSQL_URL is not mysql://")
+            }
+            let admin = try MySQLConnection.open(host: base.host, port: base.port, user: base.user, password: base.password ?? "", database: base.database)
+            defer { admin.close() }
+            base.database = "smt_pairs_\(slot)_\(getpid())"
+            _ = try admin.execute("DROP DATABASE IF EXISTS `\(base.database)`")
+            _ = try admin.execute("CREATE DATABASE `\(base.database)`")
+            return .mysql(base)
+        case .redisCommunity, .redisADK:
+            guard case .redis(var base) = try StoreAddress.parse(try #require(environment["SESSMIGRATE_REDIS_URL"]), environment: none) else {
+                throw AddressError("SESSMIGRATE_REDIS_URL is not redis://")
+            }
+            base.database = 20 + slot % 20
+            base.layout = kind == .redisCommunity ? .community : .adkRedis
+            let admin = try RedisConnection.open(host: base.host, port: base.port, options: RedisConnectionOptions(database: base.database))
+            defer { admin.close() }
+            _ = try admin.command(["FLUSHDB"])
+            return .redis(base)
+        case .sqliteSSS:
+            return .sqlite(SQLiteAddress(path: directory + "/s\(slot).db", newFileLayout: .sqliteSessionService))
+        case .sqliteDSS:
+            return .sqlite(SQLiteAddress(path: directory + "/d\(slot).db", newFileLayout: .database))
+        }
+    }
+
+    /// Drops the MySQL databases this process made.
+    static func dropMySQL(slots: Range<Int>) {
+        let none = BotEnvironment(variables: [:])
+        guard let url = environment["SESSMIGRATE_MYSQL_URL"], case .mysql(let base)? = try? StoreAddress.parse(url, environment: none),
+            let admin = try? MySQLConnection.open(host: base.host, port: base.port, user: base.user, password: base.password ?? "", database: base.database)
+        else { return }
+        defer { admin.close() }
+        for slot in slots { _ = try? admin.execute("DROP DATABASE IF EXISTS `smt_pairs_\(slot)_\(getpid())`") }
+    }
+}
