@@ -60,3 +60,40 @@ enum TestStores {
         for slot in slots { _ = try? admin.execute("DROP DATABASE IF EXISTS `smt_pairs_\(slot)_\(getpid())`") }
     }
 }
+
+extension TestStores {
+    /// Every byte a store holds, in a stable order: MySQL rows of the five ADK tables, Redis keys with
+    /// their type, value and whether they expire, a SQLite file's bytes. Equal dumps mean untouched stores.
+    static func rawDump(_ address: StoreAddress) throws -> [String] {
+        switch address {
+        case .mysql(let m):
+            let connection = try MySQLConnection.open(host: m.host, port: m.port, user: m.user, password: m.password ?? "", database: m.database)
+            defer { connection.close() }
+            var lines: [String] = []
+            let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1", buffered: true).collect()
+            for table in tables.compactMap({ $0.first ?? nil }) {
+                for row in try connection.query("SELECT * FROM `\(table)`", buffered: true).collect() {
+                    lines.append(table + ": " + row.map { $0 ?? "NULL" }.joined(separator: " | "))
+                }
+            }
+            return lines.sorted()
+        case .redis(let r):
+            let connection = try RedisConnection.open(host: r.host, port: r.port, options: RedisConnectionOptions(database: r.database))
+            defer { connection.close() }
+            var lines: [String] = []
+            guard case .array(let keys) = try connection.command(["KEYS", "*"]) else { return [] }
+            for case .string(let key) in keys {
+                let name = String(decoding: key, as: UTF8.self)
+                let dump = try connection.command([Array("DUMP".utf8), key])
+                let ttl = try connection.command([Array("PTTL".utf8), key])
+                let expires: String
+                if case .integer(let ms) = ttl { expires = ms < 0 ? "persistent" : "expires" } else { expires = "?" }
+                lines.append("\(name) \(expires) \(dump)")
+            }
+            return lines.sorted()
+        case .sqlite(let s):
+            guard let data = FileManager.default.contents(atPath: s.path) else { return ["missing"] }
+            return [SHA256.hex(of: data)]
+        }
+    }
+}
