@@ -37,7 +37,7 @@ let package = Package(
             dependencies: ["SessMigrate", "Snapshot", "SessionModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
-        .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"]),
+        .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"], exclude: ["Fixtures"]),
         .testTarget(name: "RedisDriverTests", dependencies: ["RedisDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "SQLiteDriverTests", dependencies: ["SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),

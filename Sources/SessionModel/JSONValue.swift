@@ -58,9 +58,26 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     /// An object with these members, in this order. Later duplicates replace earlier ones,
     /// as Python's `json.loads` does.
     public init(_ members: [(key: String, value: JSONValue)]) {
-        self.members = []
-        self.members.reserveCapacity(members.count)
-        for member in members { self[member.key] = member.value }
+        guard members.count > 8 else {
+            self.members = []
+            self.members.reserveCapacity(members.count)
+            for member in members { self[member.key] = member.value }
+            return
+        }
+        // Linear in the member count: a hash index finds duplicates instead of a scan per key.
+        var index: [String: Int] = [:]
+        index.reserveCapacity(members.count)
+        var unique: [(key: String, value: JSONValue)] = []
+        unique.reserveCapacity(members.count)
+        for member in members {
+            if let position = index[member.key] {
+                unique[position].value = member.value
+            } else {
+                index[member.key] = unique.count
+                unique.append(member)
+            }
+        }
+        self.members = unique
     }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {

@@ -1,1 +1,0 @@
-// ADKPickle tests live beside this file.
