@@ -56,6 +56,8 @@ public final class SqliteSessionServiceStore: SessionStore {
 
     public func writeSessions(_ sessions: [Session]) throws { try tables.writeSessions(sessions) }
 
+    public func deleteSessions(_ keys: [SessionKey]) throws { try tables.deleteSessions(keys) }
+
     public func close() throws {
         guard !closed else { return }
         closed = true

@@ -71,7 +71,7 @@ struct MySQLSchemaTests {
         }
     }
 
-    @Test func v0DatabaseIsDetectedCountedAndRefused() throws {
+    @Test func v0DatabaseIsDetectedCountedAndRead() throws {
         try MySQLTestServer.withDatabase("v0") { config, connection throws in
             for statement in MySQLSchema.v1Statements where statement.contains("TABLE sessions")
                 || statement.contains("TABLE app_states") || statement.contains("TABLE user_states") {
@@ -99,14 +99,12 @@ struct MySQLSchemaTests {
                 let stats = try store.fetchStats()
                 #expect(stats.sessions == 1 && stats.events == 1 && stats.appStates == 0)
                 #expect(stats.newestUpdateTime == 1_704_153_600.5)
-                for error in [
-                    #expect(throws: DatabaseSchemaError.self) { try store.scanSessions(SessionQuery()) },
-                    #expect(throws: DatabaseSchemaError.self) { try store.fetchSessions([]) },
-                    #expect(throws: DatabaseSchemaError.self) { try store.writeSessions([]) },
-                ] {
-                    #expect(error?.code == .unsupported)
-                    #expect(String(describing: error).contains("schema v0 (pickled actions); not supported yet"))
-                }
+                // The pickled `None` reads as `EventActions()`, as ADK 2.13 reads a falsy `actions`.
+                let session = try #require(try MySQLTestServer.all(store).first)
+                #expect(session.events.map(\.data) == [try Fixture.object(
+                    #"{"invocation_id": "i", "author": "user", "actions": {"state_delta": {}, "artifact_delta": {}, "#
+                        + #""requested_auth_configs": {}, "requested_tool_confirmations": {}}, "node_info": {"path": ""}, "#
+                        + #""long_running_tool_ids": [], "id": "e", "timestamp": 1704153600.5}"#)])
             }
             #expect(try connection.query("SHOW TABLES LIKE 'adk_internal_metadata'").collect().isEmpty)
         }

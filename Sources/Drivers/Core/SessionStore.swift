@@ -25,17 +25,27 @@ public protocol SessionStore: AnyObject {
     /// events) and merges its app and user state into the stored ones as ADK's `dict.update`
     /// does. One session is written atomically where the store has transactions.
     func writeSessions(_ sessions: [Session]) throws
+    /// Deletes these sessions and their events (app and user state stay, as ADK's
+    /// `delete_session` leaves them). Missing keys are ignored, so deleting is idempotent.
+    func deleteSessions(_ keys: [SessionKey]) throws
     /// Releases connections. Must be called; `deinit` only asserts.
     func close() throws
     /// The fields of `session` this store cannot hold and would drop when writing it, as dotted
     /// names (`event.model_version`, `event.actions.route`), one entry per occurrence. The engine
     /// reports them; nothing is dropped silently. Most stores hold everything (the default).
     func unrepresentableFields(in session: Session) -> [String]
+    /// What reading `session` back would return after writing it here: the session as this store
+    /// can hold it (a v0 database adds ADK's read-time defaults and rounds timestamps to
+    /// microseconds). Comparisons use it so a lossy store does not look different forever.
+    /// Most stores hold sessions exactly (the default returns the session unchanged).
+    func readBack(_ session: Session) throws -> Session
 }
 
 extension SessionStore {
     public func unrepresentableFields(in session: Session) -> [String] { [] }
+    public func readBack(_ session: Session) throws -> Session { session }
 }
+
 
 /// A single-pass stream of sessions. Not Sendable: use it on the thread that made it.
 public protocol SessionCursor: AnyObject {

@@ -6,7 +6,7 @@ enum MySQLSchemaKind: Sendable, Hashable {
     case empty
     /// Schema v1: JSON `event_data`.
     case v1
-    /// Schema v0: pickled `actions` (read and written by a later version of this tool).
+    /// Schema v0: pickled `actions` and one column per event field (ADK ≤ 1.21), see ``DatabaseV0Codec``.
     case v0
 
     var layout: StoreLayout {

@@ -49,7 +49,11 @@ extension MySQLSessionStore {
             sessions.append(session)
         }
         guard !sessions.isEmpty else { return [] }
-        try attachEvents(to: &sessions)
+        if let v0 {
+            try attachV0Events(to: &sessions, codec: v0)
+        } else {
+            try attachEvents(to: &sessions)
+        }
         try attachScopedState(to: &sessions)
         return sessions
     }

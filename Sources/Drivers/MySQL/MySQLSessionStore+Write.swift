@@ -19,7 +19,11 @@ extension MySQLSessionStore {
         try upsertSessionRows(latest)
         try verifyStoredKeys(latest)
         try deleteStaleEvents(latest)
-        try upsertEvents(latest)
+        if let v0 {
+            try upsertV0Events(latest, codec: v0)
+        } else {
+            try upsertEvents(latest)
+        }
     }
 
     /// Each key once, keeping its last version, in batch order (writing the batch equals writing
@@ -161,7 +165,7 @@ extension MySQLSessionStore {
 
     /// Runs `prefix item separator item … suffix` for all items, in as many statements as keep
     /// each near ``statementLimit`` bytes (a statement ends after the item that crosses it).
-    private func executeChunked<Item>(
+    func executeChunked<Item>(
         _ items: [Item], context: String, prefix: String, separator: String, suffix: String,
         item appendItem: (inout MySQLStatementBuilder, Item) throws -> Void
     ) throws {

@@ -45,12 +45,16 @@ public struct MySQLStoreConfig: Sendable, Hashable, CustomStringConvertible, Cus
 /// the database collation's order of `(app_name, user_id, id)`; events come back ordered by
 /// `(timestamp, id)` as ADK ≥ 2.7 reads them.
 ///
-/// A schema v0 database is detected and counted (``fetchStats()``) but not read or written yet.
+/// A schema v0 database (ADK ≤ 1.21: pickled `actions`, one column per event field) is read and
+/// written in place through ``DatabaseV0Codec``; only its `events` rows differ from v1. A new
+/// database always gets schema v1.
 public final class MySQLSessionStore: SessionStore {
     static let storeName = "mysql"
 
     let connection: MySQLConnection
     let schema: MySQLSchemaKind
+    /// The `events` row mapping of a schema-v0 database (`nil` for v1).
+    let v0: DatabaseV0Codec?
     let forWriting: Bool
     /// Largest statement this store builds (bounded by the server's `max_allowed_packet`).
     let statementLimit: Int
@@ -61,9 +65,12 @@ public final class MySQLSessionStore: SessionStore {
         StoreCapabilities(keepsCreateTime: true, keepsExpiry: false)
     }
 
-    private init(connection: MySQLConnection, schema: MySQLSchemaKind, forWriting: Bool, statementLimit: Int) {
+    private init(
+        connection: MySQLConnection, schema: MySQLSchemaKind, v0: DatabaseV0Codec?, forWriting: Bool, statementLimit: Int
+    ) {
         self.connection = connection
         self.schema = schema
+        self.v0 = v0
         self.forWriting = forWriting
         self.statementLimit = statementLimit
     }
@@ -90,8 +97,9 @@ public final class MySQLSessionStore: SessionStore {
             let packet = try connection.query("SELECT @@max_allowed_packet", buffered: true).collect()
             let maxPacket = packet.first.flatMap { $0.first ?? nil }.flatMap { Int($0) } ?? 4 << 20
             let schema = try MySQLSchema.prepare(connection, forWriting: forWriting)
+            let v0 = schema == .v0 ? try MySQLSchema.v0Codec(connection) : nil
             return MySQLSessionStore(
-                connection: connection, schema: schema, forWriting: forWriting,
+                connection: connection, schema: schema, v0: v0, forWriting: forWriting,
                 statementLimit: max(64 << 10, min(4 << 20, maxPacket / 2)))
         } catch {
             connection.close()
@@ -132,12 +140,10 @@ public final class MySQLSessionStore: SessionStore {
     }
 
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
-        try requireReadable()
-        return MySQLSessionCursor(store: self, batchSize: query.batchSize, isEmpty: schema == .empty)
+        MySQLSessionCursor(store: self, batchSize: query.batchSize, isEmpty: schema == .empty)
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
-        try requireReadable()
         guard schema != .empty, !keys.isEmpty else { return [:] }
         let wanted = Set(keys)
         var found: [SessionKey: Session] = [:]
@@ -155,17 +161,20 @@ public final class MySQLSessionStore: SessionStore {
         guard forWriting else {
             throw MySQLError(code: .unsupported, message: "the store was opened for reading", context: "write")
         }
-        try requireReadable()
         guard !sessions.isEmpty else { return }
         try connection.withTransaction { try write(sessions) }
     }
 
-    private func requireReadable() throws {
-        if schema == .v0 {
-            throw DatabaseSchemaError(
-                message: "mysql: database uses ADK DatabaseSessionService schema v0 (pickled actions);"
-                    + " not supported yet")
-        }
+    /// Nothing for schema v1; for v0, the event fields its columns cannot hold
+    /// (``DatabaseV0Codec/unrepresentableFields(in:)-(Session)``).
+    public func unrepresentableFields(in session: Session) -> [String] {
+        v0?.unrepresentableFields(in: session) ?? []
+    }
+
+    /// `session` as this store reads it back once written (itself for schema v1; for v0 see
+    /// ``DatabaseV0Codec/readBack(_:)``), for comparing a source with what is stored.
+    public func readBack(_ session: Session) throws -> Session {
+        try v0?.readBack(session) ?? session
     }
 }
 

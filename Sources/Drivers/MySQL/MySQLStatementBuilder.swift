@@ -31,6 +31,18 @@ struct MySQLStatementBuilder {
         bytes.append(UInt8(ascii: "'"))
     }
 
+    /// Appends `X'…'`: binary data as a hexadecimal literal (never subject to charset conversion).
+    mutating func appendHexLiteral(_ data: [UInt8]) {
+        let digits = Array("0123456789ABCDEF".utf8)
+        bytes.reserveCapacity(bytes.count + data.count * 2 + 3)
+        bytes.append(contentsOf: [UInt8(ascii: "X"), UInt8(ascii: "'")])
+        for byte in data {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0F)])
+        }
+        bytes.append(UInt8(ascii: "'"))
+    }
+
     /// Appends `('a', 'b', …)`.
     mutating func appendTuple(_ values: [String]) throws {
         append("(")

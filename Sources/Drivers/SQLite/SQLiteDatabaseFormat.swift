@@ -8,7 +8,7 @@ import SessionModel
 /// Every row ↔ session mapping goes through ``DatabaseV1Codec`` so the MySQL store and this
 /// one write identical bytes.
 public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
-    /// The schema version: `"1"`, or `"0"` for a v0 file (readable for stats only).
+    /// The schema version: `"1"`, or `"0"` for the shared tables of a v0 file (``SQLiteDatabaseV0Format``).
     public let schemaVersion: String
 
     /// A format for schema `version` (`"1"` unless describing a v0 file).
@@ -60,7 +60,7 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
     /// `prepare_tables` does for a v1 database that lacks it.
     public func prepareTables(_ connection: SQLiteConnection) throws {
         guard schemaVersion == "1" else {
-            throw SQLiteError(code: .unsupported, message: "schema v0 (pickled actions) not supported yet")
+            throw SQLiteError(code: .unsupported, message: "sessmigrate never creates schema v0 tables; new files get schema v1")
         }
         for statement in Self.createStatements { try connection.execute(statement) }
         try connection.execute(

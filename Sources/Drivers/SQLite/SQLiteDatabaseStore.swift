@@ -1,15 +1,17 @@
 import DriverCore
 import SessionModel
 
-/// ADK's DatabaseSessionService (schema v1) in a SQLite file, the layout ADK creates for
-/// `sqlite+aiosqlite:///` database URLs (adk-data-model.md §3).
+/// ADK's DatabaseSessionService in a SQLite file, the layout ADK creates for
+/// `sqlite+aiosqlite:///` database URLs (adk-data-model.md §3, §4).
 ///
-/// Events are read oldest first in `(timestamp, id)` order, as ADK ≥ 2.7 reads them. Schema v0
-/// files (pickled `actions`) are recognised: ``fetchStats()`` works, everything else throws
-/// ``DriverErrorCode/unsupported``.
+/// Events are read oldest first in `(timestamp, id)` order, as ADK ≥ 2.7 reads them. Schema v1
+/// files use ``SQLiteDatabaseFormat``; schema v0 files (ADK ≤ 1.21: pickled `actions`, one column
+/// per event field, possibly fewer columns in pre-1.19 files) are read and written in place with
+/// ``SQLiteDatabaseV0Format``. New files always get schema v1.
 public final class SQLiteDatabaseStore: SessionStore {
     private let tables: SQLiteSessionTables
-    private let isV0: Bool
+    /// The v0 format when the file holds schema v0.
+    private let v0: SQLiteDatabaseV0Format?
     private var closed = false
 
     /// Wraps an open connection whose file was detected as `detected` (`.databaseV1`,
@@ -17,15 +19,20 @@ public final class SQLiteDatabaseStore: SessionStore {
     /// the connection once this returns (if it throws, the caller still does). When `forWriting`, missing v1 tables, index and metadata row
     /// are created at once, as ADK's `prepare_tables` does.
     public init(connection: SQLiteConnection, detected: SQLiteLayout, forWriting: Bool) throws {
+        let format: any SQLiteSessionFormat
         switch detected {
-        case .databaseV1, .empty: isV0 = false
-        case .databaseV0: isV0 = true
+        case .databaseV1, .empty:
+            v0 = nil
+            format = SQLiteDatabaseFormat(schemaVersion: "1")
+        case .databaseV0:
+            let v0 = try SQLiteDatabaseV0Format(eventColumns: try connection.columns(of: "events").map(\.name))
+            self.v0 = v0
+            format = v0
         case .sqliteSessionService:
             throw SQLiteError(code: .unsupported, message: "\(connection.path) holds the SqliteSessionService layout, not DatabaseSessionService")
         }
-        let format = SQLiteDatabaseFormat(schemaVersion: isV0 ? "0" : "1")
         let tables = SQLiteSessionTables(connection: connection, format: format, hasTables: detected != .empty)
-        if forWriting, !isV0 { try tables.prepareTables() }
+        if forWriting, v0 == nil { try tables.prepareTables() }
         self.tables = tables
     }
 
@@ -58,18 +65,28 @@ public final class SQLiteDatabaseStore: SessionStore {
     }
 
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
-        try refuseV0()
-        return tables.scanSessions(query)
+        tables.scanSessions(query)
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
-        try refuseV0()
-        return try tables.fetchSessions(keys)
+        try tables.fetchSessions(keys)
     }
 
+    public func deleteSessions(_ keys: [SessionKey]) throws { try tables.deleteSessions(keys) }
+
     public func writeSessions(_ sessions: [Session]) throws {
-        try refuseV0()
         try tables.writeSessions(sessions)
+    }
+
+    /// Nothing for schema v1; for v0, the event fields its columns cannot hold.
+    public func unrepresentableFields(in session: Session) -> [String] {
+        v0?.unrepresentableFields(in: session) ?? []
+    }
+
+    /// `session` as this store reads it back once written (itself for schema v1; for v0 see
+    /// ``DatabaseV0Codec/readBack(_:)``), for comparing a source with what is stored.
+    public func readBack(_ session: Session) throws -> Session {
+        try v0?.codec.readBack(session) ?? session
     }
 
     public func close() throws {
@@ -81,10 +98,6 @@ public final class SQLiteDatabaseStore: SessionStore {
     deinit {
         assert(closed, "SQLiteDatabaseStore was not closed before deinitializing")
         if !closed { try? tables.connection.close() }
-    }
-
-    private func refuseV0() throws {
-        if isV0 { throw SQLiteError(code: .unsupported, message: "schema v0 (pickled actions) not supported yet") }
     }
 }
 

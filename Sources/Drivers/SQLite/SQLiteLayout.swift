@@ -37,7 +37,7 @@ public enum SQLiteLayout: Sendable, Hashable, CustomStringConvertible {
         case .databaseV0:
             [
                 "sessions": ["app_name", "user_id", "id", "state", "create_time", "update_time"],
-                "events": ["id", "app_name", "user_id", "session_id", "timestamp", "actions"],
+                "events": DatabaseV0Codec.requiredEventColumns,
                 "app_states": ["app_name", "state", "update_time"],
                 "user_states": ["app_name", "user_id", "state", "update_time"],
             ]

@@ -47,13 +47,17 @@ private struct SessionWriter {
         selectEventIds = try connection.prepare(
             "SELECT id FROM events WHERE app_name = ? AND user_id = ? AND session_id = ? ORDER BY rowid")
         deleteEvents = try connection.prepare("DELETE FROM events WHERE app_name = ? AND user_id = ? AND session_id = ?")
-        insertEvent = try connection.prepare(
-            "INSERT INTO events (app_name, user_id, session_id, id, invocation_id, timestamp, event_data) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let columns = tables.format.eventColumns
+        let names = (["app_name", "user_id", "session_id", "id"] + columns).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: 4 + columns.count).joined(separator: ", ")
+        insertEvent = try connection.prepare("INSERT INTO events (\(names)) VALUES (\(placeholders))")
+        // Parameters ?5… are the event columns; rows already equal are left untouched.
+        let assignments = columns.enumerated().map { "\($1) = ?\($0 + 5)" }.joined(separator: ", ")
+        let differences = columns.enumerated().map { "\($1) IS NOT ?\($0 + 5)" }.joined(separator: " OR ")
         updateEvent = try connection.prepare(
             """
-            UPDATE events SET invocation_id = ?5, timestamp = ?6, event_data = ?7
-            WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3 AND id = ?4
-              AND (invocation_id IS NOT ?5 OR timestamp IS NOT ?6 OR event_data IS NOT ?7)
+            UPDATE events SET \(assignments)
+            WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3 AND id = ?4 AND (\(differences))
             """)
     }
 
@@ -104,8 +108,8 @@ private struct SessionWriter {
         if !inPlace { try deleteEvents.run(key) }
         let statement = inPlace ? updateEvent : insertEvent
         for event in session.events {
-            try statement.run(
-                key + [.text(event.id), .text(event.invocationId), format.timeValue(event.timestamp), .text(format.eventText(event))])
+            let values = try format.eventValues(event, location: RowName.event(event.id, of: session.key))
+            try statement.run(key + [.text(event.id)] + values)
         }
     }
 }

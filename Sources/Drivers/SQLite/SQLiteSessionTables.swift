@@ -69,7 +69,7 @@ public final class SQLiteSessionTables {
         let sessionRow = try connection.prepare(
             "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions WHERE app_name = ? AND user_id = ? AND id = ?")
         let eventRows = try connection.prepare(
-            "SELECT app_name, user_id, session_id, id, invocation_id, timestamp, event_data FROM events"
+            "SELECT \(eventSelectList) FROM events"
                 + " WHERE app_name = ? AND user_id = ? AND session_id = ? ORDER BY \(format.eventOrder)")
         var scopes = ScopeCache(tables: self)
         var found: [SessionKey: Session] = [:]
@@ -103,7 +103,7 @@ public final class SQLiteSessionTables {
         var index: [SessionKey: Int] = [:]
         for (position, session) in sessions.enumerated() { index[session.key] = position }
         let events = try connection.prepare(
-            "SELECT app_name, user_id, session_id, id, invocation_id, timestamp, event_data FROM events"
+            "SELECT \(eventSelectList) FROM events"
                 + " WHERE (app_name, user_id, session_id) >= (?1, ?2, ?3) AND (app_name, user_id, session_id) <= (?4, ?5, ?6)"
                 + " ORDER BY app_name, user_id, session_id, \(format.eventOrder)")
         try events.bind([first, last].flatMap { [SQLiteValue.text($0.appName), .text($0.userId), .text($0.sessionId)] })
@@ -132,17 +132,20 @@ public final class SQLiteSessionTables {
             lastUpdateTime: try format.epoch(from: row.value(at: 5), location: location + " update_time"))
     }
 
-    /// The session key and event of an `events` row (app_name, user_id, session_id, id,
-    /// invocation_id, timestamp, event_data).
+    /// The columns `events` rows are selected with: the key, then the format's event columns.
+    private var eventSelectList: String {
+        (["app_name", "user_id", "session_id", "id"] + format.eventColumns).joined(separator: ", ")
+    }
+
+    /// The session key and event of an `events` row (columns as ``eventSelectList``).
     private func readEvent(_ row: SQLiteStatement) throws -> (key: SessionKey, event: Event) {
         let key = try readKey(row, table: "events")
         guard row.type(at: 3) == .text else {
             throw SessionDataError(store: "sqlite", location: "events row of \(key)", message: "id is not text")
         }
         let id = row.text(at: 3)
-        let event = try format.event(
-            id: id, invocationId: row.text(at: 4), timestamp: row.value(at: 5), data: row.value(at: 6),
-            location: RowName.event(id, of: key))
+        let values = (0..<Int32(format.eventColumns.count)).map { row.value(at: 4 + $0) }
+        let event = try format.event(id: id, values: values, location: RowName.event(id, of: key))
         return (key, event)
     }
 

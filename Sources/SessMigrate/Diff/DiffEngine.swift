@@ -63,9 +63,13 @@ public struct DiffEngine {
         let compareCreateTime = a.capabilities.keepsCreateTime && b.capabilities.keepsCreateTime
         if !compareCreateTime { summary.notCompared.append("create_time") }
         summary.notCompared.append("expiry")
+        // Both sides are seen through both stores' lossy views (identity for most stores), so a
+        // session copied into a store that cannot hold everything (a v0 database) compares equal.
+        let view = { (session: Session) throws -> Session in try b.readBack(a.readBack(session)) }
         var table: [SessionKey: Entry] = [:]
         let cursorA = try a.scanSessions(SessionQuery(batchSize: batchSize))
-        while let session = try cursorA.next() {
+        while let raw = try cursorA.next() {
+            let session = try view(raw)
             if table.updateValue(Entry(digest: session.digest(includingCreateTime: compareCreateTime)), forKey: session.key) == nil {
                 summary.sessionsInA += 1
                 summary.eventsInA += session.events.count
@@ -73,7 +77,8 @@ public struct DiffEngine {
         }
         var pending: [Session] = []
         let cursorB = try b.scanSessions(SessionQuery(batchSize: batchSize))
-        while let session = try cursorB.next() {
+        while let raw = try cursorB.next() {
+            let session = try view(raw)
             guard let entry = table[session.key] else {
                 summary.sessionsInB += 1
                 summary.eventsInB += session.events.count
@@ -91,12 +96,12 @@ public struct DiffEngine {
                 summary.changed += 1
                 if detailed { pending.append(session) } else { report(SessionDifference(key: session.key, kind: .changed, changes: [])) }
                 if pending.count >= batchSize {
-                    try explain(pending, from: a, compareCreateTime: compareCreateTime, report: report)
+                    try explain(pending, from: a, view: view, compareCreateTime: compareCreateTime, report: report)
                     pending.removeAll(keepingCapacity: true)
                 }
             }
         }
-        if !pending.isEmpty { try explain(pending, from: a, compareCreateTime: compareCreateTime, report: report) }
+        if !pending.isEmpty { try explain(pending, from: a, view: view, compareCreateTime: compareCreateTime, report: report) }
         for (key, entry) in table.sorted(by: { $0.key < $1.key }) where !entry.matched {
             summary.onlyInA += 1
             report(SessionDifference(key: key, kind: .onlyInA, changes: []))
@@ -106,11 +111,12 @@ public struct DiffEngine {
     }
 
     private func explain(
-        _ sessionsInB: [Session], from a: any SessionStore, compareCreateTime: Bool, report: (SessionDifference) -> Void
+        _ sessionsInB: [Session], from a: any SessionStore, view: (Session) throws -> Session, compareCreateTime: Bool,
+        report: (SessionDifference) -> Void
     ) throws {
         let fromA = try a.fetchSessions(sessionsInB.map(\.key))
         for session in sessionsInB {
-            guard let original = fromA[session.key] else {
+            guard let original = try fromA[session.key].map(view) else {
                 // Deleted from A after the first pass: report what B has as extra.
                 report(SessionDifference(key: session.key, kind: .onlyInB, changes: []))
                 continue

@@ -108,7 +108,7 @@ public struct CopyEngine {
             var counts = summary.apps[session.key.appName] ?? CopyCounts()
             counts.read += 1
             counts.eventsRead += session.events.count
-            switch try planner.decide(session, existing: stored[session.key], now: time) {
+            switch try planner.decide(session, existing: stored[session.key], now: time, readBack: target.readBack) {
             case .insert(let written): counts.inserted += 1; counts.eventsWritten += written.events.count; writes.append(written)
             case .update(let written): counts.updated += 1; counts.eventsWritten += written.events.count; writes.append(written)
             case .unchanged: counts.unchanged += 1

@@ -43,10 +43,15 @@ public struct CopyPlanner: Sendable {
     }
 
     /// Decides what to do with `source`, given the target's current version (if any), at time `now`.
-    public func decide(_ source: Session, existing: Session?, now: Double) throws -> CopyDecision {
+    ///
+    /// - Parameter readBack: what the target would return after storing a session (its lossy view,
+    ///   see `SessionStore.readBack`); comparisons are made against it.
+    public func decide(
+        _ source: Session, existing: Session?, now: Double, readBack: (Session) throws -> Session = { $0 }
+    ) throws -> CopyDecision {
         guard let prepared = prepare(source, now: now) else { return .skippedExpired }
         guard let existing else { return .insert(prepared) }
-        if comparison.isUnchanged(existing, comparedTo: prepared) { return .unchanged }
+        if comparison.isUnchanged(existing, comparedTo: try readBack(prepared)) { return .unchanged }
         switch options.onConflict {
         case .source: return .update(prepared)
         case .skip: return .skippedExisting
@@ -57,7 +62,7 @@ public struct CopyPlanner: Sendable {
             }
             var merged = SessionMerge.merge(source: prepared, into: existing)
             merged.expiry = prepared.expiry
-            return comparison.isUnchanged(existing, comparedTo: merged) ? .unchanged : .update(merged)
+            return comparison.isUnchanged(existing, comparedTo: try readBack(merged)) ? .unchanged : .update(merged)
         }
     }
 

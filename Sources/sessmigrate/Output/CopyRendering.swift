@@ -11,7 +11,7 @@ extension Rendering {
     static func copyText(_ summary: CopySummary, source: String, target: String) -> String {
         let total = summary.total
         var lines = summary.droppedFields.sorted { $0.key < $1.key }.map { name, count in
-            "warning:  target cannot hold \(name); dropped from \(count) written item(s)"
+            "warning:  target cannot hold \(name) exactly: affects \(count) written item(s)"
         }
         lines += summary.keptSessions.prefix(20).map { "kept:     \($0) (the target's version is newer)" }
         if summary.keptSessions.count > 20 { lines.append("kept:     … and \(summary.keptSessions.count - 20) more") }

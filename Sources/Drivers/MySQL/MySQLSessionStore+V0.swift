@@ -1,0 +1,79 @@
+import DriverCore
+import SessionModel
+
+// Schema v0 `events` rows (ADK ≤ 1.21): the other tables are the same as in v1, so only reading
+// and upserting events differ. Column values go through DatabaseV0Codec, shared with SQLite.
+extension MySQLSessionStore {
+    /// Streams the v0 events of all `sessions` in one query, ordered `(timestamp, id)` as ADK 2.13
+    /// reads a v0 table.
+    func attachV0Events(to sessions: inout [Session], codec: DatabaseV0Codec) throws {
+        var indexByKey: [SessionKey: Int] = [:]
+        for (index, session) in sessions.enumerated() { indexByKey[session.key] = index }
+        let columns = codec.valueColumns
+        var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM events")
+        sql.append("SELECT app_name, user_id, session_id, id, \(columns.joined(separator: ", ")) FROM events")
+        sql.append(" WHERE (app_name, user_id, session_id) IN (")
+        for (index, session) in sessions.enumerated() {
+            if index > 0 { sql.append(", ") }
+            try sql.appendTuple([session.key.appName, session.key.userId, session.key.sessionId])
+        }
+        sql.append(") ORDER BY app_name, user_id, session_id, timestamp, id")
+        let result = try sql.query(buffered: false)
+        while try result.nextRaw({ (row: MySQLRawRow) -> Void in
+            let key = SessionKey(
+                appName: row.string(at: 0) ?? "", userId: row.string(at: 1) ?? "", sessionId: row.string(at: 2) ?? "")
+            let id = row.string(at: 3) ?? ""
+            let location = "events row id='\(id)' of \(key)"
+            guard let index = indexByKey[key] else {
+                throw SessionDataError(
+                    store: Self.storeName, location: location,
+                    message: "its session key equals a session's key only under the database collation")
+            }
+            let values = columns.indices.map { Self.v0Value(row, at: 4 + $0, binary: columns[$0] == "actions") }
+            sessions[index].events.append(try codec.event(id: id, values: values, location: location))
+        }) != nil {}
+    }
+
+    /// A column of the text protocol: `actions` as raw bytes, everything else as text.
+    private static func v0Value(_ row: MySQLRawRow, at index: Int, binary: Bool) -> DatabaseV0Value {
+        guard let bytes = row.bytes(at: index) else { return .null }
+        return binary ? .bytes(Array(bytes)) : .text(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Upserts the v0 rows of every event (only the table's columns), as ADK 1.21 writes them.
+    func upsertV0Events(_ sessions: [Session], codec: DatabaseV0Codec) throws {
+        let rows = sessions.flatMap { session in session.events.map { (session.key, $0) } }
+        let columns = codec.valueColumns
+        try executeChunked(
+            rows, context: "INSERT INTO events",
+            prefix: "INSERT INTO events (id, app_name, user_id, session_id, \(columns.joined(separator: ", "))) VALUES ",
+            separator: ", ",
+            suffix: " ON DUPLICATE KEY UPDATE " + columns.map { "\($0) = VALUES(\($0))" }.joined(separator: ", ")
+        ) { sql, row in
+            let (key, event) = row
+            let location = "events row id='\(event.id)' of \(key)"
+            sql.append("(")
+            for value in [event.id, key.appName, key.userId, key.sessionId] {
+                try sql.appendLiteral(value)
+                sql.append(", ")
+            }
+            for (index, value) in try codec.values(for: event, location: location).enumerated() {
+                if index > 0 { sql.append(", ") }
+                try sql.appendValue(value)
+            }
+            sql.append(")")
+        }
+    }
+}
+
+extension MySQLStatementBuilder {
+    /// Appends a v0 column value: `NULL`, a number, an escaped literal, or `X'…'` for bytes.
+    mutating func appendValue(_ value: DatabaseV0Value) throws {
+        switch value {
+        case .null: append("NULL")
+        case .integer(let number): append(String(number))
+        case .text(let text): try appendLiteral(text)
+        case .bytes(let bytes): appendHexLiteral(bytes)
+        }
+    }
+}
