@@ -46,7 +46,7 @@ public final class SqliteSessionServiceStore: SessionStore {
 
     public var layout: StoreLayout { tables.format.layout }
 
-    public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false) }
+    public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false, countsCheaply: true) }
 
     public func fetchStats() throws -> StoreStats { try tables.fetchStats() }
 

@@ -87,10 +87,13 @@ public struct StoreCapabilities: Sendable, Hashable {
     public var keepsCreateTime: Bool
     /// The store keeps a per-session expiry.
     public var keepsExpiry: Bool
+    /// `fetchStats` is cheap (an index count, not a scan), so progress can show a total and ETA.
+    public var countsCheaply: Bool
 
-    public init(keepsCreateTime: Bool, keepsExpiry: Bool) {
+    public init(keepsCreateTime: Bool, keepsExpiry: Bool, countsCheaply: Bool = false) {
         self.keepsCreateTime = keepsCreateTime
         self.keepsExpiry = keepsExpiry
+        self.countsCheaply = countsCheaply
     }
 }
 

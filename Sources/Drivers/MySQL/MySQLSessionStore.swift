@@ -62,7 +62,7 @@ public final class MySQLSessionStore: SessionStore {
     public var layout: StoreLayout { schema.layout }
 
     public var capabilities: StoreCapabilities {
-        StoreCapabilities(keepsCreateTime: true, keepsExpiry: false)
+        StoreCapabilities(keepsCreateTime: true, keepsExpiry: false, countsCheaply: true)
     }
 
     private init(

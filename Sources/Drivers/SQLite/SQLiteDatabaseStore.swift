@@ -58,7 +58,7 @@ public final class SQLiteDatabaseStore: SessionStore {
 
     public var layout: StoreLayout { tables.format.layout }
 
-    public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false) }
+    public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false, countsCheaply: true) }
 
     public func fetchStats() throws -> StoreStats {
         try tables.fetchStats()

@@ -39,6 +39,8 @@ public struct CopySummary: Sendable, Hashable {
     public var dryRun = false
     /// Sessions kept because the target's version is newer (reported by name).
     public var keptSessions: [SessionKey] = []
+    /// Sessions in the source (before filters), when the source can count them cheaply: for progress.
+    public var expectedSessions: Int?
 
     public init() {}
 
@@ -76,6 +78,7 @@ public struct CopyEngine {
         let started = now()
         var summary = CopySummary()
         summary.dryRun = options.dryRun
+        if source.capabilities.countsCheaply { summary.expectedSessions = try? source.fetchStats().sessions }
         let planner = CopyPlanner(options: options, source: source.capabilities, target: target.capabilities, targetTTLSeconds: targetTTLSeconds)
         var sourceKeys = Set<SessionKey>()
         let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize))

@@ -3,9 +3,10 @@ import SessMigrate
 import SessionModel
 
 extension Rendering {
-    static func countsLine(_ c: CopyCounts) -> String {
-        "\(c.read) read, \(c.inserted) inserted, \(c.updated) updated, \(c.unchanged) unchanged, \(c.keptNewerTarget) kept (target newer), "
-            + "\(c.skippedExisting) skipped (exists), \(c.skippedExpired) skipped (expired), \(c.deleted) deleted"
+    static func countsLine(_ c: CopyCounts, dryRun: Bool) -> String {
+        "\(c.read) read, \(dryRun ? 0 : c.written) written (\(c.inserted) \(dryRun ? "to insert" : "inserted"), "
+            + "\(c.updated) \(dryRun ? "to update" : "updated")), \(c.unchanged) unchanged, \(c.keptNewerTarget) kept (target newer), "
+            + "\(c.skippedExisting) skipped (exists), \(c.skippedExpired) skipped (expired), \(c.deleted) \(dryRun ? "to delete" : "deleted")"
     }
 
     static func copyText(_ summary: CopySummary, source: String, target: String) -> String {
@@ -17,9 +18,11 @@ extension Rendering {
         if summary.keptSessions.count > 20 { lines.append("kept:     … and \(summary.keptSessions.count - 20) more") }
         lines.append((summary.dryRun ? "dry run:  " : "copied:   ") + "\(source) -> \(target)")
         if summary.dryRun || summary.apps.count > 1 {
-            for (app, counts) in summary.apps.sorted(by: { $0.key < $1.key }) { lines.append("app \(app): \(countsLine(counts))") }
+            for (app, counts) in summary.apps.sorted(by: { $0.key < $1.key }) {
+                lines.append("app \(app): \(countsLine(counts, dryRun: summary.dryRun))")
+            }
         }
-        lines.append("sessions: \(total.read) read, \(summary.dryRun ? 0 : total.written) written, \(total.unchanged) unchanged; " + countsLine(total))
+        lines.append("sessions: " + countsLine(total, dryRun: summary.dryRun))
         lines.append("events:   \(total.eventsRead) read, \(summary.dryRun ? 0 : total.eventsWritten) written")
         lines.append("time:     \(String(format: "%.2f", summary.seconds)) s (\(String(format: "%.0f", summary.eventsPerSecond)) events/s)")
         if summary.dryRun { lines.append("dry run:  nothing was written") }
@@ -56,7 +59,15 @@ extension Rendering {
     static func copyProgress(_ summary: CopySummary) -> String {
         let total = summary.total
         let rate = summary.seconds > 0 ? Double(total.read) / summary.seconds : 0
-        return "copy: \(total.read) sessions (\(total.written) written, \(total.unchanged) unchanged), "
-            + "\(total.eventsRead) events, \(String(format: "%.0f", rate)) sessions/s"
+        var line = "copy: \(total.read) sessions (\(total.written) written, \(total.unchanged) unchanged), \(total.eventsRead) events, "
+            + "\(String(format: "%.0f", rate)) sessions/s"
+        if let expected = summary.expectedSessions, expected > 0 {
+            let fraction = min(1, Double(total.read) / Double(expected))
+            let filled = Int(fraction * 20)
+            let eta = rate > 0 ? Double(max(0, expected - total.read)) / rate : 0
+            line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + "] "
+                + String(format: "%3.0f%% ", fraction * 100) + line + String(format: ", ETA %d:%02d", Int(eta) / 60, Int(eta) % 60)
+        }
+        return line
     }
 }

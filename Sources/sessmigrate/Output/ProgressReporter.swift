@@ -5,7 +5,7 @@ import Foundation
 final class ProgressReporter<Value> {
     private let render: (Value) -> String
     private let interactive = Terminal.stderrIsTerminal
-    private var lastPrinted = Date.distantPast
+    private var lastPrinted = Date()  // The first line comes after one interval: quick runs print none.
     private var printedTransient = false
 
     init(render: @escaping (Value) -> String) {
