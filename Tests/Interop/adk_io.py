@@ -2,18 +2,26 @@
 """Writes or reads a dataset through the REAL ADK session services.
 
 Runs inside one of the interop virtualenvs (see scripts/setup):
-  venv-community: mysql, sqlite-sss, sqlite-dss, redis-community
+  venv-community: mysql, sqlite-sss, sqlite-dss, redis-community; reads mysql-v0, sqlite-v0
   venv-adkredis:  mysql, sqlite-sss, sqlite-dss, redis-adk-redis
+  venv-adk121:    mysql-v0, sqlite-v0 (google-adk 1.21.0 creates and writes schema v0)
 
-  adk_io.py write --store KIND --url URL [--dataset nasty|sample]
-  adk_io.py read  --store KIND --url URL [--dataset nasty|sample] --out FILE.json
+  adk_io.py write  --store KIND --url URL [--dataset NAME]
+  adk_io.py read   --store KIND --url URL [--dataset NAME] --out FILE.json
+  adk_io.py append --store KIND --url URL [--dataset NAME]   # dataset.APPENDS[NAME]
 
 URL is the sessmigrate address of the store:
   mysql://USER:PW@HOST:PORT/DB           -> DatabaseSessionService(mysql+aiomysql)
   sqlite:////abs/file.db?layout=database -> DatabaseSessionService(sqlite+aiosqlite)
   sqlite:////abs/file.db                 -> SqliteSessionService(path)
+  (kinds mysql-v0 / sqlite-v0 take the mysql:// / sqlite:////abs addresses and use
+  DatabaseSessionService of whichever ADK the venv holds: 1.21 creates v0 tables,
+  2.13 detects v0 and reads and appends in v0)
   redis://HOST:PORT/DBNUM[?layout=...]   -> RedisSessionService (google-adk-community)
                                             or RedisMemorySessionService (google-adk-redis)
+
+`append` get_session()s each session named in dataset.APPENDS[NAME] and
+append_event()s its new events (the round trip back into a v0 database).
 
 `read` lists every session of every (app, user) pair of the dataset with
 list_sessions, then get_session()s each one, and writes canonical JSON:
@@ -38,7 +46,9 @@ time.tzset()
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset  # noqa: E402
 
-KINDS = ("mysql", "redis-community", "redis-adk-redis", "sqlite-sss", "sqlite-dss")
+KINDS = ("mysql", "redis-community", "redis-adk-redis", "sqlite-sss", "sqlite-dss",
+         "mysql-v0", "sqlite-v0")
+V0_KINDS = ("mysql-v0", "sqlite-v0")
 
 
 def _sqlite_path(url: str) -> str:
@@ -56,14 +66,14 @@ def _redis_uri(url: str) -> str:
 
 
 def make_service(kind: str, url: str):
-  if kind == "mysql":
+  if kind in ("mysql", "mysql-v0"):
     from google.adk.sessions.database_session_service import DatabaseSessionService
     parts = urlsplit(url)
     if parts.scheme not in ("mysql", "mariadb", "mysql+aiomysql"):
       raise SystemExit(f"not a mysql address: {url}")
     return DatabaseSessionService(
         f"mysql+aiomysql://{parts.netloc}{parts.path}?charset=utf8mb4")
-  if kind == "sqlite-dss":
+  if kind in ("sqlite-dss", "sqlite-v0"):
     from google.adk.sessions.database_session_service import DatabaseSessionService
     return DatabaseSessionService("sqlite+aiosqlite:///" + _sqlite_path(url))
   if kind == "sqlite-sss":
@@ -82,6 +92,9 @@ async def close_service(service) -> None:
   close = getattr(service, "close", None)
   if close is not None:
     await close()
+  engine = getattr(service, "db_engine", None)
+  if close is None and engine is not None:   # ADK 1.21 has no close()
+    await engine.dispose()
   cache = getattr(service, "cache", None)
   if cache is not None:
     await cache.aclose()
@@ -107,12 +120,33 @@ async def read_all(service, sessions_spec: list[dict]) -> list[dict]:
   return out
 
 
+def adk_version() -> tuple[int, ...]:
+  from google.adk import version
+  return tuple(int(x) for x in version.__version__.split(".")[:3] if x.isdigit())
+
+
+async def append_all(service, appends: list[dict]) -> None:
+  for spec in appends:
+    session = await service.get_session(app_name=spec["app"], user_id=spec["user"],
+                                        session_id=spec["id"])
+    if session is None:
+      raise RuntimeError(f"session {spec['app']}/{spec['user']}/{spec['id']} not found")
+    for ev in spec["events"]:
+      await service.append_event(session, dataset.build_event(ev))
+
+
 async def main_async(args) -> None:
   sessions_spec = dataset.DATASETS[args.dataset]
+  if args.cmd == "write" and args.store in V0_KINDS and adk_version() >= (1, 22):
+    # ADK >= 1.22 creates v1 tables in a new database; only 1.21 makes a v0 one.
+    raise SystemExit(f"writing a new {args.store} store needs google-adk <= 1.21 "
+                     "(venv-adk121)")
   service = make_service(args.store, args.url)
   try:
     if args.cmd == "write":
       await dataset.write_dataset(service, sessions_spec)
+    elif args.cmd == "append":
+      await append_all(service, dataset.APPENDS[args.dataset])
     else:
       sessions = await read_all(service, sessions_spec)
       text = json.dumps({"store": args.store, "sessions": sessions},
@@ -130,7 +164,7 @@ def main() -> None:
   logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("cmd", choices=("write", "read"))
+  p.add_argument("cmd", choices=("write", "read", "append"))
   p.add_argument("--store", required=True, choices=KINDS)
   p.add_argument("--url", required=True)
   p.add_argument("--dataset", default="nasty", choices=sorted(dataset.DATASETS))

@@ -29,6 +29,22 @@ reference data model, section 18):
     events sharing a timestamp get ids increasing in insertion order (the
     DatabaseSessionService orders ties by id, SqliteSessionService by rowid,
     Redis services by list position). Ids are ASCII so collation cannot reorder.
+
+`nasty-v0` (V0_SESSIONS) is written by google-adk 1.21.0 into a schema-v0
+database: the sessions above plus one ("acts ☂") whose events carry every 1.21
+EventActions field (two AuthConfigs, tool confirmations, escalate,
+transfer_to_agent, end_of_agent, agent_state, rewind_before_invocation_id,
+compaction with text, bytes and a function call, a tuple in state_delta), transcriptions, grounding and
+citation metadata and a 300-character error_message. What 1.21 cannot hold:
+  * Not excluded, just lost: fields without a v0 column (s1-e04's model_version
+    and finish_reason) and sub-microsecond timestamp digits (T_SUB, T_ROUND).
+    1.21 drops them silently on write; the reference (1.21's read) lacks them.
+  * Only 1.x Event fields (1.21's Event is extra='forbid'); none of the 2.x ones.
+  * No bytes, sets or datetimes in state_delta (1.21 json.dumps the state
+    column); bytes appear in content (inline_data). Tuples are fine.
+  * error_message at most 1024 characters (VARCHAR(1024) in the 1.21 DDL).
+APPENDS["nasty-v0"] are the events ADK 2.13 appends for the round trip back into
+v0 (see APPENDS_V0).
 """
 
 from __future__ import annotations
@@ -271,7 +287,126 @@ SAMPLE_SESSIONS: list[dict] = [
     },
 ]
 
-DATASETS = {"nasty": SESSIONS, "sample": SAMPLE_SESSIONS}
+# --------------------------------------------------------------------------
+# schema v0 (google-adk 1.21.0 writes it; see the end of the module docstring)
+
+AUTH_API_KEY = {
+    "auth_scheme": {"type": "apiKey", "in": "header", "name": "X-Key-ü"},
+    "raw_auth_credential": {"auth_type": "apiKey", "api_key": "k-123 🦆"},
+    "credential_key": "cred-api",
+}
+AUTH_OAUTH2 = {
+    "auth_scheme": {"type": "oauth2", "description": "OAuth ü",
+                    "flows": {"authorizationCode": {
+                        "authorizationUrl": "https://auth.test/authorize?a=1&b=%20",
+                        "tokenUrl": "https://auth.test/token",
+                        "scopes": {"read": "Read ü", "write:all": "Write 🦆"}}}},
+    "raw_auth_credential": {"auth_type": "oauth2",
+                            "oauth2": {"client_id": "cid", "client_secret": "not-a-secret",
+                                       "redirect_uri": "https://app.test/cb",
+                                       "expires_at": INT64_MAX}},
+    "credential_key": "cred-oauth",
+}
+
+
+def _v0_action_events() -> list[dict]:
+  t = 1700000500.000001
+  return [
+      _ev("x-e1", t, author="root_agent", content={"role": "model", "parts": [
+          {"function_call": {"id": "call-auth", "name": "adk_request_credential",
+                             "args": {"function_call_id": "call-0"}}}]},
+          long_running_tool_ids={"call-auth"},
+          actions={"requested_auth_configs": {"call-0": AUTH_API_KEY,
+                                              "call-ü": AUTH_OAUTH2}}),
+      _ev("x-e2", t + 1, author="root_agent", content={"role": "model", "parts": [
+          {"function_call": {"id": "call-2", "name": "adk_request_confirmation",
+                             "args": {"amount": 12.5}}}]},
+          long_running_tool_ids=set(),
+          actions={"requested_tool_confirmations": {
+              "call-2": {"hint": "Proceed? ü 🦆", "confirmed": False,
+                         "payload": {"amount": 12.5, "items": [1, None, "x"], "big": BIG_INT}},
+              "call-3": {"confirmed": True}}}),
+      _ev("x-e3", t + 2, author="sub ü", branch="root_agent.sub ü",
+          content=_text("done", "model"), turn_complete=False, partial=False,
+          actions={"escalate": True, "transfer_to_agent": "root_agent",
+                   "skip_summarization": False, "end_of_agent": True,
+                   "agent_state": {"step": 2, "nested": {"big": BIG_INT, "f": [0.1, -0.0]},
+                                   "ctl": [CONTROL]},
+                   "rewind_before_invocation_id": "inv-x-e1",
+                   "artifact_delta": {"a.txt": 0, "🦆/b.bin": INT64_MAX},
+                   "state_delta": {"tuple": (1, "two", 3.0, (None, True)),
+                                   "ctl_nested": {"s": CONTROL}, "neg_zero": -0.0}}),
+      _ev("x-e4", t + 3, author="root_agent", content=_text("compacting", "model"),
+          input_transcription={"text": "hi ü", "finished": True},
+          output_transcription={"text": "yo"},
+          grounding_metadata={"web_search_queries": ["q ü"]},
+          citation_metadata={"citations": [{"start_index": 0, "end_index": 5,
+                                            "uri": "https://c.test/?q=1"}]},
+          custom_metadata={"nested": {"n": None, "big": INT64_MIN}},
+          error_code="", error_message="x" * 300 + " ü",
+          actions={"compaction": {
+              "start_timestamp": 1700000500.000001, "end_timestamp": 1700000502.000001,
+              "compacted_content": {"role": "model", "parts": [
+                  {"text": "summary 🦆"},
+                  {"inline_data": {"mime_type": "image/png", "data": BLOB_STD_VS_URLSAFE}},
+                  {"function_call": {"id": "c9", "name": "f", "args": {"x": [1.5e300]}}}]}},
+                   "state_delta": {"compacted": True}}),
+  ]
+
+
+V0_SESSIONS: list[dict] = SESSIONS + [
+    {
+        "app": APP_B, "user": U2, "id": "acts ☂",
+        "state": {"kind": "actions", "deep": {"list": [NESTED["list"]]}},
+        "events": _v0_action_events(),
+    },
+]
+
+# Events ADK 2.13 appends to a copy before it is copied back into the v0 database
+# (run.py round trip). Later than every event of their session; timestamps are
+# decimal literals with microseconds (v0 keeps microseconds only). model_version,
+# finish_reason and a non-default node_info have no v0 column: the copy must warn
+# that it drops them (node_info {"path": ""}, which ADK 2.x gives every event it
+# reads from v0, is not a loss).
+T_RT = 1800000000.000001
+APPENDS_V0: list[dict] = [
+    {"app": APP_A, "user": U1, "id": "sess: 1", "events": [
+        _ev("rt-e1", T_RT, content={"role": "user", "parts": [
+            {"text": "round trip ü 🦆"},
+            {"inline_data": {"mime_type": "application/octet-stream",
+                             "data": BLOB_STD_VS_URLSAFE + b"\x00rt"}}]},
+            actions={"state_delta": {"count": 2, "app:theme": "night", "user:name": "Zoë 4",
+                                     "temp:rt": 1, "rt": {"big": BIG_INT, "f": 0.1,
+                                                          "list": [None, -0.0]}}}),
+        _ev("rt-e2", 1800000001.000001, author="root_agent", model_version="gemini-rt",
+            finish_reason="STOP", node_info={"path": "root_agent/helper"},
+            content={"role": "model", "parts": [
+                {"function_call": {"id": "rt-call", "name": "lookup",
+                                   "args": {"q": "ü", "n": INT64_MAX}}}]},
+            long_running_tool_ids={"rt-call"},
+            actions={"artifact_delta": {"rt.bin": 3}, "transfer_to_agent": "helper",
+                     "state_delta": {"user:prefs": {"lang": "de"}}}),
+        _ev("rt-e3", 1800000001.000001, author="root_agent", content={"role": "user", "parts": [
+            {"function_response": {"id": "rt-call", "name": "lookup",
+                                   "response": {"result": [1, 2.5, "ü"]}}}]},
+            actions={"skip_summarization": True, "escalate": False}),
+    ]},
+    {"app": APP_A, "user": U2, "id": "s-long", "events": [
+        _ev("rt-l1", 1800000010.000001, author="agent", content=_text("after 320", "model"),
+            actions={"state_delta": {"counter": 320, "app:long_done": False}}),
+    ]},
+    {"app": APP_C, "user": U1, "id": "s-empty-2", "events": [
+        _ev("rt-z1", 1800000020.000001, content=_text("first event of an empty session")),
+        _ev("rt-z2", 1800000020.500001, author="agent", content=_text("compacted", "model"),
+            actions={"compaction": {"start_timestamp": T_RT + 20,
+                                    "end_timestamp": T_RT + 20.000001,
+                                    "compacted_content": _text("z ü", "model")},
+                     "state_delta": {"z": 1}}),
+    ]},
+]
+
+DATASETS = {"nasty": SESSIONS, "sample": SAMPLE_SESSIONS, "nasty-v0": V0_SESSIONS}
+APPENDS = {"nasty-v0": APPENDS_V0}
 
 
 def pairs(sessions: list[dict] = SESSIONS) -> list[tuple[str, str]]:

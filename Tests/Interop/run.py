@@ -6,8 +6,8 @@ reads them back unchanged, between every pair of store kinds?
   python3 Tests/Interop/run.py --references-only      # ADK side only, no binary
 
 Needs SESSMIGRATE_REDIS_URL and SESSMIGRATE_MYSQL_URL (scripts/lib/servers.sh) and the
-virtualenvs of scripts/setup (venv-community, venv-adkredis). Stdlib only: every ADK
-or driver call runs in a venv python (adk_io.py, store_tool.py).
+virtualenvs of scripts/setup (venv-community, venv-adkredis, venv-adk121). Stdlib only:
+every ADK or driver call runs in a venv python (adk_io.py, store_tool.py).
 
 For each source kind: fresh store, ADK writes dataset.py's NASTY dataset, ADK reads it
 (the reference). For each other kind as destination: fresh store, `sessmigrate copy
@@ -16,6 +16,11 @@ the few normalisations and why); then the same copy again must leave the
 destination's raw rows/keys unchanged and report 0 sessions written. Also: the
 source is never modified, the copy output never shows the MySQL password, and the
 five independently written references agree with each other.
+
+The sources mysql-v0 and sqlite-v0 are DatabaseSessionService schema-v0 databases
+written by google-adk 1.21.0: v0suite.py describes their checks (copies read by ADK
+2.13 against ADK 2.13's and ADK 1.21's reads of the source, a round trip back into
+v0, and bad pickles).
 
 sessmigrate runs with TZ=Asia/Kolkata (UTC+05:30) on purpose: its output must not
 depend on the local time zone. ADK always runs with TZ=UTC.
@@ -38,8 +43,10 @@ from urllib.parse import urlsplit
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import compare  # noqa: E402
+import v0suite  # noqa: E402
 
 KINDS = ["mysql", "sqlite-sss", "sqlite-dss", "redis-community", "redis-adk-redis"]
+SOURCE_KINDS = KINDS + list(v0suite.V0_SOURCES)
 VENV_OF = {"redis-adk-redis": "adkredis"}  # every other kind: venv-community
 PASSWORD_MARKERS = ("apppw",)
 
@@ -52,11 +59,16 @@ class Suite:
     cache = args.cache or os.environ.get("SESSMIGRATE_CACHE") or os.path.expanduser(
         "~/.cache/sessmigrate")
     self.python = {v: os.path.join(cache, f"venv-{v}", "bin", "python")
-                   for v in ("community", "adkredis")}
-    self.work = args.work or tempfile.mkdtemp(prefix="sessmigrate-interop-")
+                   for v in ("community", "adkredis", "adk121")}
+    self.work = args.work or tempfile.mkdtemp(prefix="sessmigrate-interop-", dir=_fast_tmp())
     os.makedirs(self.work, exist_ok=True)
     self.redis = (args.redis_url or os.environ.get("SESSMIGRATE_REDIS_URL", "")).rstrip("/")
     self.mysql = args.mysql_url or os.environ.get("SESSMIGRATE_MYSQL_URL", "")
+    self.refs: dict[str, list[dict]] = {}
+    self.timings: dict[str, float] = {}
+    self.started = time.monotonic()
+    self.password_markers = PASSWORD_MARKERS
+    self.parse_written = parse_written
 
   # ------------------------------------------------------------------ output
   def result(self, ok: bool, name: str, detail: str = "") -> bool:
@@ -70,9 +82,10 @@ class Suite:
 
   # ------------------------------------------------------------------ stores
   def address(self, kind: str, role: str) -> str:
-    if kind == "mysql":
+    if kind in ("mysql", "mysql-v0"):
       p = urlsplit(self.mysql)
-      return f"{p.scheme}://{p.netloc}/smt_interop_{role}_mysql"
+      suffix = "mysql" if kind == "mysql" else "mysqlv0"
+      return f"{p.scheme}://{p.netloc}/{self.args.mysql_db_prefix}_{role}_{suffix}"
     if kind.startswith("redis"):
       # community: base (source) / base+1 (destination); adk-redis: base+2 / base+3
       db = self.args.redis_db_base + (0 if kind == "redis-community" else 2) + (role == "dst")
@@ -81,30 +94,33 @@ class Suite:
     path = os.path.join(os.path.abspath(self.work), f"{role}-{kind}.db")
     return "sqlite:///" + path + ("?layout=database" if kind == "sqlite-dss" else "")
 
-  def venv_run(self, kind: str, argv: list[str], timeout: float = 600):
-    py = self.python[VENV_OF.get(kind, "community")]
+  def venv_run(self, kind: str, argv: list[str], timeout: float = 600, venv: str | None = None):
+    py = self.python[venv or VENV_OF.get(kind, "community")]
     env = dict(os.environ, TZ="UTC", PYTHONWARNINGS="ignore", PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run([py] + argv, capture_output=True, text=True, env=env,
                           timeout=timeout)
 
-  def tool(self, cmd: str, kind: str, url: str):
-    r = self.venv_run("mysql", [os.path.join(HERE, "store_tool.py"), cmd, kind, url])
+  def tool(self, cmd: str, kind: str, url: str, *extra: str):
+    r = self.venv_run("mysql", [os.path.join(HERE, "store_tool.py"), cmd, kind, url, *extra])
     if r.returncode != 0:
       raise RuntimeError(f"store_tool {cmd} {kind} failed: {_tail(r.stderr)}")
     return r.stdout
 
-  def adk(self, cmd: str, kind: str, url: str, out: str | None = None):
+  def adk(self, cmd: str, kind: str, url: str, out: str | None = None,
+          venv: str | None = None, dataset: str | None = None):
     argv = [os.path.join(HERE, "adk_io.py"), cmd, "--store", kind, "--url", url,
-            "--dataset", self.args.dataset]
+            "--dataset", dataset or self.args.dataset]
     if out:
       argv += ["--out", out]
-    r = self.venv_run(kind, argv)
+    r = self.venv_run(kind, argv, venv=venv)
     if r.returncode != 0:
-      raise RuntimeError(f"ADK {cmd} on {kind} failed: {_tail(r.stderr)}")
+      who = f"ADK ({venv or VENV_OF.get(kind, 'community')})"
+      raise RuntimeError(f"{who} {cmd} on {kind} failed: {_tail(r.stderr)}")
 
-  def adk_read(self, kind: str, url: str, name: str) -> list[dict]:
+  def adk_read(self, kind: str, url: str, name: str, venv: str | None = None,
+               dataset: str | None = None) -> list[dict]:
     out = os.path.join(self.work, name + ".json")
-    self.adk("read", kind, url, out)
+    self.adk("read", kind, url, out, venv=venv, dataset=dataset)
     with open(out, encoding="utf-8") as f:
       return json.load(f)["sessions"]
 
@@ -118,6 +134,12 @@ class Suite:
       r = subprocess.CompletedProcess(e.cmd, 124, _str(e.stdout),
                                       _str(e.stderr) + f"\ntimed out after {e.timeout:.0f} s")
     return r, time.monotonic() - t0
+
+  def copy(self, src_url: str, dst_url: str, *extra: str):
+    """`sessmigrate copy`. The dataset's sessions were last updated years ago, so a
+    Redis expiry counted from the last update (the default) would skip them all:
+    count it from now."""
+    return self.sessmigrate("copy", src_url, dst_url, "--ttl-from", "now", *extra)
 
   # ------------------------------------------------------------------ checks
   def reference(self, kind: str) -> list[dict] | None:
@@ -169,7 +191,7 @@ class Suite:
       self.result(False, f"{label}: copy", f"cannot reset the destination: {e}")
       self.result(False, f"{label}: second copy is a no-op", "no first copy")
       return
-    r, took = self.sessmigrate("copy", src_url, dst_url)
+    r, took = self.copy(src_url, dst_url)
     output = r.stdout + r.stderr
     if r.returncode != 0:
       self.result(False, f"{label}: copy", f"exit {r.returncode}\n{_indent(_tail(output))}")
@@ -190,11 +212,15 @@ class Suite:
       written = parse_written(r.stdout)
       self.result(True, f"{label}: copy", f"ADK reads {len(got)} sessions identical to the "
                   f"reference ({took:.2f} s, {written if written is not None else '?'} written)")
-    # Idempotency: the same copy again changes nothing and writes nothing.
-    name = f"{label}: second copy is a no-op"
+    self.noop_check(label, src_url, dst, dst_url)
+
+  def noop_check(self, label: str, src_url: str, dst: str, dst_url: str,
+                 name: str | None = None) -> None:
+    """Idempotency: the same copy again changes nothing and writes nothing."""
+    name = name or f"{label}: second copy is a no-op"
     try:
       before = self.tool("dump", dst, dst_url)
-      r2, took2 = self.sessmigrate("copy", src_url, dst_url)
+      r2, took2 = self.copy(src_url, dst_url)
       after = self.tool("dump", dst, dst_url)
     except Exception as e:  # noqa: BLE001
       self.result(False, name, str(e))
@@ -216,9 +242,10 @@ class Suite:
 
   def run(self) -> int:
     args = self.args
-    sources = _kinds(args.sources)
+    sources = _kinds(args.sources, SOURCE_KINDS)
     dests = _kinds(args.dests)
-    missing = [p for v, p in self.python.items() if not os.path.exists(p)]
+    missing = [p for v, p in self.python.items() if not os.path.exists(p)
+               and (v != "adk121" or any(k in v0suite.V0_SOURCES for k in sources))]
     if missing or not self.redis or not self.mysql:
       self.result(False, "setup", (f"missing virtualenv python {missing} (run scripts/setup) "
                                    if missing else "")
@@ -231,26 +258,40 @@ class Suite:
     if not binary_ok:
       self.result(False, "setup", f"sessmigrate binary not found or not executable: "
                   f"{args.sessmigrate!r} (build it, or pass --references-only)")
-    refs: dict[str, list[dict]] = {}
+    refs = self.refs
+    v0 = v0suite.V0Checks(self, args.dataset_v0)
     for src in sources:
-      ref = self.reference(src)
-      if ref is None:
+      t0 = time.monotonic()
+      if src in v0suite.V0_SOURCES:
+        v0.run_source(src, [d for d in dests if d in KINDS],
+                      with_binary=binary_ok and not args.references_only)
+        self.timings[src] = time.monotonic() - t0
         continue
-      refs[src] = ref
-      if not binary_ok or args.references_only:
-        continue
-      src_url = self.address(src, "src")
-      self.inspect(src, src_url, ref)
-      raw_before = self.tool("dump", src, src_url)
-      for dst in dests:
-        if dst != src:
-          self.copy_pair(src, dst, ref)
-      raw_after = self.tool("dump", src, src_url)
-      self.result(raw_before == raw_after, f"{src}: source unchanged by the copies",
-                  "" if raw_before == raw_after else
-                  "\n" + compare._excerpt(raw_before, raw_after))
+      self.source_checks(src, dests, binary_ok)
+      self.timings[src] = time.monotonic() - t0
     self.cross_check(refs)
     return self.finish()
+
+  def source_checks(self, src: str, dests: list[str], binary_ok: bool) -> None:
+    """Reference, inspect, every copy and the source-unchanged check of a v1 source."""
+    args = self.args
+    refs = self.refs
+    ref = self.reference(src)
+    if ref is None:
+      return
+    refs[src] = ref
+    if not binary_ok or args.references_only:
+      return
+    src_url = self.address(src, "src")
+    self.inspect(src, src_url, ref)
+    raw_before = self.tool("dump", src, src_url)
+    for dst in dests:
+      if dst != src:
+        self.copy_pair(src, dst, ref)
+    raw_after = self.tool("dump", src, src_url)
+    self.result(raw_before == raw_after, f"{src}: source unchanged by the copies",
+                "" if raw_before == raw_after else
+                "\n" + compare._excerpt(raw_before, raw_after))
 
   def cross_check(self, refs: dict[str, list[dict]]) -> None:
     if len(refs) < 2:
@@ -269,6 +310,9 @@ class Suite:
       shutil.rmtree(self.work, ignore_errors=True)
     else:
       print(f"work files kept in {self.work}", flush=True)
+    if self.timings:
+      parts = ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())
+      print(f"time: {time.monotonic() - self.started:.1f} s ({parts})", flush=True)
     print(f"{self.passed} passed, {self.failed} failed", flush=True)
     return 0 if self.failed == 0 else 1
 
@@ -326,19 +370,26 @@ def _json_written(obj) -> int | None:
   return None
 
 
+def _fast_tmp() -> str | None:
+  """/dev/shm when usable: ADK's SQLite services commit (fsync) once per event, which
+  takes twice as long on disk."""
+  shm = "/dev/shm"
+  return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def _str(data) -> str:
   if isinstance(data, bytes):
     return data.decode("utf-8", "replace")
   return data or ""
 
 
-def _kinds(text: str | None) -> list[str]:
+def _kinds(text: str | None, allowed: list[str] = KINDS) -> list[str]:
   if not text:
-    return list(KINDS)
+    return list(allowed)
   kinds = [k.strip() for k in text.split(",") if k.strip()]
-  bad = [k for k in kinds if k not in KINDS]
+  bad = [k for k in kinds if k not in allowed]
   if bad:
-    raise SystemExit(f"unknown kinds {bad}; expected {KINDS}")
+    raise SystemExit(f"unknown kinds {bad}; expected {allowed}")
   return kinds
 
 
@@ -356,17 +407,23 @@ def main() -> int:
   p.add_argument("--sessmigrate", help="path of the sessmigrate binary")
   p.add_argument("--references-only", action="store_true",
                  help="only the ADK side: write/read every kind and cross-check")
-  p.add_argument("--sources", help=f"comma-separated source kinds (default all: {','.join(KINDS)})")
+  p.add_argument("--sources", help="comma-separated source kinds (default all: "
+                 f"{','.join(SOURCE_KINDS)})")
   p.add_argument("--dests", help="comma-separated destination kinds (default all)")
   p.add_argument("--dataset", default="nasty")
+  p.add_argument("--dataset-v0", default="nasty-v0", help="dataset of the v0 sources")
   p.add_argument("--redis-url", help="default $SESSMIGRATE_REDIS_URL")
   p.add_argument("--mysql-url", help="default $SESSMIGRATE_MYSQL_URL")
   p.add_argument("--redis-db-base", type=int, default=50,
                  help="first of the 4 Redis DBs used: community src/dst, adk-redis "
                  "src/dst (default 50: DBs 50-53)")
+  p.add_argument("--mysql-db-prefix", default="smt_interop",
+                 help="MySQL databases used: PREFIX_src_mysql, PREFIX_dst_mysql, ... "
+                 "(must start with smt_; default smt_interop)")
   p.add_argument("--cache", help="directory of the venvs (default $SESSMIGRATE_CACHE "
                  "or ~/.cache/sessmigrate)")
-  p.add_argument("--work", help="directory for SQLite files and reads (default: temp)")
+  p.add_argument("--work", help="directory for SQLite files and reads (default: a new "
+                 "directory in /dev/shm, else in the system temp directory)")
   p.add_argument("--keep", action="store_true", help="keep the work directory")
   p.add_argument("--sessmigrate-tz", default="Asia/Kolkata")
   p.add_argument("--copy-timeout", type=float, default=300)

@@ -3,6 +3,16 @@
 
   store_tool.py reset KIND URL   # fresh, empty store
   store_tool.py dump  KIND URL   # canonical JSON of every raw row / key on stdout
+  store_tool.py order KIND URL   # JSON [[app, user, id, n_events], ...] of a DSS store,
+                                 # ORDER BY app_name, user_id, id (the store's collation)
+  store_tool.py clone mysql-v0 URL DST_URL      # DST := exact copy of URL's tables
+  store_tool.py corrupt mysql-v0 URL APP USER SESSION EVENT MODE
+      MODE: global    a pickled EventActions whose state_delta holds an object that
+                      reduces to os.system (made with pickle.dumps; NEVER loaded)
+            truncated the event's own pickle cut in half
+            random    200 seeded random bytes (checked not to parse as a pickle)
+            restore:B64  put these bytes back
+      prints the base64 of the bytes it replaced (for restore:)
 
 KIND and URL as in adk_io.py. reset: MySQL DROP + CREATE DATABASE (only names
 starting with smt_), Redis FLUSHDB of that database number (never DB 0), SQLite
@@ -65,7 +75,7 @@ def _redis(url: str):
 
 
 def reset(kind: str, url: str) -> None:
-  if kind == "mysql":
+  if kind.startswith("mysql"):
     db = _mysql_db(url)
     conn = _mysql_connect(url, with_db=False)
     with conn.cursor() as c:
@@ -88,7 +98,7 @@ def reset(kind: str, url: str) -> None:
 
 
 def dump(kind: str, url: str) -> dict:
-  if kind == "mysql":
+  if kind.startswith("mysql"):
     conn = _mysql_connect(url)
     out = {}
     with conn.cursor() as c:
@@ -145,15 +155,115 @@ def dump(kind: str, url: str) -> dict:
   raise SystemExit(f"unknown kind {kind}")
 
 
+def order(kind: str, url: str) -> list:
+  sql = ("SELECT s.app_name, s.user_id, s.id, (SELECT COUNT(*) FROM events e WHERE "
+         "e.app_name = s.app_name AND e.user_id = s.user_id AND e.session_id = s.id) "
+         "FROM sessions s ORDER BY s.app_name, s.user_id, s.id")
+  if kind.startswith("mysql"):
+    conn = _mysql_connect(url)
+    with conn.cursor() as c:
+      c.execute(sql)
+      rows = [list(r) for r in c.fetchall()]
+    conn.close()
+    return rows
+  conn = sqlite3.connect(f"file:{_sqlite_path(url)}?mode=ro", uri=True)
+  rows = [list(r) for r in conn.execute(sql).fetchall()]
+  conn.close()
+  return rows
+
+
+def clone(url: str, dst_url: str) -> None:
+  src_db, dst_db = urlsplit(url).path.lstrip("/"), _mysql_db(dst_url)
+  reset("mysql", dst_url)
+  conn = _mysql_connect(url)
+  with conn.cursor() as c:
+    c.execute("SHOW TABLES")
+    tables = [t for (t,) in c.fetchall()]
+    c.execute("SET FOREIGN_KEY_CHECKS = 0")
+    for t in tables:
+      c.execute(f"SHOW CREATE TABLE `{src_db}`.`{t}`")
+      ddl = c.fetchone()[1]
+      c.execute(f"USE `{dst_db}`")
+      c.execute(ddl)
+      c.execute(f"INSERT INTO `{dst_db}`.`{t}` SELECT * FROM `{src_db}`.`{t}`")
+      c.execute(f"USE `{src_db}`")
+    c.execute("SET FOREIGN_KEY_CHECKS = 1")
+  conn.close()
+
+
+class _Evil:
+  """Pickles as a call of os.system. Only ever pickle.dumps()ed, never loaded."""
+
+  def __reduce__(self):
+    import os as _os
+    return (_os.system, ("echo sessmigrate-must-not-run-this",))
+
+
+def _parses(data: bytes) -> bool:
+  """True when pickletools can walk the opcodes to STOP (nothing is executed)."""
+  import pickletools
+  try:
+    for _ in pickletools.genops(data):
+      pass
+    return True
+  except Exception:  # noqa: BLE001
+    return False
+
+
+def bad_pickle(mode: str, original: bytes) -> bytes:
+  import pickle
+  import random
+  if mode == "global":
+    from google.adk.events.event_actions import EventActions
+    data = pickle.dumps(EventActions(state_delta={"ok": 1, "evil": _Evil()}), protocol=4)
+    assert b"system" in data and _parses(data)
+    return data
+  if mode == "truncated":
+    return original[:len(original) // 2]
+  if mode == "random":
+    seed = 20261127
+    while True:
+      data = random.Random(seed).randbytes(200)
+      if not _parses(data):
+        return data
+      seed += 1
+  if mode.startswith("restore:"):
+    return base64.b64decode(mode[len("restore:"):])
+  raise SystemExit(f"unknown corruption mode {mode}")
+
+
+def corrupt(url: str, app: str, user: str, session: str, event: str, mode: str) -> str:
+  conn = _mysql_connect(url)
+  where = "id = %s AND app_name = %s AND user_id = %s AND session_id = %s"
+  with conn.cursor() as c:
+    c.execute(f"SELECT actions FROM events WHERE {where}", (event, app, user, session))
+    row = c.fetchone()
+    if row is None:
+      raise SystemExit(f"no event {event} in {app}/{user}/{session}")
+    original = bytes(row[0])
+    c.execute(f"UPDATE events SET actions = %s WHERE {where}",
+              (bad_pickle(mode, original), event, app, user, session))
+  conn.close()
+  return base64.b64encode(original).decode()
+
+
 def main() -> None:
-  if len(sys.argv) != 4 or sys.argv[1] not in ("reset", "dump"):
+  argv = sys.argv[1:]
+  usage = {"reset": 3, "dump": 3, "order": 3, "clone": 4, "corrupt": 8}
+  if not argv or usage.get(argv[0]) != len(argv):
     raise SystemExit(__doc__)
-  cmd, kind, url = sys.argv[1:]
+  cmd, kind, url = argv[:3]
   if cmd == "reset":
     reset(kind, url)
-  else:
+  elif cmd == "dump":
     sys.stdout.write(json.dumps(dump(kind, url), ensure_ascii=True, indent=1,
                                 sort_keys=True) + "\n")
+  elif cmd == "order":
+    sys.stdout.write(json.dumps(order(kind, url), ensure_ascii=False) + "\n")
+  elif cmd == "clone":
+    clone(url, argv[3])
+  else:
+    sys.stdout.write(corrupt(url, *argv[3:]) + "\n")
 
 
 if __name__ == "__main__":

@@ -29,18 +29,41 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 }
 
 /// Writing to the terminal: results to stdout, progress and errors to stderr.
+///
+/// Writes go straight to the file descriptors with SIGPIPE ignored, so `sessmigrate diff … | head`
+/// ends quietly with status 141 (as if killed by SIGPIPE) instead of trapping on a closed pipe.
 enum Terminal {
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("sessmigrate: error: \(message)\n".utf8))
+        write("sessmigrate: error: \(message)\n", to: 2)
     }
 
     static func progress(_ line: String, transient: Bool) {
-        FileHandle.standardError.write(Data((transient ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        write(transient ? "\r\u{1B}[K" + line : line + "\n", to: 2)
     }
 
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
     static func output(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        write(text.hasSuffix("\n") ? text : text + "\n", to: 1)
+    }
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        _ = ignoreSIGPIPE
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(descriptor, base + offset, buffer.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(141) }
+                return
+            }
+            offset += written
+        }
     }
 }
