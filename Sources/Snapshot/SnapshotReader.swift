@@ -10,7 +10,13 @@ public enum SnapshotReader {
     ///
     /// - Throws: ``SnapshotError`` naming the first problem; `.notFound` for a missing file.
     public static func check(path: String, batchSize: Int = 500) throws -> SnapshotManifest {
-        let connection = try SQLiteConnection.open(path: path, mode: .readOnly)
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection.open(path: path, mode: .readOnly)
+        } catch {
+            guard error.code == .corrupt else { throw error }
+            throw SnapshotError.corrupt(path, "SQLite cannot open it (\(error))")
+        }
         defer { try? connection.close() }
         let problems: [String]
         do {

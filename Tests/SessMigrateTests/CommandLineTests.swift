@@ -55,6 +55,38 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    @Test func diffAndVerifyExitStatusesAndRestoreRefusal() throws {
+        try withTemporaryDirectory { directory in
+            let (a, b) = (directory + "/a.db", directory + "/b.db")
+            #expect(try CLI.run(["generate", a, "--sessions", "30", "--events", "4"]).status == 0)
+            #expect(try CLI.run(["copy", a, b]).status == 0)
+            #expect(try CLI.run(["diff", a, b]).status == 0)
+            #expect(try CLI.run(["verify", a, b]).status == 0)
+            #expect(try CLI.run(["verify", "--replay", b]).status == 0)
+            #expect(try CLI.run(["copy", a, b, "--mirror"]).status == 64, "--mirror needs --yes")
+            let snapshot = directory + "/snap.db"
+            #expect(try CLI.run(["snapshot", a, snapshot]).status == 0)
+            #expect(try CLI.run(["snapshot", a, snapshot]).status == 2, "an existing snapshot needs --force")
+
+            let sqlite = Process()
+            sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            sqlite.arguments = [b, "DELETE FROM events WHERE rowid = 3"]
+            try sqlite.run()
+            sqlite.waitUntilExit()
+            let diff = try CLI.run(["diff", a, b, "--format", "json"])
+            #expect(diff.status == 1)
+            #expect(diff.stdout.contains(#""kind": "changed""#))
+            #expect(try CLI.run(["verify", a, b]).status == 1)
+
+            let data = try Data(contentsOf: URL(fileURLWithPath: snapshot))
+            try data.prefix(data.count - 4096).write(to: URL(fileURLWithPath: snapshot))
+            let restore = try CLI.run(["restore", snapshot, directory + "/restored.db"])
+            #expect(restore.status == 2)
+            #expect(restore.stderr.contains("damaged"))
+            #expect(!FileManager.default.fileExists(atPath: directory + "/restored.db"))
+        }
+    }
+
     @Test func inspectJSONIsVersioned() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).db").path
         defer { try? FileManager.default.removeItem(atPath: path) }
