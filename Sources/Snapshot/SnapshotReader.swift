@@ -109,6 +109,7 @@ public final class SnapshotStore: SessionStore {
     public var layout: StoreLayout { StoreLayout(kind: "sqlite", name: "snapshot v\(manifest.formatVersion)") }
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: manifest.sourceKeepsExpiry, countsCheaply: true) }
     public func fetchStats() throws -> StoreStats { try sessions.fetchStats() }
+    public func readBack(_ session: Session) throws -> Session { try sessions.readBack(session) }
 
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         ExpiryCursor(inner: try sessions.scanSessions(query), store: self)

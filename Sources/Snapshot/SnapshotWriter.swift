@@ -78,7 +78,9 @@ public final class SnapshotWriter {
         try recorder.withTransaction {
             let insert = try recorder.prepare(
                 "INSERT OR REPLACE INTO sessmigrate_sessions (app_name, user_id, session_id, digest, expires_at) VALUES (?, ?, ?, ?, ?)")
-            for session in batch {
+            for written in batch {
+                // The digest of what the file will give back (its event order), not of the input.
+                let session = try sessions.readBack(written)
                 let expiry: SQLiteValue
                 switch session.expiry {
                 case .at(let time)?: expiry = .float(time)
@@ -113,6 +115,7 @@ public final class SnapshotWriter {
         func fetchStats() throws -> StoreStats { try writer.sessions.fetchStats() }
         func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { try writer.sessions.scanSessions(query) }
         func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] { try writer.sessions.fetchSessions(keys) }
+        func readBack(_ session: Session) throws -> Session { try writer.sessions.readBack(session) }
         func writeSessions(_ sessions: [Session]) throws { try writer.record(sessions) }
         func deleteSessions(_ keys: [SessionKey]) throws { throw SnapshotError(code: .unsupported, message: "snapshots are written whole") }
         func close() throws {}

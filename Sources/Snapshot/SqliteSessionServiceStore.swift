@@ -58,6 +58,16 @@ public final class SqliteSessionServiceStore: SessionStore {
 
     public func deleteSessions(_ keys: [SessionKey]) throws { try tables.deleteSessions(keys) }
 
+    /// `session` with its events in the order this layout reads them back: by timestamp, ties in
+    /// the order written (`ORDER BY timestamp, rowid`).
+    public func readBack(_ session: Session) throws -> Session {
+        var copy = session
+        copy.events = session.events.enumerated().sorted { a, b in
+            a.element.timestamp != b.element.timestamp ? a.element.timestamp < b.element.timestamp : a.offset < b.offset
+        }.map(\.element)
+        return copy
+    }
+
     public func close() throws {
         guard !closed else { return }
         closed = true

@@ -116,8 +116,8 @@ extension DatabaseV0Codec {
     ///
     /// - Throws: ``SessionDataError`` when an event cannot be written (its `actions` cannot be pickled).
     public func readBack(_ session: Session) throws -> Session {
-        var copy = session
-        copy.events = try session.events.map { event in
+        var copy = DatabaseV1Codec.ordered(session)
+        copy.events = try copy.events.map { event in
             let location = "events row id='\(event.id)' of \(session.key)"
             return try self.event(id: event.id, values: try values(for: event, location: location), location: location)
         }

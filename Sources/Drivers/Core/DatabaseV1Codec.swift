@@ -69,6 +69,20 @@ public enum DatabaseV1Codec {
         }
     }
 
+    /// `session` with its events in the order DatabaseSessionService reads them back: by timestamp
+    /// at the column's microsecond precision, then by id (ADK ≥ 2.7's `ORDER BY timestamp, id`).
+    /// Ids are compared by UTF-8 bytes, which is the database's order for ADK's uuid4 ids.
+    public static func ordered(_ session: Session) -> Session {
+        var copy = session
+        copy.events = session.events.enumerated().sorted { a, b in
+            let (x, y) = (PythonTime.microseconds(fromEpoch: a.element.timestamp), PythonTime.microseconds(fromEpoch: b.element.timestamp))
+            if x != y { return x < y }
+            if a.element.id != b.element.id { return a.element.id.utf8.lexicographicallyPrecedes(b.element.id.utf8) }
+            return a.offset < b.offset
+        }.map(\.element)
+        return copy
+    }
+
     /// The creation time to write: the session's own, else the earliest of its first event and
     /// its last update (stores without a creation time, such as Redis, give `nil`).
     public static func createTime(of session: Session) -> Double {

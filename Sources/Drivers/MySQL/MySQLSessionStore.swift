@@ -174,7 +174,7 @@ public final class MySQLSessionStore: SessionStore {
     /// `session` as this store reads it back once written (itself for schema v1; for v0 see
     /// ``DatabaseV0Codec/readBack(_:)``), for comparing a source with what is stored.
     public func readBack(_ session: Session) throws -> Session {
-        try v0?.readBack(session) ?? session
+        try v0?.readBack(session) ?? DatabaseV1Codec.ordered(session)
     }
 }
 

@@ -73,7 +73,8 @@ public struct SessionGenerator {
         var appState = JSONObject()
         var userState = JSONObject()
         for turn in 0..<eventsPerSession {
-            time += Double(random.next() % 5000) / 1000 + 0.000_001
+            // At least 1 ms apart: events never tie, even at DATETIME(6)'s microsecond precision.
+            time += Double(random.next() % 5000) / 1000 + 0.001
             let delta = stateDelta(turn)
             let scoped = StateScopes.split(delta)
             state.update(with: scoped.session)
