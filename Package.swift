@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // No pkgConfig for hiredis: Debian's hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM refuses
@@ -32,15 +33,21 @@ let package = Package(
         .target(name: "Snapshot", dependencies: ["DriverCore", "SessionModel", "SQLiteDriver"]),
         // Orchestration the commands call: addresses, store factory, copy, inspect. Never prints.
         .target(name: "SessMigrate", dependencies: ["SessionModel", "DriverCore", "RedisDriver", "MySQLDriver", "SQLiteDriver", "Snapshot"]),
+        // The append-only run journal (a SQLite file) and the pure state machine that decides what runs next.
+        .target(name: "Journal", dependencies: ["SessionModel", "DriverCore", "SQLiteDriver"]),
+        // Runbooks: readable YAML files of steps, and the runner that executes them against a journal.
+        .target(name: "Runbook", dependencies: ["SessMigrate", "Journal", "SessionModel", "DriverCore", "Snapshot", "RedisDriver", "MySQLDriver", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "sessmigrate",
-            dependencies: ["SessMigrate", "Snapshot", "SessionModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SessMigrate", "Snapshot", "SessionModel", "Journal", "Runbook", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
         .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"], exclude: ["Fixtures"]),
         .testTarget(name: "RedisDriverTests", dependencies: ["RedisDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "SQLiteDriverTests", dependencies: ["SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "SessionModel", "DriverCore"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Journal", "SessMigrate", "SessionModel", "DriverCore"]),
         .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "Snapshot", "SQLiteDriver", "MySQLDriver", "RedisDriver", "DriverCore", "SessionModel"]),
     ]
 )

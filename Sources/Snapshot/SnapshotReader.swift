@@ -154,5 +154,8 @@ public final class SnapshotStore: SessionStore {
         }
 
         func next() throws -> Session? { try inner.next().map { try store.withExpiry($0) } }
+
+        /// The token of the SqliteSessionService cursor it wraps.
+        var resumeToken: String? { inner.resumeToken }
     }
 }

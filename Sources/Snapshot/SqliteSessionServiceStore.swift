@@ -50,7 +50,7 @@ public final class SqliteSessionServiceStore: SessionStore {
 
     public func fetchStats() throws -> StoreStats { try tables.fetchStats() }
 
-    public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { tables.scanSessions(query) }
+    public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { try tables.scanSessions(query) }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] { try tables.fetchSessions(keys) }
 

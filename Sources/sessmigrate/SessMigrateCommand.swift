@@ -17,6 +17,6 @@ struct SessMigrateCommand: ParsableCommand {
             64 usage error (bad option or address).
             """,
         version: SessMigrateVersion.current,
-        subcommands: [Inspect.self, Copy.self, Diff.self, Verify.self, Snapshot.self, Restore.self, Generate.self]
+        subcommands: [Inspect.self, Copy.self, Diff.self, Verify.self, Snapshot.self, Restore.self, Generate.self, Run.self, Resume.self, Status.self, Log.self, Continue.self, Unlock.self]
     )
 }

@@ -51,15 +51,30 @@ extension SessionStore {
 public protocol SessionCursor: AnyObject {
     /// The next session, or `nil` at the end.
     func next() throws -> Session?
+    /// Where a new scan must start so that it continues this one: every session this cursor has
+    /// returned so far is covered, and a scan started with ``SessionQuery/resumeAfter`` set to
+    /// this token returns every session not covered. It may return again some sessions of the
+    /// page the last returned session came from (harmless: writes are idempotent), never skips one.
+    ///
+    /// Opaque, printable ASCII (safe in JSON and on a command line), stable across processes.
+    /// `nil` before the first session of a scan started from the beginning; before the first
+    /// session of a resumed scan, the token it was resumed from. Formats: ``ResumeToken``.
+    var resumeToken: String? { get }
 }
 
 /// Which sessions to read. More filters arrive with the copy options; an empty query means all.
 public struct SessionQuery: Sendable, Hashable {
     /// Sessions fetched per round trip.
     public var batchSize: Int
+    /// A ``SessionCursor/resumeToken`` of an earlier scan of the same store: the scan continues
+    /// after the sessions that token covers. `nil` scans from the beginning. A token that is
+    /// malformed or belongs to another kind of store makes `scanSessions` throw a
+    /// ``ResumeTokenError``.
+    public var resumeAfter: String?
 
-    public init(batchSize: Int = 200) {
+    public init(batchSize: Int = 200, resumeAfter: String? = nil) {
         self.batchSize = max(1, batchSize)
+        self.resumeAfter = resumeAfter
     }
 }
 

@@ -139,8 +139,12 @@ public final class MySQLSessionStore: SessionStore {
             oldestUpdateTime: try time(4), newestUpdateTime: try time(5))
     }
 
+    /// Pages in primary key order; `query.resumeAfter` is a keyset token (``ResumeToken``) and
+    /// the scan continues after that key with the pages' own keyset condition.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
-        MySQLSessionCursor(store: self, batchSize: query.batchSize, isEmpty: schema == .empty)
+        let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: Self.storeName) }
+        return MySQLSessionCursor(
+            store: self, batchSize: query.batchSize, after: after, token: query.resumeAfter, isEmpty: schema == .empty)
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
@@ -181,7 +185,8 @@ public final class MySQLSessionStore: SessionStore {
 @available(*, unavailable)
 extension MySQLSessionStore: Sendable {}
 
-/// Streams a MySQL store's sessions one page (`batchSize` sessions) at a time.
+/// Streams a MySQL store's sessions one page (`batchSize` sessions) at a time. Its resume token
+/// is the keyset token of the last session returned.
 final class MySQLSessionCursor: SessionCursor {
     private let store: MySQLSessionStore
     private let batchSize: Int
@@ -189,12 +194,18 @@ final class MySQLSessionCursor: SessionCursor {
     private var position = 0
     private var lastKey: SessionKey?
     private var isFinished: Bool
+    private let startToken: String?
+    private var lastReturned: SessionKey?
 
-    init(store: MySQLSessionStore, batchSize: Int, isEmpty: Bool) {
+    init(store: MySQLSessionStore, batchSize: Int, after: SessionKey?, token: String?, isEmpty: Bool) {
         self.store = store
         self.batchSize = batchSize
+        self.lastKey = after
+        self.startToken = token
         self.isFinished = isEmpty
     }
+
+    var resumeToken: String? { lastReturned.map(ResumeToken.keyset(after:)) ?? startToken }
 
     func next() throws -> Session? {
         if position == page.count {
@@ -209,6 +220,7 @@ final class MySQLSessionCursor: SessionCursor {
             }
         }
         defer { position += 1 }
+        lastReturned = page[position].key
         return page[position]
     }
 }

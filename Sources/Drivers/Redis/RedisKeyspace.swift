@@ -84,9 +84,10 @@ public protocol RedisKeyspace: AnyObject {
 }
 
 extension RedisKeyspace {
-    /// Starts a streaming `SCAN` over every node. Memory stays bounded by one `SCAN` reply.
-    public func scanKeys(match pattern: String, count: Int) -> RedisKeyScan {
-        RedisKeyScan(keyspace: self, pattern: pattern, count: count)
+    /// Starts a streaming `SCAN` over every node, at `position` (the beginning by default).
+    /// Memory stays bounded by one `SCAN` reply.
+    public func scanKeys(match pattern: String, count: Int, from position: RedisScanPosition = .start) -> RedisKeyScan {
+        RedisKeyScan(keyspace: self, pattern: pattern, count: count, from: position)
     }
 }
 
@@ -118,12 +119,16 @@ public final class RedisKeyScan {
     private let count: Int
     /// Where the next step starts; `nil` once every node is done.
     public private(set) var position: RedisScanPosition?
+    /// Where the step that returned the keys of the last ``next()`` started: scanning again from
+    /// there returns those keys again (and any others of the same step). `nil` before the first.
+    public private(set) var stepPosition: RedisScanPosition?
 
+    /// A scan starting at `position`; a node index at or past the node count means done.
     init(keyspace: any RedisKeyspace, pattern: String, count: Int, from position: RedisScanPosition = .start) {
         self.keyspace = keyspace
         self.pattern = pattern
         self.count = max(1, count)
-        self.position = keyspace.nodeCount > 0 ? position : nil
+        self.position = position.node < keyspace.nodeCount ? position : nil
     }
 
     /// The next non-empty batch of keys (one or more `SCAN` steps), or `nil` at the end.
@@ -137,7 +142,10 @@ public final class RedisKeyScan {
             } else {
                 position = nil
             }
-            if !keys.isEmpty { return keys }
+            if !keys.isEmpty {
+                stepPosition = current
+                return keys
+            }
         }
         return nil
     }

@@ -81,14 +81,19 @@ public final class RedisSessionStore: SessionStore {
 
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: false, keepsExpiry: true) }
 
+    /// `query.resumeAfter` is a `SCAN` position token (``RedisResumePoint``); see
+    /// `RedisSessionCursor` for what a resumed scan repeats.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
+        let nodes = keyspace.nodeCount
+        let start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: nodes) }
         guard case .known(let layout) = layoutState else {
-            return RedisSessionCursor(scan: nil, loader: nil, batchSize: query.batchSize)
+            return RedisSessionCursor(
+                scan: nil, loader: nil, batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: query.resumeAfter)
         }
         return RedisSessionCursor(
-            scan: keyspace.scanKeys(match: RedisKeys.sessionPattern, count: query.batchSize),
+            scan: keyspace.scanKeys(match: RedisKeys.sessionPattern, count: query.batchSize, from: start?.position ?? .start),
             loader: RedisSessionLoader(keyspace: keyspace, layout: layout),
-            batchSize: query.batchSize)
+            batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: query.resumeAfter)
     }
 
     /// Community keys are `session:{id}`; a blob whose app or user differs from the requested key

@@ -65,7 +65,7 @@ public final class SQLiteDatabaseStore: SessionStore {
     }
 
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
-        tables.scanSessions(query)
+        try tables.scanSessions(query)
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {

@@ -58,9 +58,13 @@ public final class SQLiteSessionTables {
 
     // MARK: - Reading
 
-    /// Streams all sessions in key order, `query.batchSize` sessions per page.
-    public func scanSessions(_ query: SessionQuery) -> any SessionCursor {
-        SQLitePagedCursor(tables: self, batchSize: query.batchSize)
+    /// Streams all sessions in key order, `query.batchSize` sessions per page. `query.resumeAfter`
+    /// is a keyset token (``ResumeToken``): the scan continues after that key.
+    ///
+    /// - Throws: ``ResumeTokenError`` for a token that is not a keyset token.
+    public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
+        let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: "sqlite") }
+        return SQLitePagedCursor(tables: self, batchSize: query.batchSize, after: after, token: query.resumeAfter)
     }
 
     /// The sessions among `keys` that exist.
@@ -200,7 +204,8 @@ private struct ScopeCache {
     }
 }
 
-/// Pages through `sessions` by key (keyset pagination), loading one page of whole sessions at a time.
+/// Pages through `sessions` by key (keyset pagination), loading one page of whole sessions at a
+/// time. Its resume token is the keyset token of the last session returned.
 final class SQLitePagedCursor: SessionCursor {
     private let tables: SQLiteSessionTables
     private let batchSize: Int
@@ -208,11 +213,17 @@ final class SQLitePagedCursor: SessionCursor {
     private var position = 0
     private var lastKey: SessionKey?
     private var finished = false
+    private let startToken: String?
+    private var lastReturned: SessionKey?
 
-    init(tables: SQLiteSessionTables, batchSize: Int) {
+    init(tables: SQLiteSessionTables, batchSize: Int, after: SessionKey?, token: String?) {
         self.tables = tables
         self.batchSize = max(1, batchSize)
+        self.lastKey = after
+        self.startToken = token
     }
+
+    var resumeToken: String? { lastReturned.map(ResumeToken.keyset(after:)) ?? startToken }
 
     func next() throws -> Session? {
         if position == page.count {
@@ -224,6 +235,7 @@ final class SQLitePagedCursor: SessionCursor {
             lastKey = last.key
         }
         defer { position += 1 }
+        lastReturned = page[position].key
         return page[position]
     }
 }

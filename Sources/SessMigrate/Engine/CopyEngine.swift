@@ -70,24 +70,54 @@ public struct CopyEngine {
         self.now = now
     }
 
-    /// Runs the copy. `progress` is called after each batch with the running totals.
+    /// Runs the copy.
+    ///
+    /// - Parameters:
+    ///   - resume: a checkpoint of an interrupted run of this same copy (same stores and options):
+    ///     the source scan starts at its cursor and the counts continue from its summary.
+    ///     `seconds` adds up the time spent in each run.
+    ///   - checkpoint: called after each batch once its writes are committed to the target (and
+    ///     after each batch of a dry run), with the source cursor's resume token after the
+    ///     batch's last session and the summary so far. Resuming from it repeats no committed
+    ///     batch (at most the sessions of the source page it stopped in, as ``SessionCursor``
+    ///     allows); a crash before it is called repeats at most the batch just written, which is
+    ///     harmless because writes are idempotent. A throw stops the copy.
+    ///   - onBatchWritten: called after each batch's writes return (also when the batch had
+    ///     nothing to write, and in a dry run) and before `checkpoint`; a test hook to simulate a
+    ///     crash between a write and its checkpoint.
+    ///   - progress: called after each batch (after `checkpoint`) and at the end.
+    ///
+    /// With `mirror`, target sessions absent from the source are deleted once the copy is done,
+    /// using the set of source keys seen. A resumed scan sees only the keys after its cursor, so a
+    /// resumed run (a checkpoint with a cursor) scans the whole source again for its keys before
+    /// deleting anything: sessions copied before the interruption are never taken for absent.
+    /// Deletions are not checkpointed; an interrupted mirror phase is redone on resume, and
+    /// sessions it deleted before the interruption are not counted again.
+    ///
+    /// - Throws: ``CopyResumeError`` when `resume` was made by a dry run and this run is not (or
+    ///   the reverse); a dry run's checkpoint must never let a real copy skip sessions.
     public func run(
         from source: any SessionStore, to target: any SessionStore, targetTTLSeconds: Int = 3600,
-        progress: (CopySummary) -> Void = { _ in }
+        resume: CopyCheckpoint? = nil, checkpoint: (CopyCheckpoint) throws -> Void = { _ in },
+        onBatchWritten: () throws -> Void = {}, progress: (CopySummary) -> Void = { _ in }
     ) throws -> CopySummary {
+        if let resume, resume.summary.dryRun != options.dryRun { throw CopyResumeError(checkpointIsDryRun: resume.summary.dryRun) }
         let started = now()
-        var summary = CopySummary()
+        let earlierSeconds = resume?.summary.seconds ?? 0
+        var summary = resume?.summary ?? CopySummary()
         summary.dryRun = options.dryRun
         if source.capabilities.countsCheaply { summary.expectedSessions = try? source.fetchStats().sessions }
         let planner = CopyPlanner(options: options, source: source.capabilities, target: target.capabilities, targetTTLSeconds: targetTTLSeconds)
         var sourceKeys = Set<SessionKey>()
-        let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize))
+        let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize, resumeAfter: resume?.cursor))
         var batch: [Session] = []
         batch.reserveCapacity(options.batchSize)
         func flush() throws {
             try copyBatch(batch, to: target, planner: planner, summary: &summary)
+            try onBatchWritten()
             batch.removeAll(keepingCapacity: true)
-            summary.seconds = now() - started
+            summary.seconds = earlierSeconds + now() - started
+            try checkpoint(CopyCheckpoint(cursor: cursor.resumeToken, summary: summary))
             progress(summary)
         }
         while let session = try cursor.next() {
@@ -97,10 +127,23 @@ public struct CopyEngine {
             if batch.count == options.batchSize { try flush() }
         }
         if !batch.isEmpty { try flush() }
-        if options.mirror { try deleteAbsent(from: target, keeping: sourceKeys, summary: &summary) }
-        summary.seconds = now() - started
+        if options.mirror {
+            if resume?.cursor != nil { sourceKeys = try scanKeys(of: source) }
+            try deleteAbsent(from: target, keeping: sourceKeys, summary: &summary)
+        }
+        summary.seconds = earlierSeconds + now() - started
         progress(summary)
         return summary
+    }
+
+    /// The keys of every source session in scope (a whole scan, keeping only keys).
+    func scanKeys(of source: any SessionStore) throws -> Set<SessionKey> {
+        let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize))
+        var keys = Set<SessionKey>()
+        while let session = try cursor.next() {
+            if options.filter.matches(session) { keys.insert(session.key) }
+        }
+        return keys
     }
 
     func copyBatch(_ batch: [Session], to target: any SessionStore, planner: CopyPlanner, summary: inout CopySummary) throws {
@@ -142,5 +185,17 @@ public struct CopyEngine {
             if doomed.count == options.batchSize { try flush() }
         }
         if !doomed.isEmpty { try flush() }
+    }
+}
+
+/// A checkpoint that this copy must not resume from.
+public struct CopyResumeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// True when the checkpoint came from a dry run and the copy is a real one.
+    public var checkpointIsDryRun: Bool
+
+    public var description: String {
+        checkpointIsDryRun
+            ? "cannot resume a copy from a dry run's checkpoint: the dry run wrote nothing, so the copy must start over"
+            : "cannot resume a dry run from a real copy's checkpoint"
     }
 }

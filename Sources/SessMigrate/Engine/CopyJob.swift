@@ -64,13 +64,18 @@ final class EmptySessionStore: SessionStore {
         StoreStats(layout: layout, sessions: 0, events: 0, appStates: 0, userStates: 0, oldestUpdateTime: nil, newestUpdateTime: nil)
     }
 
-    func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { EmptyCursor() }
+    func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { EmptyCursor(resumeToken: query.resumeAfter) }
     func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] { [:] }
     func writeSessions(_ sessions: [Session]) throws { throw DryRunWriteError() }
     func deleteSessions(_ keys: [SessionKey]) throws { throw DryRunWriteError() }
     func close() throws {}
 
+    /// Returns nothing; its resume token stays the one it was started from.
     final class EmptyCursor: SessionCursor {
+        let resumeToken: String?
+
+        init(resumeToken: String?) { self.resumeToken = resumeToken }
+
         func next() throws -> Session? { nil }
     }
 }

@@ -66,7 +66,10 @@ public struct RestoreJob {
     }
 
     /// Checks, restores and verifies. A snapshot that fails its check is refused before anything is written.
-    public func run(progress: (CopySummary) -> Void = { _ in }) throws -> Outcome {
+    public func run(
+        resume: CopyCheckpoint? = nil, checkpoint: (CopyCheckpoint) throws -> Void = { _ in },
+        onBatchWritten: () throws -> Void = {}, progress: (CopySummary) -> Void = { _ in }
+    ) throws -> Outcome {
         if case .sqlite(let sqlite) = target, sqlite.path == path { throw AddressError("the restore target is the snapshot itself (\(path))") }
         let manifest = try SnapshotReader.check(path: path, batchSize: options.batchSize)
         let source = try SnapshotStore(path: path)
@@ -74,7 +77,9 @@ public struct RestoreJob {
         let store = try opener.open(target, forWriting: !options.dryRun)
         defer { try? store.close() }
         let ttl = targetTTLSeconds
-        let copy = try CopyEngine(options: options).run(from: source, to: store, targetTTLSeconds: ttl, progress: progress)
+        let copy = try CopyEngine(options: options).run(
+            from: source, to: store, targetTTLSeconds: ttl, resume: resume, checkpoint: checkpoint, onBatchWritten: onBatchWritten,
+            progress: progress)
         var check = options
         check.dryRun = true
         check.mirror = false

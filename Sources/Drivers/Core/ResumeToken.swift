@@ -1,0 +1,107 @@
+import SessionModel
+
+/// The formats of ``SessionCursor/resumeToken``, shared by the stores.
+///
+/// Every token starts with a format tag and a version (`k1:`, `s1:`), so a token handed to the
+/// wrong kind of store, or written by a future version, is refused instead of misread. Tokens are
+/// printable ASCII: they go into a JSON journal and onto command lines unchanged.
+///
+/// - `k1:<base64url>` (MySQL, SQLite, snapshots): a keyset position. The payload is the key of
+///   the last session returned, as the compact JSON array `["app", "user", "id"]`, in URL-safe
+///   base64 without padding. A resumed scan returns the sessions whose key follows it in the
+///   store's own key order (the order the pages already use), so nothing is repeated.
+/// - `s1:<node>:<cursor>` or `s1:<node>:<cursor>:<skip>:<digest>` (Redis): a `SCAN` position,
+///   parsed by the Redis driver (`RedisResumePoint`). `<node>` is the index of the node being
+///   scanned (0 on a standalone server) and `<cursor>` that node's decimal `SCAN` cursor; node
+///   index = node count means the scan is complete. The long form resumes inside a `SCAN` step:
+///   the step is read again and its first `<skip>` keys are skipped only if they are exactly the
+///   keys already returned (`<digest>`, 16 hex digits of their SHA-256), else repeated.
+public enum ResumeToken {
+    /// The tag of keyset tokens.
+    public static let keysetPrefix = "k1:"
+
+    /// The token of a keyset scan that has returned every session up to and including `key`.
+    public static func keyset(after key: SessionKey) -> String {
+        let json = JSONValue.array([.string(key.appName), .string(key.userId), .string(key.sessionId)])
+        return keysetPrefix + base64URL(Array(json.serialized(.compact).utf8))
+    }
+
+    /// The key a keyset token was made from.
+    ///
+    /// - Throws: ``ResumeTokenError`` naming `store` when `token` is not a `k1:` token.
+    public static func keysetKey(from token: String, store: String) throws(ResumeTokenError) -> SessionKey {
+        guard token.hasPrefix(keysetPrefix) else {
+            throw ResumeTokenError(store: store, token: token, message: "not a \(store) position (expected \(keysetPrefix)…)")
+        }
+        let payload = String(token.dropFirst(keysetPrefix.count))
+        guard let bytes = decodeBase64URL(payload), let text = String(validating: bytes, as: UTF8.self),
+            case .array(let parts)? = try? JSONValue.parse(text), parts.count == 3,
+            let app = parts[0].stringValue, let user = parts[1].stringValue, let id = parts[2].stringValue
+        else {
+            throw ResumeTokenError(store: store, token: token, message: "the keyset position is damaged")
+        }
+        return SessionKey(appName: app, userId: user, sessionId: id)
+    }
+
+    // MARK: - Base64url without padding
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let count = min(3, bytes.count - index)
+            var chunk: UInt32 = 0
+            for offset in 0..<3 { chunk = chunk << 8 | UInt32(offset < count ? bytes[index + offset] : 0) }
+            for position in 0...count { out.append(alphabet[Int(chunk >> UInt32(18 - 6 * position)) & 63]) }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of unpadded base64url text; `nil` for any other character or an impossible length.
+    static func decodeBase64URL(_ text: String) -> [UInt8]? {
+        guard text.utf8.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        var chunk: UInt32 = 0
+        var bits = 0
+        for char in text.utf8 {
+            guard let value = alphabet.firstIndex(of: char) else { return nil }
+            chunk = chunk << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: chunk >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+}
+
+/// A resume token a store cannot continue from: malformed, damaged, or made by another kind of
+/// store. Code `.unsupported`; the message shows at most the token's first 60 characters.
+public struct ResumeTokenError: DriverError {
+    public var code: DriverErrorCode { .unsupported }
+    /// The store, e.g. `mysql`, `redis`, `sqlite`.
+    public var store: String
+    /// The token as given.
+    public var token: String
+    /// What is wrong with it.
+    public var message: String
+
+    public init(store: String, token: String, message: String) {
+        self.store = store
+        self.token = token
+        self.message = message
+    }
+
+    public var description: String {
+        let printable = token.unicodeScalars.prefix(60).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
+        let shown = String(printable) + (token.unicodeScalars.count > 60 ? "…" : "")
+        return "\(store): cannot resume from token '\(shown)': \(message)"
+    }
+
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,179 @@
+import DriverCore
+import SessionModel
+
+/// Streams sessions: one `SCAN` step, then its keys (de-duplicated within the step) loaded
+/// `batchSize` at a time.
+///
+/// `SCAN` may return a key twice. Duplicates within one step are dropped here; a duplicate in
+/// a later step yields the session again, which is harmless because writes are idempotent.
+/// De-duplicating across the whole scan would need memory proportional to the store.
+///
+/// **Resume token** (``RedisResumePoint``): once a `SCAN` step is fully returned, the position
+/// after it (the end position after the last); while it is partly returned, the position the
+/// step started from plus how many of its keys are covered and a digest of those keys. A resumed
+/// scan reads that step again and skips the covered keys only when the step starts with exactly
+/// the same keys (same digest); otherwise it returns the whole step again. Either way no session
+/// is skipped (`SCAN` returns every key that stays present to a scan continued from a cursor),
+/// and a copy that is interrupted after every batch still moves forward.
+final class RedisSessionCursor: SessionCursor {
+    private let scan: RedisKeyScan?
+    private let loader: RedisSessionLoader?
+    private let batchSize: Int
+    private let nodeCount: Int
+    private let start: RedisResumePoint?
+    private let startToken: String?
+    /// The de-duplicated keys of the current step, and how many of them were loaded.
+    private var stepKeys: [[UInt8]] = []
+    private var loaded = 0
+    private var buffer: [Session] = []
+    /// For each buffered session: how many step keys are covered once it is returned.
+    private var covers: [Int] = []
+    private var position = 0
+    private var covered = 0
+    private var hasReturned = false
+    private var isFirstStep = true
+
+    init(scan: RedisKeyScan?, loader: RedisSessionLoader?, batchSize: Int, nodeCount: Int, start: RedisResumePoint?, startToken: String?) {
+        self.scan = scan
+        self.loader = loader
+        self.batchSize = max(1, batchSize)
+        self.nodeCount = nodeCount
+        self.start = start
+        self.startToken = startToken
+    }
+
+    var resumeToken: String? {
+        guard hasReturned, let scan, let step = scan.stepPosition else { return startToken }
+        if loaded == stepKeys.count && position == buffer.count {
+            return RedisResumePoint(position: scan.position ?? .end(nodeCount: nodeCount)).token
+        }
+        return RedisResumePoint(position: step, covering: stepKeys.prefix(covered)).token
+    }
+
+    func next() throws -> Session? {
+        while position == buffer.count {
+            guard let loader else { return nil }
+            if loaded == stepKeys.count {
+                guard let scan, let keys = try scan.next() else { return nil }
+                var seen = Set<[UInt8]>()
+                stepKeys = keys.filter { seen.insert($0).inserted }
+                loaded = 0
+                covered = 0
+                if isFirstStep, let start, start.skip > 0, scan.stepPosition == start.position, start.isCovering(stepKeys) {
+                    loaded = start.skip
+                    covered = start.skip
+                }
+                isFirstStep = false
+                continue
+            }
+            // State changes only once the load succeeded, so a failed load never moves the token.
+            let batch = Array(stepKeys[loaded..<min(loaded + batchSize, stepKeys.count)])
+            let sessions = try loader.load(batch)
+            covers = Self.coverage(of: sessions, in: batch, from: loaded, layout: loader.layout)
+            buffer = sessions
+            loaded += batch.count
+            position = 0
+        }
+        defer { position += 1 }
+        hasReturned = true
+        covered = max(covered, covers[position])
+        return buffer[position]
+    }
+
+    /// For each session (loaded from `batch` in order, vanished keys skipped): the number of step
+    /// keys up to and including its own. A session whose key is not found covers nothing new.
+    private static func coverage(of sessions: [Session], in batch: [[UInt8]], from offset: Int, layout: RedisLayout) -> [Int] {
+        var index = 0
+        return sessions.map { session in
+            let key = Array(layout.sessionKey(session.key).utf8)
+            guard let found = batch[index...].firstIndex(of: key) else { return offset + index }
+            index = found + 1
+            return offset + index
+        }
+    }
+}
+
+@available(*, unavailable)
+extension RedisSessionCursor: Sendable {}
+
+extension RedisScanPosition {
+    /// The position past the last of `nodeCount` nodes: the scan is complete.
+    public static func end(nodeCount: Int) -> RedisScanPosition { RedisScanPosition(node: nodeCount, cursor: "0") }
+}
+
+/// Where a Redis session scan resumes, and its token (see ``ResumeToken``):
+/// `s1:<node>:<cursor>` = start the step at that position; `s1:<node>:<cursor>:<skip>:<digest>`
+/// = read that step again and skip its first `skip` keys if their digest (16 hex digits of the
+/// SHA-256 of the length-prefixed keys) matches. A node index equal to the node count (cursor 0)
+/// means the scan is complete.
+public struct RedisResumePoint: Sendable, Hashable {
+    static let tag = "s1"
+    public var position: RedisScanPosition
+    /// Keys at the start of the step already returned (0: none).
+    public var skip: Int
+    /// Digest of those keys; empty when `skip` is 0.
+    public var digest: String
+
+    public init(position: RedisScanPosition) {
+        self.position = position
+        self.skip = 0
+        self.digest = ""
+    }
+
+    init(position: RedisScanPosition, covering keys: ArraySlice<[UInt8]>) {
+        self.position = position
+        self.skip = keys.count
+        self.digest = keys.isEmpty ? "" : Self.digest(of: keys)
+    }
+
+    /// The token text.
+    public var token: String {
+        let base = "\(Self.tag):\(position.node):\(position.cursor)"
+        return skip > 0 ? "\(base):\(skip):\(digest)" : base
+    }
+
+    /// True when `stepKeys` starts with the keys this point covers.
+    func isCovering(_ stepKeys: [[UInt8]]) -> Bool {
+        stepKeys.count >= skip && Self.digest(of: stepKeys.prefix(skip)) == digest
+    }
+
+    static func digest(of keys: ArraySlice<[UInt8]>) -> String {
+        var hash = SHA256()
+        for key in keys {
+            let count = UInt32(truncatingIfNeeded: key.count)
+            hash.update([UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
+            hash.update(key)
+        }
+        return SHA256.hexString(Array(hash.finalize().prefix(8)))
+    }
+
+    /// Parses a ``token`` of a keyspace with `nodeCount` nodes.
+    ///
+    /// - Throws: ``ResumeTokenError`` (code `.unsupported`) for anything else: another tag, a
+    ///   node index outside `0...nodeCount`, a cursor that is not a decimal 64-bit number, a bad
+    ///   skip count or digest.
+    public init(token: String, nodeCount: Int) throws(ResumeTokenError) {
+        func fail(_ message: String) -> ResumeTokenError { ResumeTokenError(store: "redis", token: token, message: message) }
+        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3 || parts.count == 5, parts[0] == Self.tag else {
+            throw fail("not a Redis SCAN position (expected s1:<node>:<cursor>)")
+        }
+        guard parts[1].allSatisfy(\.isASCIIDigit), parts[1].count <= 6, let node = Int(parts[1]), node <= nodeCount else {
+            throw fail("node index is not one of this keyspace's \(nodeCount) nodes")
+        }
+        guard parts[2].allSatisfy(\.isASCIIDigit), let cursor = UInt64(parts[2]), node < nodeCount || cursor == 0 else {
+            throw fail("SCAN cursor is not an unsigned 64-bit decimal number")
+        }
+        self.init(position: RedisScanPosition(node: node, cursor: String(cursor)))
+        guard parts.count == 5 else { return }
+        guard parts[3].allSatisfy(\.isASCIIDigit), parts[3].count <= 9, let skip = Int(parts[3]), skip > 0, node < nodeCount,
+            parts[4].count == 16, parts[4].allSatisfy({ $0.isHexDigit && !$0.isUppercase && $0.isASCII })
+        else { throw fail("the position within the SCAN step is damaged") }
+        self.skip = skip
+        self.digest = String(parts[4])
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isWholeNumber }
+}

@@ -1,0 +1,114 @@
+import DriverCore
+import Foundation
+@testable import RedisDriver
+import SessionModel
+import Testing
+
+/// Resuming Redis scans (both layouts) from `SessionCursor.resumeToken`: `SCAN` positions.
+/// Databases 56–58 belong to these tests.
+@Suite(.serialized, .enabled(if: TestRedis.isAvailable))
+struct RedisResumeTests {
+    static func sessions(_ count: Int) throws -> [Session] {
+        try (0..<count).map { index in
+            try Samples.richSession(id: "s\(index):x é", app: "app\(index % 3)", user: "u\(index % 4)", expiry: .never)
+        }
+    }
+
+    @Test(arguments: [(RedisLayout.community, 56), (.adkRedis, 57)])
+    func resumedScanSkipsNoSession(layout: RedisLayout, database: Int) throws {
+        try TestRedis.withEmptyDatabase(database) { _ in
+            try TestRedis.withStore(database, layout: layout) { store in
+                try store.writeSessions(Self.sessions(61))
+                for batchSize in [1, 4, 7, 50] {
+                    // A step holds about `batchSize` keys (app and user hashes included), sometimes a few more.
+                    try ResumeCheck.expectResumes(
+                        store, batchSize: batchSize, stops: [0, 1, 2, 3, 6, 7, 8, 20, 33, 60, 61, 70], exact: false,
+                        maxRepeats: 2 * batchSize + 8)
+                    // Resuming after every session still moves forward inside a step (the digest skip).
+                    try ResumeCheck.expectChainedResumes(store, batchSize: batchSize, every: [1, 3, 10], exact: false)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [(RedisLayout.community, 56), (.adkRedis, 57)])
+    func tokensMarkStepsAndTheEnd(layout: RedisLayout, database: Int) throws {
+        try TestRedis.withEmptyDatabase(database) { _ in
+            try TestRedis.withStore(database, layout: layout) { store in
+                try store.writeSessions(Self.sessions(30))
+                let cursor = try store.scanSessions(SessionQuery(batchSize: 5))
+                #expect(cursor.resumeToken == nil)
+                var tokens: [String] = []
+                while try cursor.next() != nil { tokens.append(try #require(cursor.resumeToken)) }
+                #expect(tokens.count == 30)
+                #expect(cursor.resumeToken == "s1:1:0")
+                for token in tokens {
+                    #expect(ResumeCheck.isPrintableASCII(token) && (token.hasPrefix("s1:0:") || token == "s1:1:0"))
+                    #expect(try RedisResumePoint(token: token, nodeCount: 1).token == token)
+                }
+                // A token inside a step: the resumed scan starts with the rest of that step.
+                let inside = try #require(tokens.firstIndex { $0.split(separator: ":").count == 5 })
+                let (first, token) = try ResumeCheck.firstPart(store, batchSize: 5, count: inside + 1)
+                #expect(token == tokens[inside])
+                let rest = try ResumeCheck.scan(store, batchSize: 5, after: token).keys
+                #expect(Set(first).isDisjoint(with: rest))
+                #expect(first.count + rest.count == 30)
+                let resumed = try store.scanSessions(SessionQuery(batchSize: 5, resumeAfter: token))
+                #expect(resumed.resumeToken == token)
+                // At the end, nothing is left.
+                #expect(try ResumeCheck.scan(store, batchSize: 5, after: "s1:1:0").keys.isEmpty)
+            }
+        }
+    }
+
+    @Test func aChangedStepIsReadAgainWhole() throws {
+        try TestRedis.withEmptyDatabase(58) { _ in
+            try TestRedis.withStore(58, layout: .community) { store in
+                try store.writeSessions(Self.sessions(40))
+                var found: ([SessionKey], String)?
+                for count in 2..<40 {
+                    let (first, token) = try ResumeCheck.firstPart(store, batchSize: 10, count: count)
+                    if let token, token.split(separator: ":").count == 5, Int(token.split(separator: ":")[3]) ?? 0 >= 2 {
+                        found = (first, token)
+                        break
+                    }
+                }
+                let (first, token) = try #require(found)
+                let skip = try RedisResumePoint(token: token, nodeCount: 1).skip
+                // Deleting a covered key changes the step's start: its digest no longer matches.
+                try store.deleteSessions([first[first.count - skip]])
+                let rest = Set(try ResumeCheck.scan(store, batchSize: 10, after: token).keys)
+                #expect(rest.isSuperset(of: first.suffix(skip - 1)))
+                let all = Set(try ResumeCheck.scan(store, batchSize: 10).keys)
+                #expect(Set(first).union(rest).isSuperset(of: all))
+            }
+        }
+    }
+
+    static let malformed = [
+        "", "garbage", "s1", "s1:0", "s2:0:0", "s1:x:0", "s1:-1:0", "s1:2:0", "s1:1:5", "s1:0:-1", "s1:0: 1", "s1:0:1.5",
+        "s1:0:18446744073709551616", "s1:0:12:0:0123456789abcdef", "s1:0:12:3:0123456789ABCDEF", "s1:0:12:3:0123",
+        "s1:0:12:3:0123456789abcdeg", "s1:1:0:3:0123456789abcdef", "s1:0:12:3", "s1:0:12:3:0123456789abcdef:x",
+        "k1:WyJhIiwidSIsInMiXQ", "s1:٣:0",
+    ]
+
+    @Test func malformedTokensAreRefused() throws {
+        try TestRedis.withEmptyDatabase(58) { _ in
+            for layout in [RedisLayout.community, nil] {
+                try TestRedis.withStore(58, layout: layout) { store in
+                    for token in Self.malformed {
+                        let error = #expect(throws: ResumeTokenError.self, "\(token)") {
+                            _ = try store.scanSessions(SessionQuery(batchSize: 3, resumeAfter: token))
+                        }
+                        #expect(error?.code == .unsupported)
+                        #expect(error?.description.hasPrefix("redis: cannot resume") == true)
+                    }
+                    // A resumed scan that returns nothing keeps the token it was resumed from.
+                    let cursor = try store.scanSessions(SessionQuery(batchSize: 3, resumeAfter: "s1:0:17"))
+                    #expect(try cursor.next() == nil)
+                    #expect(cursor.resumeToken == "s1:0:17")
+                }
+            }
+        }
+    }
+}
