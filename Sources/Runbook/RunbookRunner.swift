@@ -62,11 +62,23 @@ public struct RunbookRunner {
         let runId = Self.newRunId(environment)
         try acquireLock(journal, runId: runId)
         defer { journal.releaseLock() }
+        // The target lock belongs to the journal (not the pid), so a resumed run takes its own lock back
+        // while any other run is refused; the journal's own lock keeps two processes off one journal.
+        let absolute = URL(fileURLWithPath: journalPath).standardizedFileURL.path
+        let owner = "the run of journal \(absolute) on host \(environment.host())"
+        let targetLocks = try lockTargets(owner: owner)
+        defer {
+            for store in targetLocks {
+                store.releaseRunLock(owner: owner)
+                try? store.close()
+            }
+        }
         let steps = Dictionary(uniqueKeysWithValues: document.steps.map { ($0.id, $0) })
         let gates = Set(document.steps.filter { $0.kind == .gate }.map(\.id))
         var appended = 0
         func record(_ step: String?, _ kind: JournalEventKind, _ detail: JSONObject = [:]) throws {
             _ = try journal.append(runId: runId, step: step, kind: kind, detail: detail)
+            for store in targetLocks { try store.refreshRunLock(owner: owner) }
             appended += 1
             crashHooks.afterJournalEvent(appended)
         }
@@ -118,6 +130,35 @@ public struct RunbookRunner {
             progress("took over the lock of \(holder.host) pid \(holder.pid), which is no longer running")
         }
         try journal.acquireLock(runId: runId)
+    }
+
+    /// Takes the advisory run lock of every store a step writes to (`target` of copy, converge and
+    /// restore steps), so a second run against the same target is refused with its holder named.
+    /// The stores stay open, holding their locks, until the run ends.
+    func lockTargets(owner: String) throws -> [any SessionStore] {
+        var addresses: [StoreAddress] = []
+        for spec in document.steps where [.copy, .converge, .restore].contains(spec.kind) {
+            guard let text = spec.values["target"], let resolved = try? variables.substitute(text, outputs: [:]),
+                let address = try? StoreAddress.parse(resolved, environment: variables.environment)
+            else { continue }
+            if case .sqlite = address { continue }  // SQLite serializes its writers itself.
+            if !addresses.contains(address) { addresses.append(address) }
+        }
+        var locked: [any SessionStore] = []
+        do {
+            for address in addresses {
+                let store = try StoreOpener().open(address, forWriting: false)
+                locked.append(store)
+                try store.acquireRunLock(owner: owner)
+            }
+        } catch {
+            for store in locked {
+                store.releaseRunLock(owner: owner)
+                try? store.close()
+            }
+            throw error
+        }
+        return locked
     }
 
     /// A gate whose `command` is absent or resolves to nothing waits for `sessmigrate continue`.

@@ -233,6 +233,10 @@ def extra_checks():
         second = sh(BIN, "resume", "--journal", journal, "--no-wait", *variables, check=False)
         check("a concurrent run on the same journal is refused with the holder's host and pid",
               second.returncode == 2 and "pid" in second.stderr, second.stderr[:300])
+        other = sh(BIN, "run", os.path.join(RUNBOOKS, "rollback-to-cloudsql.yaml"), "--journal", os.path.join(work, "other.journal"),
+                   "--no-wait", *variables, check=False)
+        check("a second run against the same target store is refused with the lock's holder",
+              other.returncode == 2 and "locked by another sessmigrate run" in other.stderr, other.stderr[:300])
         before_journal = file_digest(journal)
         before_stores = store_digest("smt_kill_cloudsql", 46)
         dry = sh(BIN, "run", os.path.join(RUNBOOKS, "rollback-to-cloudsql.yaml"), "--journal", journal, "--dry-run", *variables, check=False)

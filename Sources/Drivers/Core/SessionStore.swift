@@ -39,9 +39,47 @@ public protocol SessionStore: AnyObject {
     /// microseconds). Comparisons use it so a lossy store does not look different forever.
     /// Most stores hold sessions exactly (the default returns the session unchanged).
     func readBack(_ session: Session) throws -> Session
+    /// Takes the store's advisory run lock (see the extension's documentation).
+    func acquireRunLock(owner: String) throws
+    /// Extends the run lock's lifetime.
+    func refreshRunLock(owner: String) throws
+    /// Releases the run lock if `owner` holds it.
+    func releaseRunLock(owner: String)
+}
+
+/// Who holds a store's run lock, as recorded in the lock itself.
+public struct RunLockHolder: Sendable, Hashable, CustomStringConvertible {
+    /// Host, pid, start time and journal of the holder, as one line.
+    public var text: String
+    public init(text: String) { self.text = text }
+    public var description: String { text }
+}
+
+/// A run lock is held by someone else.
+public struct RunLockError: DriverError {
+    public var code: DriverErrorCode { .constraint }
+    public var store: String
+    public var holder: RunLockHolder
+    public var clearing: String
+    public init(store: String, holder: RunLockHolder, clearing: String) {
+        self.store = store
+        self.holder = holder
+        self.clearing = clearing
+    }
+    public var description: String { "\(store) is locked by another sessmigrate run (\(holder)); \(clearing)" }
+    public var debugDescription: String { description }
 }
 
 extension SessionStore {
+    /// Takes the store's advisory run lock for `owner` (a line naming host, pid, start time and
+    /// journal), so two runbook runs never write the same target. Stores without a lock (SQLite
+    /// files, whose writers are serialized by SQLite) do nothing.
+    public func acquireRunLock(owner: String) throws {}
+    /// Extends the lock's lifetime (Redis locks expire so a killed run's lock clears itself).
+    public func refreshRunLock(owner: String) throws {}
+    /// Releases the lock if `owner` holds it.
+    public func releaseRunLock(owner: String) {}
+
     public func unrepresentableFields(in session: Session) -> [String] { [] }
     public func readBack(_ session: Session) throws -> Session { session }
 }
