@@ -37,15 +37,17 @@ let package = Package(
         .target(name: "Journal", dependencies: ["SessionModel", "DriverCore", "SQLiteDriver"]),
         // Runbooks: readable YAML files of steps, and the runner that executes them against a journal.
         .target(name: "Runbook", dependencies: ["SessMigrate", "Journal", "SessionModel", "DriverCore", "Snapshot", "RedisDriver", "MySQLDriver", .product(name: "Yams", package: "Yams")]),
+        // Test helpers shared by several test targets (the real ADK, resume checks). Never linked into sessmigrate.
+        .target(name: "SessMigrateTestSupport", dependencies: ["DriverCore", "SessionModel"]),
         .executableTarget(
             name: "sessmigrate",
             dependencies: ["SessMigrate", "Snapshot", "SessionModel", "Journal", "Runbook", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
         .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"], exclude: ["Fixtures"]),
-        .testTarget(name: "RedisDriverTests", dependencies: ["RedisDriver", "DriverCore", "SessionModel"]),
-        .testTarget(name: "MySQLDriverTests", dependencies: ["MySQLDriver", "DriverCore", "SessionModel"]),
-        .testTarget(name: "SQLiteDriverTests", dependencies: ["SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
+        .testTarget(name: "RedisDriverTests", dependencies: ["SessMigrateTestSupport", "RedisDriver", "DriverCore", "SessionModel"]),
+        .testTarget(name: "MySQLDriverTests", dependencies: ["SessMigrateTestSupport", "MySQLDriver", "DriverCore", "SessionModel"]),
+        .testTarget(name: "SQLiteDriverTests", dependencies: ["SessMigrateTestSupport", "SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "SessionModel", "DriverCore"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Journal", "SessMigrate", "SessionModel", "DriverCore"]),
         .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "Snapshot", "SQLiteDriver", "MySQLDriver", "RedisDriver", "DriverCore", "SessionModel"]),

@@ -1,6 +1,7 @@
 import DriverCore
 import Foundation
 import SessionModel
+import SessMigrateTestSupport
 import Testing
 @testable import MySQLDriver
 

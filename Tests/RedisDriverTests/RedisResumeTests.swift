@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 @testable import RedisDriver
 import SessionModel
+import SessMigrateTestSupport
 import Testing
 
 /// Resuming Redis scans (both layouts) from `SessionCursor.resumeToken`: `SCAN` positions.

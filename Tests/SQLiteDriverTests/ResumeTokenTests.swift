@@ -3,6 +3,7 @@ import Foundation
 import SQLiteDriver
 import SessionModel
 import Snapshot
+import SessMigrateTestSupport
 import Testing
 
 /// Resuming scans of every SQLite layout (SqliteSessionService, DatabaseSessionService v1 and v0,

@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 import SQLiteDriver
 import SessionModel
+import SessMigrateTestSupport
 import Testing
 
 /// DatabaseSessionService schema v0 (ADK ≤ 1.21) in SQLite files, checked against what the real

@@ -16,10 +16,7 @@ extension MySQLSessionStore {
                 for (table, idColumn) in [("events", "session_id"), ("sessions", "id")] {
                     var sql = MySQLStatementBuilder(connection, context: "DELETE FROM \(table)")
                     sql.append("DELETE FROM \(table) WHERE (BINARY app_name, BINARY user_id, BINARY \(idColumn)) IN (")
-                    for (index, key) in chunk.enumerated() {
-                        if index > 0 { sql.append(", ") }
-                        try sql.appendTuple([key.appName, key.userId, key.sessionId])
-                    }
+                    try sql.appendKeyList(chunk)
                     sql.append(")")
                     try sql.execute()
                 }

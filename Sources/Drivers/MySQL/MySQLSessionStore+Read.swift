@@ -82,10 +82,7 @@ extension MySQLSessionStore {
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM events")
         sql.append("SELECT app_name, user_id, session_id, id, invocation_id, timestamp, event_data FROM events")
         sql.append(" WHERE (app_name, user_id, session_id) IN (")
-        for (index, session) in sessions.enumerated() {
-            if index > 0 { sql.append(", ") }
-            try sql.appendTuple([session.key.appName, session.key.userId, session.key.sessionId])
-        }
+        try sql.appendKeyList(sessions.lazy.map(\.key))
         sql.append(") ORDER BY app_name, user_id, session_id, timestamp, id")
         let result = try sql.query(buffered: false)
         while try result.nextRaw({ (row: MySQLRawRow) -> Void in

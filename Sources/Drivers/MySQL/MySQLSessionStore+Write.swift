@@ -94,10 +94,7 @@ extension MySQLSessionStore {
             let chunk = sessions[start..<min(start + 500, sessions.count)]
             var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
             sql.append("SELECT app_name, user_id, id FROM sessions WHERE (app_name, user_id, id) IN (")
-            for (index, session) in chunk.enumerated() {
-                if index > 0 { sql.append(", ") }
-                try sql.appendTuple([session.key.appName, session.key.userId, session.key.sessionId])
-            }
+            try sql.appendKeyList(chunk.lazy.map(\.key))
             sql.append(")")
             var stored: Set<SessionKey> = []
             for row in try sql.query(buffered: true).collect() {
@@ -125,10 +122,7 @@ extension MySQLSessionStore {
             var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM events")
             sql.append("SELECT app_name, user_id, session_id, id FROM events")
             sql.append(" WHERE (app_name, user_id, session_id) IN (")
-            for (index, session) in chunk.enumerated() {
-                if index > 0 { sql.append(", ") }
-                try sql.appendTuple([session.key.appName, session.key.userId, session.key.sessionId])
-            }
+            try sql.appendKeyList(chunk.lazy.map(\.key))
             sql.append(")")
             let result = try sql.query(buffered: false)
             while let row = try result.next() {

@@ -1,3 +1,4 @@
+import SessionModel
 /// Builds one SQL statement as UTF-8 bytes, with string values inlined as escaped literals
 /// (`mysql_real_escape_string`), for multi-row `INSERT`s and `IN (…)` lists.
 ///
@@ -51,6 +52,14 @@ struct MySQLStatementBuilder {
             try appendLiteral(value)
         }
         append(")")
+    }
+
+    /// Appends `('app', 'user', 'id'), …` for session keys: the list of a `(…) IN (…)` predicate.
+    mutating func appendKeyList<Keys: Sequence>(_ keys: Keys) throws where Keys.Element == SessionKey {
+        for (index, key) in keys.enumerated() {
+            if index > 0 { append(", ") }
+            try appendTuple([key.appName, key.userId, key.sessionId])
+        }
     }
 
     /// Appends `(a = 'x' AND b = 'y' …)` for columns and values of the same length.

@@ -5,29 +5,29 @@ import Testing
 
 /// The real google-adk, run through Tests/Interop/v0_adk.py in the virtualenvs of scripts/setup
 /// (`$SESSMIGRATE_CACHE`, default `~/.cache/sessmigrate`). Tests using it are skipped without them.
-enum RealADK {
-    static let cache = ProcessInfo.processInfo.environment["SESSMIGRATE_CACHE"]
+public enum RealADK {
+    public static let cache = ProcessInfo.processInfo.environment["SESSMIGRATE_CACHE"]
         ?? (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache/sessmigrate"
 
     /// google-adk 1.21.0: the schema-v0 era.
-    static let adk121 = python("adk121")
+    public static let adk121 = python("adk121")
     /// google-adk 2.13.0.
-    static let adk213 = python("community")
+    public static let adk213 = python("community")
 
-    static func python(_ venv: String) -> String? {
+    public static func python(_ venv: String) -> String? {
         let path = "\(cache)/venv-\(venv)/bin/python"
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop/v0_adk.py").path
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Runs `v0_adk.py arguments…` and returns its standard output.
-    static func run(_ python: String, _ arguments: [String]) throws -> String {
+    public static func run(_ python: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script] + arguments
@@ -49,7 +49,7 @@ enum RealADK {
     }
 
     /// What this ADK's `get_session` returns for every session at `url`.
-    static func read(_ python: String, url: String) throws -> [ADKRead] {
+    public static func read(_ python: String, url: String) throws -> [ADKRead] {
         let text = try run(python, ["read", "--url", url])
         guard case .array(let sessions)? = try JSONValue.parseObject(text)["sessions"] else {
             throw Failure(description: "v0_adk.py read printed no sessions")
@@ -59,19 +59,19 @@ enum RealADK {
 }
 
 /// One session as ADK's `get_session` returned it (Tests/Interop format).
-struct ADKRead {
-    var key: SessionKey
+public struct ADKRead {
+    public var key: SessionKey
     /// The merged state.
-    var state: JSONObject
+    public var state: JSONObject
     /// `model_dump(mode="json", exclude_none=True)` of each event.
-    var events: [JSONObject]
-    var lastUpdateTime: Double
+    public var events: [JSONObject]
+    public var lastUpdateTime: Double
 
-    static func list(_ json: String) throws -> [ADKRead] {
+    public static func list(_ json: String) throws -> [ADKRead] {
         try list(try JSONValue.parse(json))
     }
 
-    static func list(_ value: JSONValue) throws -> [ADKRead] {
+    public static func list(_ value: JSONValue) throws -> [ADKRead] {
         guard case .array(let items) = value else { throw RealADK.Failure(description: "not a list of sessions") }
         return try items.map { item in
             let object = try #require(item.objectValue)
@@ -87,7 +87,7 @@ struct ADKRead {
     }
 
     /// The session to write so that ADK reads this back: state split into its scopes.
-    func session() throws -> Session {
+    public func session() throws -> Session {
         let scopes = StateScopes.split(state)
         return Session(
             key: key, state: scopes.session, appState: scopes.app, userState: scopes.user,
@@ -95,7 +95,7 @@ struct ADKRead {
     }
 
     /// Removing `keys` from every event (fields a narrower table cannot hold).
-    func dropping(_ keys: Set<String>) -> ADKRead {
+    public func dropping(_ keys: Set<String>) -> ADKRead {
         var copy = self
         copy.events = events.map { JSONObject($0.members.filter { !keys.contains($0.key) }) }
         return copy
@@ -104,7 +104,7 @@ struct ADKRead {
 
 /// Checks a session read by sessmigrate against ADK's read of it: same key, state, last update,
 /// and events identical member for member (key order and number literals included).
-func expectSame(_ sessions: [Session], _ reads: [ADKRead], sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectSame(_ sessions: [Session], _ reads: [ADKRead], sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(sessions.map(\.key) == reads.map(\.key), sourceLocation: sourceLocation)
     for (session, read) in zip(sessions, reads) {
         #expect(session.mergedState.isEquivalent(to: read.state), "\(session.key) state", sourceLocation: sourceLocation)
@@ -121,7 +121,7 @@ func expectSame(_ sessions: [Session], _ reads: [ADKRead], sourceLocation: Sourc
 /// ADK 1.21 reads v0 events without `node_info`, keeps `long_running_tool_ids` in set order and
 /// rebuilds nested action models as dicts full of nulls (adk-data-model.md §18): compare it with
 /// a 2.13-style read after removing exactly those differences.
-func normalizedADK121(_ event: JSONObject) -> JSONValue {
+public func normalizedADK121(_ event: JSONObject) -> JSONValue {
     func withoutNulls(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let object):
@@ -139,7 +139,7 @@ func normalizedADK121(_ event: JSONObject) -> JSONValue {
 }
 
 /// Checks ADK 1.21's reads against the 2.13-style reads `expected` (see ``normalizedADK121(_:)``).
-func expectSameIgnoringADK121Quirks(_ reads: [ADKRead], _ expected: [ADKRead], sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectSameIgnoringADK121Quirks(_ reads: [ADKRead], _ expected: [ADKRead], sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(reads.map(\.key) == expected.map(\.key), sourceLocation: sourceLocation)
     for (read, want) in zip(reads, expected) {
         #expect(read.state.isEquivalent(to: want.state), "\(read.key) state", sourceLocation: sourceLocation)
@@ -154,14 +154,14 @@ func expectSameIgnoringADK121Quirks(_ reads: [ADKRead], _ expected: [ADKRead], s
 }
 
 /// Pickles that must not load: garbage, a disallowed global (`os.system`), nothing at all.
-enum BadPickles {
-    static let all: [(name: String, bytes: [UInt8])] = [
+public enum BadPickles {
+    public static let all: [(name: String, bytes: [UInt8])] = [
         ("random bytes", [0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x42]),
         ("os.system", Array("\u{80}\u{04}\u{95}\u{15}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{8c}\u{02}os\u{94}\u{8c}\u{06}system\u{94}\u{93}\u{94}.".unicodeScalars.map { UInt8($0.value) })),
         ("empty", []),
     ]
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         "X'" + bytes.map { String(format: "%02X", $0) }.joined() + "'"
     }
 }

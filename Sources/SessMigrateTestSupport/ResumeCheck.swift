@@ -3,10 +3,10 @@ import SessionModel
 import Testing
 
 /// Checks that scans resumed from `SessionCursor.resumeToken` skip no session.
-/// (The same helper exists in each driver test target; they share no support target.)
-enum ResumeCheck {
+/// Shared by the driver test targets (SessMigrateTestSupport is linked into tests only).
+public enum ResumeCheck {
     /// Every session of a scan (resumed from `token` when given), in order.
-    static func scan(_ store: any SessionStore, batchSize: Int, after token: String? = nil) throws -> (keys: [SessionKey], sessions: [Session]) {
+    public static func scan(_ store: any SessionStore, batchSize: Int, after token: String? = nil) throws -> (keys: [SessionKey], sessions: [Session]) {
         let cursor = try store.scanSessions(SessionQuery(batchSize: batchSize, resumeAfter: token))
         var sessions: [Session] = []
         while let session = try cursor.next() { sessions.append(session) }
@@ -14,7 +14,7 @@ enum ResumeCheck {
     }
 
     /// The keys of the first `count` sessions of a scan and the cursor's token after them.
-    static func firstPart(_ store: any SessionStore, batchSize: Int, count: Int, after start: String? = nil) throws -> ([SessionKey], String?) {
+    public static func firstPart(_ store: any SessionStore, batchSize: Int, count: Int, after start: String? = nil) throws -> ([SessionKey], String?) {
         let cursor = try store.scanSessions(SessionQuery(batchSize: batchSize, resumeAfter: start))
         var keys: [SessionKey] = []
         while keys.count < count, let session = try cursor.next() { keys.append(session.key) }
@@ -24,7 +24,7 @@ enum ResumeCheck {
     /// For each `k` in `stops`: a scan stopped after `k` sessions, then one resumed from its token,
     /// return every session together. With `exact` nothing is returned twice; otherwise the repeats
     /// are the last sessions the first scan returned (its last page), at most `maxRepeats` of them.
-    static func expectResumes(
+    public static func expectResumes(
         _ store: any SessionStore, batchSize: Int, stops: [Int], exact: Bool, maxRepeats: Int = 0,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
@@ -47,7 +47,7 @@ enum ResumeCheck {
 
     /// Scans the store as a chain of scans, each resumed from the previous one's token after
     /// `every` sessions, and expects all sessions returned (exactly once with `exact`).
-    static func expectChainedResumes(
+    public static func expectChainedResumes(
         _ store: any SessionStore, batchSize: Int, every steps: [Int], exact: Bool,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
@@ -66,12 +66,12 @@ enum ResumeCheck {
         }
     }
 
-    static func isPrintableASCII(_ token: String) -> Bool {
+    public static func isPrintableASCII(_ token: String) -> Bool {
         token.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 
     /// Tokens no keyset store accepts.
-    static let malformedKeysetTokens: [String] = [
+    public static let malformedKeysetTokens: [String] = [
         "", "garbage", "k1", "k1:", "k1:!!!!", "k2:WyJhIiwidSIsInMiXQ", "s1:0:0",
         "k1:" + ResumeToken.base64URLForTests(#"["a","u"]"#), "k1:" + ResumeToken.base64URLForTests(#"["a","u",3]"#),
         "k1:" + ResumeToken.base64URLForTests(#"{"a":1}"#), "k1:" + ResumeToken.base64URLForTests("not json"),
@@ -81,7 +81,7 @@ enum ResumeCheck {
 
 extension ResumeToken {
     /// A keyset-style payload of arbitrary text, for malformed-token tests.
-    static func base64URLForTests(_ text: String) -> String {
+    public static func base64URLForTests(_ text: String) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         var bits = 0, value = 0, out = ""
         for byte in text.utf8 {
