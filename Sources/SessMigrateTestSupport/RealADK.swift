@@ -20,7 +20,7 @@ public enum RealADK {
     }
 
     public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Interop/v0_adk.py").path
+        .deletingLastPathComponent().appendingPathComponent("Tests/Interop/v0_adk.py").path
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
