@@ -1,49 +1,107 @@
 /// Order-independent digests of JSON values and sessions, so the same session read from MySQL,
 /// Redis or SQLite hashes the same: object members are hashed in key order, numbers by kind and
 /// value (`1` and `1.0` differ, `1e-07` and `1e-7` do not), strings by their UTF-8 bytes.
-public enum CanonicalDigest {
-    /// Feeds `value`'s canonical encoding into `hasher`. Every item is tagged and length-prefixed,
-    /// so different values never encode to the same bytes.
-    public static func feed(_ value: JSONValue, into hasher: inout SHA256) {
+///
+/// The canonical encoding is built in a reusable byte buffer and hashed in chunks: verify and diff
+/// hash every event of two stores, so this is a hot path.
+public struct CanonicalDigest {
+    private var hasher = SHA256()
+    private var buffer: [UInt8] = []
+
+    public init() {
+        buffer.reserveCapacity(8192)
+    }
+
+    /// Feeds `value`'s canonical encoding. Every item is tagged and length-prefixed, so different
+    /// values never encode to the same bytes.
+    public mutating func feed(_ value: JSONValue) {
         switch value {
-        case .null: hasher.update("n")
-        case .bool(let flag): hasher.update(flag ? "t" : "f")
-        case .number(let number): feed(number, into: &hasher)
-        case .string(let string): feedString(string, into: &hasher)
+        case .null: byte(UInt8(ascii: "n"))
+        case .bool(let flag): byte(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .number(let number): feed(number)
+        case .string(let string): feed(string)
         case .array(let elements):
-            hasher.update("[\(elements.count):")
-            for element in elements { feed(element, into: &hasher) }
-            hasher.update("]")
-        case .object(let object): feed(object, into: &hasher)
+            byte(UInt8(ascii: "["))
+            integer(elements.count)
+            for element in elements { feed(element) }
+            byte(UInt8(ascii: "]"))
+        case .object(let object): feed(object)
         }
+        if buffer.count >= 4096 { flush() }
     }
 
     /// Feeds an object with its members sorted by key (UTF-8 byte order).
-    public static func feed(_ object: JSONObject, into hasher: inout SHA256) {
-        hasher.update("{\(object.count):")
-        let members = object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        for member in members {
-            feedString(member.key, into: &hasher)
-            feed(member.value, into: &hasher)
+    public mutating func feed(_ object: JSONObject) {
+        byte(UInt8(ascii: "{"))
+        integer(object.count)
+        let members = object.members
+        let ordered = zip(members, members.dropFirst()).allSatisfy { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        if ordered {
+            for member in members {
+                feed(member.key)
+                feed(member.value)
+            }
+        } else {
+            for member in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                feed(member.key)
+                feed(member.value)
+            }
         }
-        hasher.update("}")
+        byte(UInt8(ascii: "}"))
     }
 
-    static func feed(_ number: JSONNumber, into hasher: inout SHA256) {
+    /// Feeds a string: its UTF-8 length and bytes.
+    public mutating func feed(_ string: String) {
+        byte(UInt8(ascii: "s"))
+        integer(string.utf8.count)
+        buffer.append(contentsOf: string.utf8)
+    }
+
+    /// Feeds a tagged integer (counts, microsecond times).
+    public mutating func feed(tag: Character, _ value: Int64) {
+        byte(tag.asciiValue ?? UInt8(ascii: "?"))
+        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    /// Integers by their digits without sign noise or leading zeros; floats by the bits of the
+    /// double they denote (NaN normalized), so `1e-07` and `1e-7` hash alike.
+    mutating func feed(_ number: JSONNumber) {
         if number.isInteger {
             var digits = Substring(number.literal)
             var negative = false
             if digits.first == "-" { negative = true; digits = digits.dropFirst() }
             digits = digits.drop { $0 == "0" }
-            hasher.update(digits.isEmpty ? "i0;" : "i" + (negative ? "-" : "") + digits + ";")
+            byte(UInt8(ascii: "i"))
+            if digits.isEmpty {
+                byte(UInt8(ascii: "0"))
+            } else {
+                if negative { byte(UInt8(ascii: "-")) }
+                buffer.append(contentsOf: digits.utf8)
+            }
+            byte(UInt8(ascii: ";"))
         } else {
-            hasher.update("d" + PythonFloat.repr(number.doubleValue) + ";")
+            let value = number.doubleValue
+            byte(UInt8(ascii: "d"))
+            let bits = value.isNaN ? Double.nan.bitPattern : (value == 0 ? 0 : value.bitPattern)
+            withUnsafeBytes(of: bits.littleEndian) { buffer.append(contentsOf: $0) }
         }
     }
 
-    static func feedString(_ string: String, into hasher: inout SHA256) {
-        hasher.update("s\(string.utf8.count):")
-        hasher.update(string)
+    /// The digest of everything fed. Consumes the value.
+    public consuming func finalize() -> [UInt8] {
+        flush()
+        return hasher.finalize()
+    }
+
+    private mutating func byte(_ value: UInt8) { buffer.append(value) }
+
+    private mutating func integer(_ value: Int) {
+        withUnsafeBytes(of: Int64(value).littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    private mutating func flush() {
+        buffer.withUnsafeBytes { hasher.update($0) }
+        buffer.removeAll(keepingCapacity: true)
     }
 }
 
@@ -52,15 +110,15 @@ extension Session {
     /// event's data in order, and the last update time to the microsecond. Creation time is
     /// included only when asked (Redis does not keep it); expiry never is (it drifts while read).
     public func digest(includingCreateTime: Bool = false) -> [UInt8] {
-        var hasher = SHA256()
-        for part in [key.appName, key.userId, key.sessionId] { CanonicalDigest.feedString(part, into: &hasher) }
-        CanonicalDigest.feed(state, into: &hasher)
-        CanonicalDigest.feed(appState, into: &hasher)
-        CanonicalDigest.feed(userState, into: &hasher)
-        hasher.update("e\(events.count):")
-        for event in events { CanonicalDigest.feed(event.data, into: &hasher) }
-        hasher.update("u\(PythonTime.microseconds(fromEpoch: lastUpdateTime));")
-        if includingCreateTime, let createTime { hasher.update("c\(PythonTime.microseconds(fromEpoch: createTime));") }
-        return hasher.finalize()
+        var digest = CanonicalDigest()
+        for part in [key.appName, key.userId, key.sessionId] { digest.feed(part) }
+        digest.feed(state)
+        digest.feed(appState)
+        digest.feed(userState)
+        digest.feed(tag: "e", Int64(events.count))
+        for event in events { digest.feed(event.data) }
+        digest.feed(tag: "u", PythonTime.microseconds(fromEpoch: lastUpdateTime))
+        if includingCreateTime, let createTime { digest.feed(tag: "c", PythonTime.microseconds(fromEpoch: createTime)) }
+        return digest.finalize()
     }
 }

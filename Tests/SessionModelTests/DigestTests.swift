@@ -27,13 +27,15 @@ import Testing
 
     @Test func digestIgnoresKeyOrderAndNumberLayoutButNotKind() throws {
         func digest(_ text: String) throws -> String {
-            var hasher = SHA256()
-            CanonicalDigest.feed(try JSONValue.parse(text), into: &hasher)
-            return SHA256.hexString(hasher.finalize())
+            var digest = CanonicalDigest()
+            digest.feed(try JSONValue.parse(text))
+            return SHA256.hexString(digest.finalize())
         }
         #expect(try digest(#"{"a": 1, "b": [1e-07, 2.50]}"#) == digest(#"{"b":[1e-7,2.5],"a":1}"#))
         #expect(try digest(#"{"a": 1}"#) != digest(#"{"a": 1.0}"#))
         #expect(try digest(#"["ab", "c"]"#) != digest(#"["a", "bc"]"#))
         #expect(try digest(#"{"a": null}"#) != digest("{}"))
+        #expect(try digest("[-0.0]") == digest("[0.0]"))
+        #expect(try digest("[1e400]") == digest("[Infinity]"))
     }
 }
