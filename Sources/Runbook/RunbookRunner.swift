@@ -106,10 +106,12 @@ public struct RunbookRunner {
                     continue
                 }
                 try record(id, .stepStarted, resumeFrom.map { ["resume_from": .object($0)] } ?? [:])
-                let context = StepContext(
+                var context = StepContext(
                     id: id, spec: spec, variables: variables, outputs: machine.outputs(), resumeFrom: resumeFrom, dryRun: false,
                     checkpoint: { try record(id, .checkpoint, $0) }, afterBatchWritten: { crashHooks.afterBatchWritten() },
                     progress: progress)
+                // This attempt's number: earlier attempts were interrupted or failed.
+                context.attempt = (machine.status(ofStep: id)?.attempts ?? 0) + 1
                 do {
                     let detail = try StepRunner.run(context)
                     try record(id, .stepDone, detail)

@@ -36,11 +36,15 @@ public enum StepRunner {
         let file = try context.required("file")
         if context.dryRun { return ["file": .string(file), "dry_run": .bool(true)] }
         // A step that runs again replaces its own earlier, unfinished or finished, file.
-        let job = SnapshotJob(source: source, path: file, force: try context.value("force") == "true" || context.resumeFrom != nil || context.attempt > 1)
+        var job = SnapshotJob(source: source, path: file, force: try context.value("force") == "true" || context.resumeFrom != nil || context.attempt > 1)
+        job.resumable = true
         let bestEffort = try context.value("best_effort") == "true"
         let manifest: SnapshotManifest
         do {
-            (_, manifest) = try job.run { context.progress(Self.line("snapshot", $0)) }
+            (_, manifest) = try job.run(
+                resume: try context.resumeFrom.map { try CopyCheckpoint(json: $0) },
+                checkpoint: { try context.checkpoint($0.json()) }, onBatchWritten: context.afterBatchWritten,
+                progress: { context.progress(Self.line("snapshot", $0)) })
         } catch where bestEffort {
             context.progress("snapshot '\(context.id)': \(source) could not be read (\(error)); recorded, continuing (best effort)")
             return ["file": .string(file), "unreadable": .string(String(describing: error))]

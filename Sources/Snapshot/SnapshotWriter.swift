@@ -17,15 +17,19 @@ public final class SnapshotWriter {
     private var finished = false
 
     /// Starts a snapshot at `path`. Refuses an existing file unless `force`.
-    public init(path: String, force: Bool, sourceKeepsExpiry: Bool) throws {
+    ///
+    /// The work goes to `.NAME.partial` beside it. With `resuming`, an existing partial file (left by
+    /// an interrupted run of the same runbook step) is kept and continued; otherwise it is replaced.
+    public init(path: String, force: Bool, sourceKeepsExpiry: Bool, resuming: Bool = false) throws {
         if FileManager.default.fileExists(atPath: path), !force { throw SnapshotError.exists(path) }
         let url = URL(fileURLWithPath: path)
         self.path = path
-        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: temporaryPath)
+        temporaryPath = Self.partialPath(for: path)
+        if !resuming { try? FileManager.default.removeItem(atPath: temporaryPath) }
         let connection = try SQLiteConnection.open(path: temporaryPath, mode: .create)
         do {
-            sessions = try SqliteSessionServiceStore(connection: connection, detected: .empty, forWriting: true)
+            let detected = try SQLiteLayout.detect(connection)
+            sessions = try SqliteSessionServiceStore(connection: connection, detected: detected, forWriting: true)
             recorder = try SQLiteConnection.open(path: temporaryPath, mode: .readWrite)
             try recorder.execute(SnapshotFormat.schema)
         } catch {
@@ -34,6 +38,12 @@ public final class SnapshotWriter {
             throw error
         }
         self.sourceKeepsExpiry = sourceKeepsExpiry
+    }
+
+    /// Where the snapshot of `path` is written until it is complete.
+    public static func partialPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial").path
     }
 
     /// The store to copy sessions into; it also records each session's digest and expiry.
@@ -59,14 +69,15 @@ public final class SnapshotWriter {
         try Self.sync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
-    /// Removes the temporary file after a failure.
-    public func abandon() {
+    /// Stops after a failure. The partial file is removed unless `keepPartial` (a runbook step keeps
+    /// it so that `resume` continues from its last checkpoint; a new snapshot replaces it anyway).
+    public func abandon(keepPartial: Bool = false) {
         if !finished {
             try? sessions.close()
             try? recorder.close()
             finished = true
         }
-        try? FileManager.default.removeItem(atPath: temporaryPath)
+        if !keepPartial { try? FileManager.default.removeItem(atPath: temporaryPath) }
     }
 
     deinit {

@@ -177,7 +177,7 @@ def run_case(label, scenario, kill_env):
 
 
 cases = []
-for n in range(1, 22):
+for n in range(1, 24):
     cases.append((f"backfill: SIGKILL after journal event {n}", scenario_backfill, {"SESSMIGRATE_TEST_KILL_AFTER_EVENTS": str(n)}))
 for n in (1, 3, 5, 8, 10):
     cases.append((f"backfill: SIGKILL mid-batch {n} (written, no checkpoint)", scenario_backfill, {"SESSMIGRATE_TEST_KILL_AFTER_BATCHES": str(n)}))

@@ -1,3 +1,4 @@
+import Foundation
 import DriverCore
 import Snapshot
 
@@ -8,6 +9,8 @@ public struct SnapshotJob {
     public var path: String
     public var force: Bool
     public var batchSize: Int
+    /// Keep the partial file after a failure so a resumed runbook step continues it.
+    public var resumable = false
     public var opener = StoreOpener()
 
     public init(source: StoreAddress, path: String, force: Bool, batchSize: Int = 200) {
@@ -17,25 +20,32 @@ public struct SnapshotJob {
         self.batchSize = batchSize
     }
 
-    /// Takes the snapshot; returns the copy summary and the manifest written.
-    public func run(progress: (CopySummary) -> Void = { _ in }) throws -> (CopySummary, SnapshotManifest) {
+    /// Takes the snapshot; returns the copy summary and the manifest written. With `resume` (a
+    /// checkpoint of an interrupted run of the same snapshot), the partial file is continued from it.
+    public func run(
+        resume: CopyCheckpoint? = nil, checkpoint: (CopyCheckpoint) throws -> Void = { _ in },
+        onBatchWritten: () throws -> Void = {}, progress: (CopySummary) -> Void = { _ in }
+    ) throws -> (CopySummary, SnapshotManifest) {
         if case .sqlite(let sqlite) = source, sqlite.path == path {
             throw AddressError("the snapshot file is the source itself (\(path))")
         }
         let store = try opener.open(source, forWriting: false)
         defer { try? store.close() }
-        let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: store.capabilities.keepsExpiry)
+        // A checkpoint is only good with the partial file it describes; without it, start over.
+        let resume = FileManager.default.fileExists(atPath: SnapshotWriter.partialPath(for: path)) ? resume : nil
+        let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: store.capabilities.keepsExpiry, resuming: resume != nil)
         do {
             var options = CopyOptions(batchSize: batchSize)
             options.onConflict = .source
             let started = Clock.epochSeconds()
-            let summary = try CopyEngine(options: options).run(from: store, to: writer.store, progress: progress)
+            let summary = try CopyEngine(options: options).run(
+                from: store, to: writer.store, resume: resume, checkpoint: checkpoint, onBatchWritten: onBatchWritten, progress: progress)
             try writer.finish(
                 toolVersion: SessMigrateVersion.current, source: source.description, sourceLayout: store.layout.description,
                 createdAt: started, seconds: summary.seconds)
             return (summary, try SnapshotReader.manifest(path: path))
         } catch {
-            writer.abandon()
+            writer.abandon(keepPartial: resumable)
             throw error
         }
     }
