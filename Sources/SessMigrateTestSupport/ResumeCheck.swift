@@ -82,17 +82,6 @@ public enum ResumeCheck {
 extension ResumeToken {
     /// A keyset-style payload of arbitrary text, for malformed-token tests.
     public static func base64URLForTests(_ text: String) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        var bits = 0, value = 0, out = ""
-        for byte in text.utf8 {
-            value = (value << 8 | Int(byte)) & 0xFFFF
-            bits += 8
-            while bits >= 6 {
-                bits -= 6
-                out.append(alphabet[value >> bits & 63])
-            }
-        }
-        if bits > 0 { out.append(alphabet[value << (6 - bits) & 63]) }
-        return out
+        Base64.urlSafe(Array(text.utf8), padded: false)
     }
 }

@@ -22,7 +22,6 @@ public final class SnapshotWriter {
     /// an interrupted run of the same runbook step) is kept and continued; otherwise it is replaced.
     public init(path: String, force: Bool, sourceKeepsExpiry: Bool, resuming: Bool = false) throws {
         if FileManager.default.fileExists(atPath: path), !force { throw SnapshotError.exists(path) }
-        let url = URL(fileURLWithPath: path)
         self.path = path
         temporaryPath = Self.partialPath(for: path)
         if !resuming { try? FileManager.default.removeItem(atPath: temporaryPath) }

@@ -39,3 +39,20 @@ import Testing
         #expect(try digest("[1e400]") == digest("[Infinity]"))
     }
 }
+
+@Suite struct Base64Tests {
+    @Test func urlSafeWithAndWithoutPadding() {
+        #expect(Base64.urlSafe([0xFB, 0xFF, 0xFE]) == "-__-")
+        #expect(Base64.urlSafe([0xFB]) == "-w==")
+        #expect(Base64.urlSafe([0xFB], padded: false) == "-w")
+        #expect(Base64.decode("+w==") == [0xFB])
+        #expect(Base64.decode("-w") == [0xFB])
+    }
+
+    @Test func strictModeRefusesPaddingAndTheStandardAlphabet() {
+        #expect(Base64.decode("-w", strictURLSafeUnpadded: true) == [0xFB])
+        #expect(Base64.decode("-w==", strictURLSafeUnpadded: true) == nil)
+        #expect(Base64.decode("+w", strictURLSafeUnpadded: true) == nil)
+        #expect(Base64.decode("abcde", strictURLSafeUnpadded: true) == nil)
+    }
+}

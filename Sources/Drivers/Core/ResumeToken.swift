@@ -23,7 +23,7 @@ public enum ResumeToken {
     /// The token of a keyset scan that has returned every session up to and including `key`.
     public static func keyset(after key: SessionKey) -> String {
         let json = JSONValue.array([.string(key.appName), .string(key.userId), .string(key.sessionId)])
-        return keysetPrefix + base64URL(Array(json.serialized(.compact).utf8))
+        return keysetPrefix + Base64.urlSafe(Array(json.serialized(.compact).utf8), padded: false)
     }
 
     /// The key a keyset token was made from.
@@ -34,49 +34,13 @@ public enum ResumeToken {
             throw ResumeTokenError(store: store, token: token, message: "not a \(store) position (expected \(keysetPrefix)…)")
         }
         let payload = String(token.dropFirst(keysetPrefix.count))
-        guard let bytes = decodeBase64URL(payload), let text = String(validating: bytes, as: UTF8.self),
+        guard let bytes = Base64.decode(payload, strictURLSafeUnpadded: true), let text = String(validating: bytes, as: UTF8.self),
             case .array(let parts)? = try? JSONValue.parse(text), parts.count == 3,
             let app = parts[0].stringValue, let user = parts[1].stringValue, let id = parts[2].stringValue
         else {
             throw ResumeTokenError(store: store, token: token, message: "the keyset position is damaged")
         }
         return SessionKey(appName: app, userId: user, sessionId: id)
-    }
-
-    // MARK: - Base64url without padding
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let count = min(3, bytes.count - index)
-            var chunk: UInt32 = 0
-            for offset in 0..<3 { chunk = chunk << 8 | UInt32(offset < count ? bytes[index + offset] : 0) }
-            for position in 0...count { out.append(alphabet[Int(chunk >> UInt32(18 - 6 * position)) & 63]) }
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The bytes of unpadded base64url text; `nil` for any other character or an impossible length.
-    static func decodeBase64URL(_ text: String) -> [UInt8]? {
-        guard text.utf8.count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
-        var chunk: UInt32 = 0
-        var bits = 0
-        for char in text.utf8 {
-            guard let value = alphabet.firstIndex(of: char) else { return nil }
-            chunk = chunk << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: chunk >> UInt32(bits)))
-            }
-        }
-        return out
     }
 }
 
