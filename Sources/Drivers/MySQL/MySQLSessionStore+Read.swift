@@ -77,10 +77,23 @@ extension MySQLSessionStore {
 
     /// Streams the events of all `sessions` in one query, ordered as ADK ≥ 2.7 reads them.
     private func attachEvents(to sessions: inout [Session]) throws {
+        try attachEvents(to: &sessions, valueColumns: ["invocation_id", "timestamp", "event_data"]) { row, id, location in
+            try DatabaseV1Codec.event(
+                id: id, invocationId: row.string(at: 4) ?? "", timestampText: row.string(at: 5) ?? "",
+                eventData: row.string(at: 6), store: Self.storeName, location: location)
+        }
+    }
+
+    /// Selects `app_name, user_id, session_id, id` and `valueColumns` (from index 4) of the events of
+    /// all `sessions` in one query ordered `(timestamp, id)`, and appends `makeEvent(row, id, location)`
+    /// to each row's session. Shared by schema v1 and v0.
+    func attachEvents(
+        to sessions: inout [Session], valueColumns: [String], makeEvent: (MySQLRawRow, String, String) throws -> Event
+    ) throws {
         var indexByKey: [SessionKey: Int] = [:]
         for (index, session) in sessions.enumerated() { indexByKey[session.key] = index }
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM events")
-        sql.append("SELECT app_name, user_id, session_id, id, invocation_id, timestamp, event_data FROM events")
+        sql.append("SELECT app_name, user_id, session_id, id, \(valueColumns.joined(separator: ", ")) FROM events")
         sql.append(" WHERE (app_name, user_id, session_id) IN (")
         try sql.appendKeyList(sessions.lazy.map(\.key))
         sql.append(") ORDER BY app_name, user_id, session_id, timestamp, id")
@@ -95,10 +108,7 @@ extension MySQLSessionStore {
                     store: Self.storeName, location: location,
                     message: "its session key equals a session's key only under the database collation")
             }
-            let event = try DatabaseV1Codec.event(
-                id: id, invocationId: row.string(at: 4) ?? "", timestampText: row.string(at: 5) ?? "",
-                eventData: row.string(at: 6), store: Self.storeName, location: location)
-            sessions[index].events.append(event)
+            sessions[index].events.append(try makeEvent(row, id, location))
         }) != nil {}
     }
 

@@ -7,28 +7,11 @@ extension MySQLSessionStore {
     /// Streams the v0 events of all `sessions` in one query, ordered `(timestamp, id)` as ADK 2.13
     /// reads a v0 table.
     func attachV0Events(to sessions: inout [Session], codec: DatabaseV0Codec) throws {
-        var indexByKey: [SessionKey: Int] = [:]
-        for (index, session) in sessions.enumerated() { indexByKey[session.key] = index }
         let columns = codec.valueColumns
-        var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM events")
-        sql.append("SELECT app_name, user_id, session_id, id, \(columns.joined(separator: ", ")) FROM events")
-        sql.append(" WHERE (app_name, user_id, session_id) IN (")
-        try sql.appendKeyList(sessions.lazy.map(\.key))
-        sql.append(") ORDER BY app_name, user_id, session_id, timestamp, id")
-        let result = try sql.query(buffered: false)
-        while try result.nextRaw({ (row: MySQLRawRow) -> Void in
-            let key = SessionKey(
-                appName: row.string(at: 0) ?? "", userId: row.string(at: 1) ?? "", sessionId: row.string(at: 2) ?? "")
-            let id = row.string(at: 3) ?? ""
-            let location = "events row id='\(id)' of \(key)"
-            guard let index = indexByKey[key] else {
-                throw SessionDataError(
-                    store: Self.storeName, location: location,
-                    message: "its session key equals a session's key only under the database collation")
-            }
+        try attachEvents(to: &sessions, valueColumns: columns) { row, id, location in
             let values = columns.indices.map { Self.v0Value(row, at: 4 + $0, binary: columns[$0] == "actions") }
-            sessions[index].events.append(try codec.event(id: id, values: values, location: location))
-        }) != nil {}
+            return try codec.event(id: id, values: values, location: location)
+        }
     }
 
     /// A column of the text protocol: `actions` as raw bytes, everything else as text.
