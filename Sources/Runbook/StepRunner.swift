@@ -100,11 +100,9 @@ public enum StepRunner {
         defer { try? from.close() }
         let to = try context.opener.open(target, forWriting: !options.dryRun)
         defer { try? to.close() }
-        var ttl = 3600
-        if case .redis(let redis) = target { ttl = redis.ttlSeconds }
         let start = try resume.map { try CopyCheckpoint(json: $0) }
         return try CopyEngine(options: options).run(
-            from: from, to: to, targetTTLSeconds: ttl, resume: start,
+            from: from, to: to, targetTTLSeconds: target.ttlSeconds, resume: start,
             checkpoint: { point in if !options.dryRun { try checkpoint(point) } },
             onBatchWritten: context.afterBatchWritten,
             progress: { context.progress(Self.line("copy", $0)) })

@@ -16,6 +16,13 @@ public enum StoreAddress: Sendable, Hashable, CustomStringConvertible {
     case redis(RedisAddress)
     case sqlite(SQLiteAddress)
 
+    /// The TTL a Redis target gives sessions that arrive without an expiry (`?ttl=`,
+    /// `REDIS_SESSION_TTL`, 3600 s); the copy engine's default for stores that keep none.
+    public var ttlSeconds: Int {
+        if case .redis(let redis) = self { return redis.ttlSeconds }
+        return 3600
+    }
+
     /// The address with any password shown as `***`: safe for output, logs and journals.
     public var description: String {
         switch self {

@@ -24,16 +24,12 @@ public struct CopyJob {
         let to = try openTarget()
         defer { try? to.close() }
         do {
-            return try CopyEngine(options: options).run(from: from, to: to, targetTTLSeconds: targetTTLSeconds, progress: progress)
+            return try CopyEngine(options: options).run(from: from, to: to, targetTTLSeconds: target.ttlSeconds, progress: progress)
         } catch let error as any DriverError {
             throw CopyError(source: source.description, target: target.description, underlying: error)
         }
     }
 
-    var targetTTLSeconds: Int {
-        if case .redis(let redis) = target { return redis.ttlSeconds }
-        return 3600
-    }
 
     func openTarget() throws -> any SessionStore {
         guard options.dryRun else { return try opener.open(target, forWriting: true) }

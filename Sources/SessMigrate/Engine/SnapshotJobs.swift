@@ -86,7 +86,7 @@ public struct RestoreJob {
         defer { try? source.close() }
         let store = try opener.open(target, forWriting: !options.dryRun)
         defer { try? store.close() }
-        let ttl = targetTTLSeconds
+        let ttl = target.ttlSeconds
         let copy = try CopyEngine(options: options).run(
             from: source, to: store, targetTTLSeconds: ttl, resume: resume, checkpoint: checkpoint, onBatchWritten: onBatchWritten,
             progress: progress)
@@ -97,8 +97,4 @@ public struct RestoreJob {
         return Outcome(manifest: manifest, copy: copy, verify: verify)
     }
 
-    var targetTTLSeconds: Int {
-        if case .redis(let redis) = target { return redis.ttlSeconds }
-        return 3600
-    }
 }
