@@ -16,7 +16,7 @@ private let libraryIsInitialized: Bool = mysql_server_init(0, nil, nil) == 0
 /// While a streaming ``MySQLResult`` is open the connection is busy; issuing another statement
 /// first frees that result (its `next()` then throws).
 public final class MySQLConnection {
-    private var handle: MySQLHandle?
+    private(set) var handle: MySQLHandle?
     /// Results not yet freed: all are freed before `mysql_close`, and a streaming one before
     /// the next statement (`mysql_free_result` reads the connection of the result).
     private var openResults: [WeakResult] = []

@@ -139,22 +139,35 @@ extension MySQLSessionStore {
         }
     }
 
+    /// Upserts every event row with the bulk protocol, in round trips of up to 2,000 rows and
+    /// about ``statementLimit`` bytes.
     private func upsertEvents(_ sessions: [Session]) throws {
-        let rows = sessions.flatMap { session in session.events.map { (session.key, $0) } }
-        try executeChunked(
-            rows, context: "INSERT INTO events",
-            prefix: "INSERT INTO events"
-                + " (id, app_name, user_id, session_id, invocation_id, timestamp, event_data) VALUES ",
-            separator: ", ",
-            suffix: " ON DUPLICATE KEY UPDATE invocation_id = VALUES(invocation_id), timestamp = VALUES(timestamp),"
-                + " event_data = VALUES(event_data)"
-        ) { sql, row in
-            let (key, event) = row
-            try sql.appendTuple([
-                event.id, key.appName, key.userId, key.sessionId, event.invocationId,
-                DatabaseV1Codec.datetimeText(event.timestamp), DatabaseV1Codec.eventDataText(event),
-            ])
+        let context = "INSERT INTO events"
+        let statement = try MySQLBulkStatement(
+            connection,
+            sql: "INSERT INTO events (id, app_name, user_id, session_id, invocation_id, timestamp, event_data)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE invocation_id = VALUES(invocation_id),"
+                + " timestamp = VALUES(timestamp), event_data = VALUES(event_data)",
+            context: context)
+        defer { statement.close() }
+        var rows: [[String]] = []
+        var bytes = 0
+        for session in sessions {
+            for event in session.events {
+                let row = [
+                    event.id, session.key.appName, session.key.userId, session.key.sessionId, event.invocationId,
+                    DatabaseV1Codec.datetimeText(event.timestamp), DatabaseV1Codec.eventDataText(event),
+                ]
+                bytes += row.reduce(16) { $0 + $1.utf8.count }
+                rows.append(row)
+                if rows.count == 2000 || bytes >= statementLimit {
+                    try statement.execute(rows)
+                    rows.removeAll(keepingCapacity: true)
+                    bytes = 0
+                }
+            }
         }
+        try statement.execute(rows)
     }
 
     /// Runs `prefix item separator item … suffix` for all items, in as many statements as keep

@@ -110,23 +110,17 @@ public struct CopyEngine {
         let planner = CopyPlanner(options: options, source: source.capabilities, target: target.capabilities, targetTTLSeconds: targetTTLSeconds)
         var sourceKeys = Set<SessionKey>()
         let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize, resumeAfter: resume?.cursor))
-        var batch: [Session] = []
-        batch.reserveCapacity(options.batchSize)
-        func flush() throws {
-            try copyBatch(batch, to: target, planner: planner, summary: &summary)
+        let reader = BatchPrefetcher(cursor: cursor, batchSize: options.batchSize, filter: options.filter)
+        defer { reader.close() }
+        while let batch = try reader.next() {
+            if options.mirror { sourceKeys.formUnion(batch.sessions.lazy.map(\.key)) }
+            try copyBatch(batch.sessions, to: target, planner: planner, summary: &summary)
             try onBatchWritten()
-            batch.removeAll(keepingCapacity: true)
             summary.seconds = earlierSeconds + now() - started
-            try checkpoint(CopyCheckpoint(cursor: cursor.resumeToken, summary: summary))
+            try checkpoint(CopyCheckpoint(cursor: batch.resumeToken, summary: summary))
             progress(summary)
         }
-        while let session = try cursor.next() {
-            guard options.filter.matches(session) else { continue }
-            if options.mirror { sourceKeys.insert(session.key) }
-            batch.append(session)
-            if batch.count == options.batchSize { try flush() }
-        }
-        if !batch.isEmpty { try flush() }
+        reader.close()
         if options.mirror {
             if resume?.cursor != nil { sourceKeys = try scanKeys(of: source) }
             try deleteAbsent(from: target, keeping: sourceKeys, summary: &summary)

@@ -1,0 +1,118 @@
+import DriverCore
+import Foundation
+import SessionModel
+
+/// A batch of in-scope source sessions and the source cursor's resume token right after its last
+/// session (what a checkpoint records once the batch is committed).
+struct SourceBatch: Sendable {
+    var sessions: [Session]
+    var resumeToken: String?
+}
+
+/// Reads the source on a second thread, at most `depth` batches ahead of the writer, so that
+/// decoding the source and planning, encoding and writing the target use both cores.
+///
+/// The cursor (and through it the source store's connection) is handed over to the reading
+/// thread for the prefetcher's lifetime: the caller must not touch the source store between
+/// `init` and ``close()``. ``close()`` stops the reader and waits until it no longer uses the
+/// cursor; call it on every path (`defer`). Batches come out in source order with the same
+/// boundaries and resume tokens a single-threaded loop would produce, so checkpoints mean the
+/// same thing.
+final class BatchPrefetcher: @unchecked Sendable {
+    // All mutable state below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Result<SourceBatch?, any Error>] = []
+    private var stopping = false
+    private var readerDone = false
+    private let depth: Int
+
+    /// Starts reading. `cursor` belongs to the reader thread from now on.
+    init(cursor: any SessionCursor, batchSize: Int, filter: SessionFilter, depth: Int = 2) {
+        self.depth = max(1, depth)
+        let handOff = CursorHandOff(cursor: cursor)
+        let thread = Thread { [self] in
+            self.read(handOff.cursor, batchSize: max(1, batchSize), filter: filter)
+        }
+        thread.stackSize = 16 << 20  // deeply nested JSON is parsed recursively
+        thread.name = "sessmigrate-source-reader"
+        thread.start()
+    }
+
+    /// The next batch in source order; `nil` at the end of the source. Rethrows the reader's error.
+    func next() throws -> SourceBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty { condition.wait() }
+        let item = queue.removeFirst()
+        condition.broadcast()
+        switch item {
+        case .success(nil), .failure: queue.insert(item, at: 0)  // the end and a failure are final
+        case .success: break
+        }
+        return try item.get()
+    }
+
+    /// Stops the reader and waits until it has let go of the cursor. Idempotent.
+    func close() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !readerDone { condition.wait() }
+        condition.unlock()
+    }
+
+    deinit {
+        assert(readerDone, "BatchPrefetcher released without close()")
+    }
+
+    private func read(_ cursor: any SessionCursor, batchSize: Int, filter: SessionFilter) {
+        var batch: [Session] = []
+        batch.reserveCapacity(batchSize)
+        do {
+            while let session = try cursor.next() {
+                guard !isStopping else { return finish() }
+                guard filter.matches(session) else { continue }
+                batch.append(session)
+                if batch.count == batchSize {
+                    guard deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken))) else { return finish() }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty, !deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken))) { return finish() }
+            _ = deliver(.success(nil))
+        } catch {
+            _ = deliver(.failure(error))
+        }
+        finish()
+    }
+
+    private var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
+    /// Queues `item` once there is room; false when the consumer has stopped.
+    private func deliver(_ item: Result<SourceBatch?, any Error>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= depth, !stopping { condition.wait() }
+        guard !stopping else { return false }
+        queue.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    private func finish() {
+        condition.lock()
+        readerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Moves a cursor to the reader thread. Sound because the caller gives the cursor up: only the
+/// reader uses it until ``BatchPrefetcher/close()`` returns.
+private struct CursorHandOff: @unchecked Sendable {
+    let cursor: any SessionCursor
+}
