@@ -24,6 +24,11 @@ public struct RunbookRunner {
     public var waitAtGates = true
     public var progress: (String) -> Void = { _ in }
     public var crashHooks = CrashHooks.fromEnvironment()
+    /// Retries of a step after transient faults in a row (see ``RetryPolicy``); each failure and
+    /// retry is recorded in the journal, and the step resumes from its last checkpoint.
+    public var retry = RetryPolicy()
+    /// Waits before a retry; injected by tests.
+    public var sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
     public var environment = JournalEnvironment.live(toolVersion: SessMigrateVersion.current)
 
     public init(journalPath: String, document: RunbookDocument, variables: RunbookVariables) {
@@ -66,19 +71,26 @@ public struct RunbookRunner {
         // while any other run is refused; the journal's own lock keeps two processes off one journal.
         let absolute = URL(fileURLWithPath: journalPath).standardizedFileURL.path
         let owner = "the run of journal \(absolute) on host \(environment.host())"
-        let targetLocks = try lockTargets(owner: owner)
-        defer {
+        var targetLocks = try lockTargets(owner: owner)
+        func releaseTargetLocks() {
             for store in targetLocks {
                 store.releaseRunLock(owner: owner)
                 try? store.close()
             }
+            targetLocks = []
         }
+        defer { releaseTargetLocks() }
+        // After a transient fault the lock connections may be gone with the server: take the locks
+        // again (refused if another run took one meanwhile) before the step is retried.
+        var relockBeforeNextStep = false
+        var checkpoints = 0
+        var retries = StepRetryCounter(policy: retry)
         let steps = Dictionary(uniqueKeysWithValues: document.steps.map { ($0.id, $0) })
         let gates = Set(document.steps.filter { $0.kind == .gate }.map(\.id))
         var appended = 0
-        func record(_ step: String?, _ kind: JournalEventKind, _ detail: JSONObject = [:]) throws {
+        func record(_ step: String?, _ kind: JournalEventKind, _ detail: JSONObject = [:], refreshLocks: Bool = true) throws {
             _ = try journal.append(runId: runId, step: step, kind: kind, detail: detail)
-            for store in targetLocks { try store.refreshRunLock(owner: owner) }
+            if refreshLocks { for store in targetLocks { try store.refreshRunLock(owner: owner) } }
             appended += 1
             crashHooks.afterJournalEvent(appended)
         }
@@ -105,19 +117,48 @@ public struct RunbookRunner {
                     try record(id, .gateWaiting)
                     continue
                 }
-                try record(id, .stepStarted, resumeFrom.map { ["resume_from": .object($0)] } ?? [:])
-                var context = StepContext(
-                    id: id, spec: spec, variables: variables, outputs: machine.outputs(), resumeFrom: resumeFrom, dryRun: false,
-                    checkpoint: { try record(id, .checkpoint, $0) }, afterBatchWritten: { crashHooks.afterBatchWritten() },
-                    progress: progress)
-                // This attempt's number: earlier attempts were interrupted or failed.
-                context.attempt = (machine.status(ofStep: id)?.attempts ?? 0) + 1
+                var started = false  // step_failed only follows a step_started of this attempt
                 do {
+                    // After a fault the old lock connections may be dead: no refresh before the relock.
+                    try record(id, .stepStarted, resumeFrom.map { ["resume_from": .object($0)] } ?? [:], refreshLocks: !relockBeforeNextStep)
+                    started = true
+                    if relockBeforeNextStep {
+                        releaseTargetLocks()
+                        targetLocks = try lockTargets(owner: owner)
+                        relockBeforeNextStep = false
+                    }
+                    var context = StepContext(
+                        id: id, spec: spec, variables: variables, outputs: machine.outputs(), resumeFrom: resumeFrom, dryRun: false,
+                        checkpoint: { point in
+                            try record(id, .checkpoint, point)
+                            checkpoints += 1
+                        },
+                        afterBatchWritten: { crashHooks.afterBatchWritten() }, progress: progress)
+                    // This attempt's number: earlier attempts were interrupted or failed.
+                    context.attempt = (machine.status(ofStep: id)?.attempts ?? 0) + 1
                     let detail = try StepRunner.run(context)
                     try record(id, .stepDone, detail)
                     progress("step '\(id)' (\(spec.kind.rawValue)) done")
+                    retries.stepSucceeded()
                 } catch {
-                    try record(id, .stepFailed, ["error": .string(String(describing: error))])
+                    var detail: JSONObject = ["error": .string(String(describing: error))]
+                    switch retries.decide(after: error, checkpoints: checkpoints) {
+                    case .retry(let notice):
+                        detail["transient"] = .bool(true)
+                        detail["retry"] = .number(JSONNumber(notice.retry))
+                        detail["retry_in_seconds"] = .string(PythonFloat.repr(notice.delay))
+                        if started { try record(id, .stepFailed, detail, refreshLocks: false) }
+                        progress("step '\(id)': \(notice)")
+                        sleep(notice.delay)
+                        relockBeforeNextStep = true
+                        continue
+                    case .exhausted(let count):
+                        detail["transient"] = .bool(true)
+                        detail["retries_exhausted"] = .number(JSONNumber(count))
+                    case .fatal:
+                        break
+                    }
+                    if started { try record(id, .stepFailed, detail, refreshLocks: false) }
                     throw RunbookStepError(step: id, underlying: error, journalPath: journalPath)
                 }
             }

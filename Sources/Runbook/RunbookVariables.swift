@@ -67,9 +67,8 @@ public struct RunbookVariables: Sendable {
     static func redact(name: String, value: String) -> String {
         let upper = name.uppercased()
         if ["PASSWORD", "SECRET", "TOKEN", "KEY"].contains(where: { upper.contains($0) }) { return "***" }
-        if value.contains("://"), value.contains("@"), let address = try? StoreAddress.parse(value, environment: BotEnvironment(variables: [:])) {
-            return address.description
-        }
+        // Parsed without reading password files; text that does not parse is redacted as text.
+        if value.contains("://"), value.contains("@") { return StoreAddress.redacted(value) }
         return value
     }
 }

@@ -49,7 +49,7 @@ public struct StepContext {
 
     func address(text: String) throws -> StoreAddress {
         do {
-            return try StoreAddress.parse(text, environment: variables.environment)
+            return try StoreAddress.parse(text, environment: variables.environment) { progress("step '\(id)': warning: \($0)") }
         } catch {
             throw RunbookError("step '\(id)': \(error.message)")
         }
@@ -57,7 +57,7 @@ public struct StepContext {
 
     /// Copy options from the step's parameters: `apps`/`users`/`sessions` lists, `updated_since`,
     /// `updated_before` (epoch seconds or UTC text), `on_conflict`, `mirror`, `ttl`, `ttl_from`,
-    /// `include_expired`, `batch_size`.
+    /// `include_expired`, `batch_size`, `skip_bad`.
     public func copyOptions() throws -> CopyOptions {
         var options = CopyOptions(batchSize: Int(try value("batch_size") ?? "") ?? 200)
         options.filter.apps = Set(try list("apps"))
@@ -76,6 +76,7 @@ public struct StepContext {
             options.ttlOrigin = origin
         }
         options.includeExpired = try value("include_expired") == "true"
+        options.skipBad = try value("skip_bad") == "true"
         options.dryRun = dryRun
         return options
     }

@@ -98,6 +98,8 @@ public enum StepRunner {
     ) throws -> CopySummary {
         let from = try context.opener.open(source, forWriting: false)
         defer { try? from.close() }
+        // Same store by identity (another host name or user, a symlink): refused before writing.
+        try context.opener.refuseSameStore(source: from, at: source, target: target)
         let to = try context.opener.open(target, forWriting: !options.dryRun)
         defer { try? to.close() }
         let start = try resume.map { try CopyCheckpoint(json: $0) }
@@ -122,11 +124,23 @@ public enum StepRunner {
         let (a, b) = (try context.address("a"), try context.address("b"))
         var engine = DiffEngine(detailed: false)
         engine.batchSize = 500
-        let (summary, _, _) = try DiffJob(a: a, b: b, engine: engine).run { _ in }
-        guard summary.isIdentical else {
+        // `skip_bad: true`: bad sessions are listed in the step's result; the rest must be identical.
+        engine.skipBad = try context.value("skip_bad") == "true"
+        var job = DiffJob(a: a, b: b, engine: engine)
+        job.retry = .none  // the runner retries the whole step after a transient fault, recorded in the journal
+        let (summary, _, _) = try job.run { _ in }
+        guard summary.isIdenticalExceptSkipped else {
             throw StepFailure("verify \(a) vs \(b): \(summary.onlyInA) only in A, \(summary.onlyInB) only in B, \(summary.changed) changed")
         }
-        return ["sessions": .number(JSONNumber(summary.sessionsInA)), "events": .number(JSONNumber(summary.eventsInA)), "identical": .bool(true)]
+        var detail: JSONObject = [
+            "sessions": .number(JSONNumber(summary.sessionsInA)), "events": .number(JSONNumber(summary.eventsInA)),
+            "identical": .bool(summary.isIdentical),
+        ]
+        if !summary.isIdentical {
+            detail["skipped_a"] = .array(summary.skippedA.map { .object($0.json()) })
+            detail["skipped_b"] = .array(summary.skippedB.map { .object($0.json()) })
+        }
+        return detail
     }
 
     /// A gate with a `command` runs it (`/bin/sh -c`); success passes the gate. Gates without a
@@ -147,16 +161,26 @@ public enum StepRunner {
 
     static func counts(_ summary: CopySummary) -> JSONObject {
         let total = summary.total
-        return [
+        var detail: JSONObject = [
             "read": .number(JSONNumber(total.read)), "written": .number(JSONNumber(total.written)),
             "unchanged": .number(JSONNumber(total.unchanged)), "kept_newer_target": .number(JSONNumber(total.keptNewerTarget)),
             "skipped_expired": .number(JSONNumber(total.skippedExpired)), "events_read": .number(JSONNumber(total.eventsRead)),
             "events_written": .number(JSONNumber(total.eventsWritten)),
         ]
+        detail.update(with: skippedDetail(summary))
+        return detail
+    }
+
+    /// With `skip_bad`, the bad sessions passed over (names and reasons only): `skipped_count`
+    /// and `skipped` in the step's result. Each checkpoint's summary lists those of its batches too.
+    static func skippedDetail(_ summary: CopySummary) -> JSONObject {
+        guard summary.skippedCount > 0 else { return [:] }
+        return ["skipped_count": .number(JSONNumber(summary.skippedCount)), "skipped": .array(summary.skipped.map { .object($0.json()) })]
     }
 
     static func line(_ verb: String, _ summary: CopySummary) -> String {
         let total = summary.total
-        return "\(verb): \(total.read) sessions read, \(total.written) written, \(total.unchanged) unchanged"
+        let skipped = summary.skippedCount > 0 ? ", \(summary.skippedCount) bad skipped" : ""
+        return "\(verb): \(total.read) sessions read, \(total.written) written, \(total.unchanged) unchanged" + skipped
     }
 }

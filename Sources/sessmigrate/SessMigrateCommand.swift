@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SessMigrate
 
 @main
@@ -7,8 +8,10 @@ struct SessMigrateCommand: ParsableCommand {
         commandName: "sessmigrate",
         abstract: "Move ADK sessions between CloudSQL (MySQL), Redis and SQLite files.",
         discussion: """
-            Store addresses: mysql://USER:PASS@HOST:PORT/DB (alias cloudsql://, ?socket=PATH), \
-            redis://[USER:PASS@]HOST:PORT/DB?layout=community|adk-redis&ttl=SECONDS, \
+            Store addresses: mysql://USER:PASS@HOST:PORT/DB (alias cloudsql://, ?socket=PATH, \
+            ?ssl-mode=disabled|preferred|required|verify-ca|verify-identity&ssl-ca=PATH), \
+            redis://[USER:PASS@]HOST:PORT/DB?layout=community|adk-redis&ttl=SECONDS \
+            (either with ?password-file=PATH instead of PASS), \
             sqlite:///relative.db, sqlite:////abs/path.db (?layout=database), a path ending in .db, \
             or the words cloudsql and redis for the store the bot is configured with \
             (CLOUDSQL_* and REDIS_URL / REDIS_SESSION_TTL, from the environment or --env-file).
@@ -19,4 +22,20 @@ struct SessMigrateCommand: ParsableCommand {
         version: SessMigrateVersion.current,
         subcommands: [Inspect.self, Copy.self, Diff.self, Verify.self, Snapshot.self, Restore.self, Generate.self, Run.self, Resume.self, Status.self, Log.self, Continue.self, Unlock.self]
     )
+
+    /// ArgumentParser's `main()`, except that passwords in its messages are shown as `***` (it quotes
+    /// unexpected and invalid arguments, and an argument may be an address with a password).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = StoreAddress.redactingAddresses(in: fullMessage(for: error))
+            if !message.isEmpty {
+                if code == .success { Terminal.output(message) } else { Terminal.message(message) }
+            }
+            Glibc.exit(code.rawValue)
+        }
+    }
 }

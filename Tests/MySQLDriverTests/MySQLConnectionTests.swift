@@ -30,8 +30,8 @@ import DriverCore
         #expect(MySQLError.code(forErrorNumber: 2003) == .connectionFailed)
         #expect(MySQLError.code(forErrorNumber: 1049) == .notFound)
         #expect(MySQLError.code(forErrorNumber: 1062) == .constraint)
-        #expect(MySQLError(code: .query, errorNumber: 1213, message: "deadlock").isRetryable)
-        #expect(!MySQLError(code: .constraint, errorNumber: 1062, message: "dup").isRetryable)
+        #expect(MySQLError(code: .query, errorNumber: 1213, message: "deadlock").isTransient)
+        #expect(!MySQLError(code: .constraint, errorNumber: 1062, message: "dup").isTransient)
     }
 
     @Test func configDescriptionHidesPassword() {

@@ -42,13 +42,15 @@ struct RedisResumeTests {
                 var tokens: [String] = []
                 while try cursor.next() != nil { tokens.append(try #require(cursor.resumeToken)) }
                 #expect(tokens.count == 30)
-                #expect(cursor.resumeToken == "s1:1:0")
+                // Tokens carry the server's epoch (16 hex digits of its run_id): s2:<epoch>:<node>:<cursor>…
+                let epoch = try #require(try RedisResumePoint(token: tokens[0], nodeCount: 1).epoch)
+                #expect(cursor.resumeToken == "s2:\(epoch):1:0")
                 for token in tokens {
-                    #expect(ResumeCheck.isPrintableASCII(token) && (token.hasPrefix("s1:0:") || token == "s1:1:0"))
+                    #expect(ResumeCheck.isPrintableASCII(token) && (token.hasPrefix("s2:\(epoch):0:") || token == "s2:\(epoch):1:0"))
                     #expect(try RedisResumePoint(token: token, nodeCount: 1).token == token)
                 }
                 // A token inside a step: the resumed scan starts with the rest of that step.
-                let inside = try #require(tokens.firstIndex { $0.split(separator: ":").count == 5 })
+                let inside = try #require(tokens.firstIndex { $0.split(separator: ":").count == 6 })
                 let (first, token) = try ResumeCheck.firstPart(store, batchSize: 5, count: inside + 1)
                 #expect(token == tokens[inside])
                 let rest = try ResumeCheck.scan(store, batchSize: 5, after: token).keys
@@ -62,6 +64,27 @@ struct RedisResumeTests {
         }
     }
 
+    /// Redis reseeds its key hashing at every start, so a SCAN cursor of another server process
+    /// would skip keys: a token of another epoch starts the scan over (and says so: no token yet).
+    @Test func aTokenOfAnotherServerProcessStartsOver() throws {
+        try TestRedis.withEmptyDatabase(58) { _ in
+            try TestRedis.withStore(58, layout: .community) { store in
+                try store.writeSessions(Self.sessions(30))
+                let (first, token) = try ResumeCheck.firstPart(store, batchSize: 5, count: 12)
+                let parts = try #require(token).split(separator: ":", omittingEmptySubsequences: false)
+                #expect(parts[0] == "s2" && first.count == 12)
+                let stale = (["s2", "0000000000000000"] + parts.dropFirst(2)).joined(separator: ":")
+                let resumed = try store.scanSessions(SessionQuery(batchSize: 5, resumeAfter: stale))
+                #expect(resumed.resumeToken == nil)
+                #expect(try ResumeCheck.scan(store, batchSize: 5, after: stale).keys.count == 30)
+                // A legacy token without an epoch is trusted as before.
+                let legacy = (["s1"] + parts.dropFirst(2)).joined(separator: ":")
+                let rest = try ResumeCheck.scan(store, batchSize: 5, after: legacy).keys
+                #expect(Set(first).isDisjoint(with: rest) && Set(first).union(rest).count == 30)
+            }
+        }
+    }
+
     @Test func aChangedStepIsReadAgainWhole() throws {
         try TestRedis.withEmptyDatabase(58) { _ in
             try TestRedis.withStore(58, layout: .community) { store in
@@ -69,7 +92,7 @@ struct RedisResumeTests {
                 var found: ([SessionKey], String)?
                 for count in 2..<40 {
                     let (first, token) = try ResumeCheck.firstPart(store, batchSize: 10, count: count)
-                    if let token, token.split(separator: ":").count == 5, Int(token.split(separator: ":")[3]) ?? 0 >= 2 {
+                    if let token, token.split(separator: ":").count == 6, Int(token.split(separator: ":")[4]) ?? 0 >= 2 {
                         found = (first, token)
                         break
                     }
@@ -90,7 +113,7 @@ struct RedisResumeTests {
         "", "garbage", "s1", "s1:0", "s2:0:0", "s1:x:0", "s1:-1:0", "s1:2:0", "s1:1:5", "s1:0:-1", "s1:0: 1", "s1:0:1.5",
         "s1:0:18446744073709551616", "s1:0:12:0:0123456789abcdef", "s1:0:12:3:0123456789ABCDEF", "s1:0:12:3:0123",
         "s1:0:12:3:0123456789abcdeg", "s1:1:0:3:0123456789abcdef", "s1:0:12:3", "s1:0:12:3:0123456789abcdef:x",
-        "k1:WyJhIiwidSIsInMiXQ", "s1:٣:0",
+        "k1:WyJhIiwidSIsInMiXQ", "s1:٣:0", "s2:0123456789abcdef", "s2:0123456789ABCDEF:0:0", "s2:0123456789abcde:0:0",
     ]
 
     @Test func malformedTokensAreRefused() throws {

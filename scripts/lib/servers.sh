@@ -4,9 +4,12 @@
 #   . scripts/lib/servers.sh
 #   dir=$(mktemp -d /tmp/sessmigrate-srv.XXXXXX)
 #   start_servers "$dir"      # exports SESSMIGRATE_REDIS_URL, SESSMIGRATE_MYSQL_URL,
-#                             #         SESSMIGRATE_MYSQL_ROOT_SOCKET
+#                             #         SESSMIGRATE_MYSQL_ROOT_SOCKET, and with TLS
+#                             #         SESSMIGRATE_MYSQL_TLS_CA, SESSMIGRATE_MYSQL_TLS_OTHER_CA
 #   ...
 #   stop_servers "$dir"       # SIGTERM by PID, waits, SIGKILL after a bound
+#   start_plain_mariadb DIR2  # one more mariadbd without TLS (a plaintext server for TLS refusal
+#                             # tests); its port in DIR2/mysqld.port; stop it with stop_servers DIR2
 #
 # Both servers run as the current user (root included), listen on 127.0.0.1 only,
 # on free ports found by probing (never the dev servers' 6390/3307), and keep all
@@ -14,6 +17,12 @@
 # exported variables to DIR/env (sourceable). MariaDB gets database `app` and user
 # app/apppw (@127.0.0.1 for TCP, @localhost for the socket) with ALL PRIVILEGES ON
 # *.*; root has no password on the socket DIR/mysqld.sock.
+# TLS: with SESSMIGRATE_SERVERS_TLS=1, start_servers makes a throwaway CA and a server certificate
+# (subjectAltName IP:127.0.0.1 only, so `localhost` over the socket fails a host-name check) with
+# openssl in DIR/tls and starts mariadbd with --ssl-ca/--ssl-cert/--ssl-key (TLS offered, not
+# required). DIR/tls/ca.pem signed the server's certificate and DIR/tls/client-cert.pem (key
+# client-key.pem); DIR/tls/other-ca.pem is an unrelated CA (for "wrong CA" tests). Without it (the
+# default, used by the benchmark and the demo) mariadbd offers no TLS.
 # Set SESSMIGRATE_SERVERS_QUIET=1 to silence progress messages.
 
 _srv_log() { [ "${SESSMIGRATE_SERVERS_QUIET:-}" = 1 ] || echo "servers: $*" >&2; }
@@ -91,8 +100,34 @@ _srv_start_redis() {
     return 1
 }
 
+# _srv_make_tls DIR: a CA, a server key and certificate for 127.0.0.1, a client key and certificate, and
+# an unrelated CA, in DIR/tls (valid for 7 days; throwaway).
+_srv_make_tls() {
+    local tls=$1/tls
+    mkdir -p "$tls" || return 1
+    (
+        cd "$tls" || exit 1
+        local key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+        openssl req -x509 "${key[@]}" -days 7 -subj "/CN=sessmigrate test CA" \
+            -keyout ca-key.pem -out ca.pem &&
+            openssl req -x509 "${key[@]}" -days 7 -subj "/CN=sessmigrate unrelated CA" \
+                -keyout other-ca-key.pem -out other-ca.pem &&
+            openssl req "${key[@]}" -subj "/CN=127.0.0.1" -keyout server-key.pem -out server.csr &&
+            printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >server.ext &&
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 7 \
+                -extfile server.ext -out server-cert.pem &&
+            openssl req "${key[@]}" -subj "/CN=sessmigrate test client" -keyout client-key.pem -out client.csr &&
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 7 \
+                -out client-cert.pem
+    ) >"$1/tls.log" 2>&1 || { echo "servers: openssl failed; see $1/tls.log" >&2; return 1; }
+    chmod 600 "$tls"/*-key.pem
+}
+
 _srv_start_mariadb() {
-    local dir=$1 port attempt pid
+    local dir=$1 port attempt pid tls_args=()
+    if [ -f "$dir/tls/server-cert.pem" ]; then
+        tls_args=(--ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server-cert.pem" --ssl-key="$dir/tls/server-key.pem")
+    fi
     if [ ! -d "$dir/data/mysql" ]; then
         mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
             --auth-root-authentication-method=normal --skip-test-db \
@@ -111,7 +146,7 @@ _srv_start_mariadb() {
             --local-infile=1 --character-set-server=utf8mb4 \
             --collation-server=utf8mb4_unicode_ci --innodb-buffer-pool-size=256M \
             --max-allowed-packet=64M --innodb-flush-log-at-trx-commit=2 \
-            </dev/null >/dev/null 2>&1 &
+            "${tls_args[@]+"${tls_args[@]}"}" </dev/null >/dev/null 2>&1 &
         pid=$!
         echo "$pid" >"$dir/mysqld.pid"
         local deadline=$(($(date +%s) + 60))
@@ -151,6 +186,10 @@ start_servers() {
         command -v "$tool" >/dev/null 2>&1 || { echo "servers: $tool not found (run scripts/setup)" >&2; return 1; }
     done
     [ -x /usr/sbin/mariadbd ] || { echo "servers: /usr/sbin/mariadbd not found (run scripts/setup)" >&2; return 1; }
+    if [ "${SESSMIGRATE_SERVERS_TLS:-}" = 1 ]; then
+        command -v openssl >/dev/null 2>&1 || { echo "servers: openssl not found (run scripts/setup)" >&2; return 1; }
+        _srv_make_tls "$dir" || return 1
+    fi
     _srv_start_redis "$dir" || { stop_servers "$dir"; return 1; }
     _srv_start_mariadb "$dir" || { stop_servers "$dir"; return 1; }
     _srv_setup_mariadb "$dir" || { echo "servers: creating app database/users failed" >&2; stop_servers "$dir"; return 1; }
@@ -162,6 +201,23 @@ start_servers() {
         echo "export SESSMIGRATE_MYSQL_URL='$SESSMIGRATE_MYSQL_URL'"
         echo "export SESSMIGRATE_MYSQL_ROOT_SOCKET='$SESSMIGRATE_MYSQL_ROOT_SOCKET'"
     } >"$dir/env"
+    if [ -f "$dir/tls/server-cert.pem" ]; then
+        export SESSMIGRATE_MYSQL_TLS_CA="$dir/tls/ca.pem"
+        export SESSMIGRATE_MYSQL_TLS_OTHER_CA="$dir/tls/other-ca.pem"
+        {
+            echo "export SESSMIGRATE_MYSQL_TLS_CA='$SESSMIGRATE_MYSQL_TLS_CA'"
+            echo "export SESSMIGRATE_MYSQL_TLS_OTHER_CA='$SESSMIGRATE_MYSQL_TLS_OTHER_CA'"
+        } >>"$dir/env"
+    fi
+}
+
+# start_plain_mariadb DIR: one more mariadbd (no TLS, no Redis) with its files in DIR, database `app` and
+# user app/apppw; its port is in DIR/mysqld.port. Stop it with stop_servers DIR.
+start_plain_mariadb() {
+    local dir=${1:?usage: start_plain_mariadb DIR}
+    mkdir -p "$dir" && dir=$(cd "$dir" && pwd) || return 1
+    _srv_start_mariadb "$dir" || { stop_servers "$dir"; return 1; }
+    _srv_setup_mariadb "$dir" || { echo "servers: creating app database/users failed" >&2; stop_servers "$dir"; return 1; }
 }
 
 # _srv_stop_one NAME PIDFILE: SIGTERM, wait up to 30 s, then SIGKILL (by PID only).

@@ -37,6 +37,15 @@ public struct DriverErrorCode: Sendable, Hashable, CustomStringConvertible {
 public protocol DriverError: Error, CustomStringConvertible, CustomDebugStringConvertible {
     /// The kind of failure.
     var code: DriverErrorCode { get }
+    /// True when the same work may succeed if tried again after a pause: the connection was lost
+    /// or refused (a server restarting), the server is busy or still loading, a lock wait timed
+    /// out or a deadlock was broken. Authentication, data and usage errors are never transient.
+    var isTransient: Bool { get }
+}
+
+extension DriverError {
+    /// Connection failures and timeouts.
+    public var isTransient: Bool { code == .connectionFailed || code == .timeout }
 }
 
 /// Data found in a store that is not valid ADK data, naming where it was found.

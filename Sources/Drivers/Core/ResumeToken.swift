@@ -16,6 +16,9 @@ import SessionModel
 ///   index = node count means the scan is complete. The long form resumes inside a `SCAN` step:
 ///   the step is read again and its first `<skip>` keys are skipped only if they are exactly the
 ///   keys already returned (`<digest>`, 16 hex digits of their SHA-256), else repeated.
+/// - `s2:<epoch>:<node>:<cursor>[:<skip>:<digest>]` (Redis): the same, valid only on the server
+///   process `<epoch>` (16 hex digits of its `run_id`): Redis reseeds its key hashing at every
+///   start, so after a restart the scan starts over instead of skipping keys.
 public enum ResumeToken {
     /// The tag of keyset tokens.
     public static let keysetPrefix = "k1:"

@@ -45,6 +45,12 @@ public protocol SessionStore: AnyObject {
     func refreshRunLock(owner: String) throws
     /// Releases the run lock if `owner` holds it.
     func releaseRunLock(owner: String)
+    /// Which server and database (or file) this store is, asked of the server; `nil` when the
+    /// store cannot tell (see ``StoreIdentity``). Used to refuse copying a store into itself.
+    func fetchIdentity() throws -> StoreIdentity?
+    /// How the connection is protected, for `inspect`: e.g. `TLS (TLS_AES_256_GCM_SHA384)` or
+    /// `plaintext`; `nil` for local files.
+    var connectionSecurity: String? { get }
 }
 
 /// Who holds a store's run lock, as recorded in the lock itself.
@@ -98,6 +104,11 @@ public protocol SessionCursor: AnyObject {
     /// `nil` before the first session of a scan started from the beginning; before the first
     /// session of a resumed scan, the token it was resumed from. Formats: ``ResumeToken``.
     var resumeToken: String? { get }
+    /// The sessions passed over since the last call because their data is bad, when the scan was
+    /// started with ``SessionQuery/skipBad`` (see ``SkippedSession``); empty otherwise. Sessions
+    /// skipped before the last returned session are covered by ``resumeToken`` like returned
+    /// ones, so a resumed scan does not meet them again.
+    func takeSkipped() -> [SkippedSession]
 }
 
 /// Which sessions to read. More filters arrive with the copy options; an empty query means all.
@@ -109,10 +120,14 @@ public struct SessionQuery: Sendable, Hashable {
     /// malformed or belongs to another kind of store makes `scanSessions` throw a
     /// ``ResumeTokenError``.
     public var resumeAfter: String?
+    /// Pass over sessions whose data is bad (a ``SessionDataError``) instead of throwing: the
+    /// cursor reports them through ``SessionCursor/takeSkipped()``. Other errors still throw.
+    public var skipBad: Bool
 
-    public init(batchSize: Int = 200, resumeAfter: String? = nil) {
+    public init(batchSize: Int = 200, resumeAfter: String? = nil, skipBad: Bool = false) {
         self.batchSize = max(1, batchSize)
         self.resumeAfter = resumeAfter
+        self.skipBad = skipBad
     }
 }
 

@@ -41,32 +41,50 @@ public final class MySQLConnection {
     ///     `127.0.0.1` for TCP.
     ///   - unixSocket: Socket path, used when `host` is `localhost` or empty (`nil`: the default).
     ///   - connectTimeout: Seconds to wait for the TCP connection and handshake.
-    /// - Throws: ``MySQLError``; its message never contains `password`.
+    ///   - tls: TLS mode and files (see ``MySQLTLS``); by default TLS when the server offers it.
+    /// - Throws: ``MySQLError``; its message never contains `password`. A server that does not
+    ///   offer the TLS `tls` requires is ``DriverErrorCode/unsupported``; a certificate that does not
+    ///   verify is ``DriverErrorCode/authentication`` (neither is transient).
     public static func open(
         host: String, port: Int, user: String, password: String, database: String,
-        unixSocket: String? = nil, connectTimeout: Int = 10
+        unixSocket: String? = nil, connectTimeout: Int = 10, tls: MySQLTLS = MySQLTLS()
     ) throws -> MySQLConnection {
         guard libraryIsInitialized else {
             throw MySQLError(code: .connectionFailed, message: "mysql_library_init failed", context: "connect")
         }
+        if let problem = tls.problem { throw MySQLError(code: .unsupported, message: problem, context: "connect") }
         guard let raw = mysql_init(nil) else {
             throw MySQLError(code: .connectionFailed, message: "mysql_init: out of memory", context: "connect")
         }
         var timeout = UInt32(clamping: max(1, connectTimeout))
         mysql_options(raw, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
         mysql_options(raw, MYSQL_SET_CHARSET_NAME, "utf8mb4")
+        tls.apply(to: raw)
         // An empty host with a socket path (a CloudSQL proxy socket) means the socket.
         let host = host.isEmpty && unixSocket != nil ? "localhost" : host
+        let target = host == "localhost" ? unixSocket ?? "the default socket" : "\(host):\(port)"
         let connected = mysql_real_connect(
             raw, host, user, password, database, UInt32(clamping: port), unixSocket, 0)
         guard connected != nil else {
             // The handle is half-open: read the error, then release it.
-            let target = host == "localhost" ? unixSocket ?? "the default socket" : "\(host):\(port)"
-            let error = makeError(raw, context: "connect to \(target)", secret: password)
+            var error = makeError(raw, context: "connect to \(target)", secret: password)
+            if tls.mode != .disabled, error.errorNumber == 2026 {
+                // Not a transient failure: retrying cannot make the server prove its identity.
+                error.code = error.message.contains("does not support") ? .unsupported : .authentication
+                error.message = "TLS (ssl-mode=\(tls.mode.rawValue)) refused: \(error.message)"
+            }
             mysql_close(raw)
             throw error
         }
-        return MySQLConnection(handle: raw)
+        let connection = MySQLConnection(handle: raw)
+        if tls.requiresEncryption, connection.tlsCipher == nil {
+            connection.close()
+            throw MySQLError(
+                code: .unsupported,
+                message: "ssl-mode=\(tls.mode.rawValue) but the server does not support TLS; closed before any statement",
+                context: "connect to \(target)")
+        }
+        return connection
     }
 
     /// Closes the connection (freeing any open result first). Safe to call twice.
@@ -79,6 +97,9 @@ public final class MySQLConnection {
 
     /// True until ``close()``.
     public var isOpen: Bool { handle != nil }
+
+    /// The handle for this module's extensions; `nil` once closed.
+    var rawHandle: MySQLHandle? { handle }
 
     // MARK: - Statements
 

@@ -31,8 +31,11 @@ public struct MySQLError: DriverError {
 
     /// True when running the same transaction again may succeed (deadlock, lock wait timeout,
     /// XA rollback after a deadlock).
-    public var isRetryable: Bool {
-        [1205, 1213, 1614].contains(errorNumber)
+    /// Lost or refused connections (`2006` gone away, `2013` lost during a query, `1927` killed,
+    /// `1053` shutting down), lock wait timeouts (`1205`), deadlocks (`1213`, `1614`): the
+    /// transaction was rolled back and may be run again.
+    public var isTransient: Bool {
+        code == .connectionFailed || code == .timeout || [1053, 1205, 1213, 1614, 1927].contains(errorNumber)
     }
 
     public var description: String {

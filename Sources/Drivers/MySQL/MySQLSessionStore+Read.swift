@@ -7,7 +7,7 @@ extension MySQLSessionStore {
     /// The next `limit` sessions after `key` in the primary key's order (the first page when
     /// `key` is `nil`). The OR-expanded keyset condition lets MariaDB use a range scan of the
     /// primary key (a row-constructor `>` is not range-optimised there).
-    func loadPage(after key: SessionKey?, limit: Int) throws -> [Session] {
+    func loadPage(after key: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
         sql.append("SELECT app_name, user_id, id, state, create_time, update_time FROM sessions")
         if let key {
@@ -24,7 +24,7 @@ extension MySQLSessionStore {
             sql.append(")))")
         }
         sql.append(" ORDER BY app_name, user_id, id LIMIT \(limit)")
-        return try loadSessions(sql)
+        return try loadSessions(sql, bad: &bad)
     }
 
     /// The sessions with these keys that exist (in primary key order).
@@ -37,58 +37,91 @@ extension MySQLSessionStore {
             try sql.appendTuple([key.appName, key.userId, key.sessionId])
         }
         sql.append(") ORDER BY app_name, user_id, id")
-        return try loadSessions(sql)
+        var bad = BadSessionLog(skipBad: false)
+        return try loadSessions(sql, bad: &bad)
     }
 
     /// Runs a `sessions` query (columns as in ``loadPage(after:limit:)``) and completes each row
-    /// with its events and its app and user state.
-    private func loadSessions(_ statement: MySQLStatementBuilder) throws -> [Session] {
+    /// with its events and its app and user state. A session with bad data is recorded in `bad`
+    /// (or throws, see ``BadSessionLog``) and stays in the result, incomplete: callers drop it.
+    private func loadSessions(_ statement: MySQLStatementBuilder, bad: inout BadSessionLog) throws -> [Session] {
         var sessions: [Session] = []
         let result = try statement.query(buffered: true)
-        while let session = try result.nextRaw({ try Self.session(from: $0) }) {
+        while let session = try result.nextRaw({ row -> Session in
+            let key = try Self.key(from: row, table: "sessions")
+            do {
+                return try Self.session(from: row, key: key)
+            } catch {
+                try bad.record(error, for: key)
+                return Session(key: key, lastUpdateTime: 0)
+            }
+        }) {
             sessions.append(session)
         }
         guard !sessions.isEmpty else { return [] }
         if let v0 {
-            try attachV0Events(to: &sessions, codec: v0)
+            try attachV0Events(to: &sessions, codec: v0, bad: &bad)
         } else {
-            try attachEvents(to: &sessions)
+            try attachEvents(to: &sessions, bad: &bad)
         }
-        try attachScopedState(to: &sessions)
+        try attachScopedState(to: &sessions, bad: &bad)
         return sessions
     }
 
-    private static func session(from row: MySQLRawRow) throws -> Session {
-        let key = SessionKey(
-            appName: row.string(at: 0) ?? "", userId: row.string(at: 1) ?? "", sessionId: row.string(at: 2) ?? "")
+    /// The key columns (0–2) of a `sessions` or `events` row; a key that is not valid UTF-8
+    /// cannot be named or paged past, so it always throws.
+    static func key(from row: MySQLRawRow, table: String) throws -> SessionKey {
+        var parts: [String] = []
+        for index in 0..<3 {
+            guard let bytes = row.bytes(at: index), let text = UTF8Text.decode(bytes) else {
+                let shown = (0..<3).map { row.string(at: $0) ?? "NULL" }.joined(separator: "/")
+                throw SessionDataError(
+                    store: storeName, location: "\(table) row \(shown)", message: "key column \(index + 1) is NULL or not valid UTF-8")
+            }
+            parts.append(text)
+        }
+        return SessionKey(appName: parts[0], userId: parts[1], sessionId: parts[2])
+    }
+
+    /// Column `index` as text (`nil` for NULL); bytes that are not UTF-8 throw naming the row.
+    static func text(_ row: MySQLRawRow, _ index: Int, location: String, column: String) throws -> String? {
+        guard let bytes = row.bytes(at: index) else { return nil }
+        return try UTF8Text.decode(bytes, store: storeName, location: location, column: column)
+    }
+
+    private static func session(from row: MySQLRawRow, key: SessionKey) throws -> Session {
         let location = "sessions row \(key)"
-        let state = try DatabaseV1Codec.state(fromText: row.string(at: 3), store: storeName, location: location)
+        let state = try DatabaseV1Codec.state(
+            fromText: text(row, 3, location: location, column: "state"), store: storeName, location: location)
         let createTime = try datetime(row, 4, location: location, column: "create_time")
         let updateTime = try datetime(row, 5, location: location, column: "update_time")
         return Session(key: key, state: state, createTime: createTime, lastUpdateTime: updateTime)
     }
 
     private static func datetime(_ row: MySQLRawRow, _ index: Int, location: String, column: String) throws -> Double {
-        guard let text = row.string(at: index) else {
+        guard let text = try text(row, index, location: location, column: column) else {
             throw SessionDataError(store: storeName, location: location, message: "\(column) is NULL")
         }
         return try DatabaseV1Codec.epoch(fromDatetime: text, store: storeName, location: "\(location), \(column)")
     }
 
     /// Streams the events of all `sessions` in one query, ordered as ADK ≥ 2.7 reads them.
-    private func attachEvents(to sessions: inout [Session]) throws {
-        try attachEvents(to: &sessions, valueColumns: ["invocation_id", "timestamp", "event_data"]) { row, id, location in
+    private func attachEvents(to sessions: inout [Session], bad: inout BadSessionLog) throws {
+        try attachEvents(to: &sessions, valueColumns: ["invocation_id", "timestamp", "event_data"], bad: &bad) { row, id, location in
             try DatabaseV1Codec.event(
-                id: id, invocationId: row.string(at: 4) ?? "", timestampText: row.string(at: 5) ?? "",
-                eventData: row.string(at: 6), store: Self.storeName, location: location)
+                id: id, invocationId: Self.text(row, 4, location: location, column: "invocation_id") ?? "",
+                timestampText: Self.text(row, 5, location: location, column: "timestamp") ?? "",
+                eventData: Self.text(row, 6, location: location, column: "event_data"), store: Self.storeName, location: location)
         }
     }
 
     /// Selects `app_name, user_id, session_id, id` and `valueColumns` (from index 4) of the events of
     /// all `sessions` in one query ordered `(timestamp, id)`, and appends `makeEvent(row, id, location)`
-    /// to each row's session. Shared by schema v1 and v0.
+    /// to each row's session. Shared by schema v1 and v0. A bad row is recorded against its session in
+    /// `bad` (or throws); the session's other rows are still read, and the caller drops it.
     func attachEvents(
-        to sessions: inout [Session], valueColumns: [String], makeEvent: (MySQLRawRow, String, String) throws -> Event
+        to sessions: inout [Session], valueColumns: [String], bad: inout BadSessionLog,
+        makeEvent: (MySQLRawRow, String, String) throws -> Event
     ) throws {
         var indexByKey: [SessionKey: Int] = [:]
         for (index, session) in sessions.enumerated() { indexByKey[session.key] = index }
@@ -99,8 +132,7 @@ extension MySQLSessionStore {
         sql.append(") ORDER BY app_name, user_id, session_id, timestamp, id")
         let result = try sql.query(buffered: false)
         while try result.nextRaw({ (row: MySQLRawRow) -> Void in
-            let key = SessionKey(
-                appName: row.string(at: 0) ?? "", userId: row.string(at: 1) ?? "", sessionId: row.string(at: 2) ?? "")
+            let key = try Self.key(from: row, table: "events")
             let id = row.string(at: 3) ?? ""
             let location = "events row id='\(id)' of \(key)"
             guard let index = indexByKey[key] else {
@@ -108,13 +140,19 @@ extension MySQLSessionStore {
                     store: Self.storeName, location: location,
                     message: "its session key equals a session's key only under the database collation")
             }
-            sessions[index].events.append(try makeEvent(row, id, location))
+            guard !bad.isBad(key) else { return }
+            do {
+                _ = try Self.text(row, 3, location: location, column: "id")
+                sessions[index].events.append(try makeEvent(row, id, location))
+            } catch {
+                try bad.record(error, for: key)
+            }
         }) != nil {}
     }
 
     /// Reads the `app_states` and `user_states` rows of the sessions' apps and users.
     /// A missing row reads as `{}` (ADK's readers do the same).
-    private func attachScopedState(to sessions: inout [Session]) throws {
+    private func attachScopedState(to sessions: inout [Session], bad: inout BadSessionLog) throws {
         var apps: [String] = []
         var users: [[String]] = []
         var seenApps: Set<String> = []
@@ -124,10 +162,20 @@ extension MySQLSessionStore {
             let user = [session.key.appName, session.key.userId]
             if seenUsers.insert(user).inserted { users.append(user) }
         }
-        let appStates = try readStates(table: "app_states", keyColumns: ["app_name"], keys: apps.map { [$0] })
-        let userStates = try readStates(table: "user_states", keyColumns: ["app_name", "user_id"], keys: users)
+        var badStates: [[String]: SessionDataError] = [:]
+        let skip = bad.skipBad
+        let onBad: ([String], SessionDataError) throws -> Void = { key, error in
+            guard skip else { throw error }
+            badStates[key] = error
+        }
+        let appStates = try readStates(table: "app_states", keyColumns: ["app_name"], keys: apps.map { [$0] }, onBad: onBad)
+        let userStates = try readStates(table: "user_states", keyColumns: ["app_name", "user_id"], keys: users, onBad: onBad)
         for index in sessions.indices {
             let key = sessions[index].key
+            // A bad app or user state row makes every session of that app or user bad.
+            if let error = badStates[["app", key.appName]] ?? badStates[["user", key.appName, key.userId]] {
+                try bad.record(error, for: key)
+            }
             sessions[index].appState = appStates[[key.appName]] ?? [:]
             sessions[index].userState = userStates[[key.appName, key.userId]] ?? [:]
         }
@@ -135,8 +183,11 @@ extension MySQLSessionStore {
 
     /// `state` of the rows of `table` whose key columns equal one of `keys`, by exact key.
     /// With `forUpdate`, the rows are locked until the transaction ends.
+    /// A row whose state is bad goes to `onBad` (tagged `["app", app]` or `["user", app, user]`)
+    /// when given; otherwise it throws.
     func readStates(
-        table: String, keyColumns: [String], keys: [[String]], forUpdate: Bool = false
+        table: String, keyColumns: [String], keys: [[String]], forUpdate: Bool = false,
+        onBad: (([String], SessionDataError) throws -> Void)? = nil
     ) throws -> [[String]: JSONObject] {
         guard !keys.isEmpty else { return [:] }
         var states: [[String]: JSONObject] = [:]
@@ -149,11 +200,22 @@ extension MySQLSessionStore {
         }
         sql.append(forUpdate ? ") FOR UPDATE" : ")")
         let result = try sql.query(buffered: true)
-        while let row = try result.next() {
-            let key = row.prefix(keyColumns.count).map { $0 ?? "" }
+        while let (key, state) = try result.nextRaw({ row -> ([String], Result<JSONObject, SessionDataError>) in
+            let key = (0..<keyColumns.count).map { row.string(at: $0) ?? "" }
             let location = "\(table) row \(key.joined(separator: "/"))"
-            states[key] = try DatabaseV1Codec.state(
-                fromText: row.last ?? nil, store: Self.storeName, location: location)
+            do {
+                let text = try Self.text(row, keyColumns.count, location: location, column: "state")
+                return (key, .success(try DatabaseV1Codec.state(fromText: text, store: Self.storeName, location: location)))
+            } catch let error as SessionDataError {
+                return (key, .failure(error))
+            }
+        }) {
+            switch state {
+            case .success(let object): states[key] = object
+            case .failure(let error):
+                guard let onBad else { throw error }
+                try onBad((keyColumns.count == 1 ? ["app"] : ["user"]) + key, error)
+            }
         }
         return states
     }

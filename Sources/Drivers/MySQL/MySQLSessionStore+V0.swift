@@ -6,18 +6,21 @@ import SessionModel
 extension MySQLSessionStore {
     /// Streams the v0 events of all `sessions` in one query, ordered `(timestamp, id)` as ADK 2.13
     /// reads a v0 table.
-    func attachV0Events(to sessions: inout [Session], codec: DatabaseV0Codec) throws {
+    func attachV0Events(to sessions: inout [Session], codec: DatabaseV0Codec, bad: inout BadSessionLog) throws {
         let columns = codec.valueColumns
-        try attachEvents(to: &sessions, valueColumns: columns) { row, id, location in
-            let values = columns.indices.map { Self.v0Value(row, at: 4 + $0, binary: columns[$0] == "actions") }
+        try attachEvents(to: &sessions, valueColumns: columns, bad: &bad) { row, id, location in
+            let values = try columns.indices.map {
+                try Self.v0Value(row, at: 4 + $0, column: columns[$0], location: location)
+            }
             return try codec.event(id: id, values: values, location: location)
         }
     }
 
-    /// A column of the text protocol: `actions` as raw bytes, everything else as text.
-    private static func v0Value(_ row: MySQLRawRow, at index: Int, binary: Bool) -> DatabaseV0Value {
+    /// A column of the text protocol: `actions` as raw bytes, everything else as UTF-8 text.
+    private static func v0Value(_ row: MySQLRawRow, at index: Int, column: String, location: String) throws -> DatabaseV0Value {
         guard let bytes = row.bytes(at: index) else { return .null }
-        return binary ? .bytes(Array(bytes)) : .text(String(decoding: bytes, as: UTF8.self))
+        if column == "actions" { return .bytes(Array(bytes)) }
+        return .text(try UTF8Text.decode(bytes, store: storeName, location: location, column: column))
     }
 
     /// Upserts the v0 rows of every event (only the table's columns), as ADK 1.21 writes them.
@@ -32,6 +35,7 @@ extension MySQLSessionStore {
         ) { sql, row in
             let (key, event) = row
             let location = "events row id='\(event.id)' of \(key)"
+            let start = sql.count
             sql.append("(")
             for value in [event.id, key.appName, key.userId, key.sessionId] {
                 try sql.appendLiteral(value)
@@ -42,6 +46,7 @@ extension MySQLSessionStore {
                 try sql.appendValue(value)
             }
             sql.append(")")
+            try checkRowSize(sql.count - start, owner: key, location: location)
         }
     }
 }

@@ -9,12 +9,13 @@ import SessionModel
 // Unchanged rows are never touched, so writing twice leaves every row byte-identical.
 extension MySQLSessionStore {
     func write(_ sessions: [Session]) throws {
+        try checkWritable(sessions)
         try mergeStates(
             table: "app_states", keyColumns: ["app_name"],
-            updates: sessions.map { ([$0.key.appName], $0.appState) })
+            updates: sessions.map { ([$0.key.appName], $0.appState, $0.key) })
         try mergeStates(
             table: "user_states", keyColumns: ["app_name", "user_id"],
-            updates: sessions.map { ([$0.key.appName, $0.key.userId], $0.userState) })
+            updates: sessions.map { ([$0.key.appName, $0.key.userId], $0.userState, $0.key) })
         let latest = lastOccurrences(sessions)
         try upsertSessionRows(latest)
         try verifyStoredKeys(latest)
@@ -36,13 +37,22 @@ extension MySQLSessionStore {
 
     /// Merges each update into the stored state row of its key, in order, as ADK's
     /// `dict.update`; rows are created (as ADK's `create_session` does) even for an empty state.
-    private func mergeStates(table: String, keyColumns: [String], updates: [([String], JSONObject)]) throws {
+    /// A merged state too large for a packet rejects the first session (`owner`) that updates it.
+    private func mergeStates(table: String, keyColumns: [String], updates: [([String], JSONObject, SessionKey)]) throws {
         var keys: [[String]] = []
         var seen: Set<[String]> = []
-        for (key, _) in updates where seen.insert(key).inserted { keys.append(key) }
+        var owners: [[String]: SessionKey] = [:]
+        for (key, _, owner) in updates where seen.insert(key).inserted {
+            keys.append(key)
+            owners[key] = owner
+        }
         let stored = try readStates(table: table, keyColumns: keyColumns, keys: keys, forUpdate: true)
         var merged = stored
-        for (key, delta) in updates { merged[key, default: [:]].update(with: delta) }
+        for (key, delta, _) in updates { merged[key, default: [:]].update(with: delta) }
+        func checkSize(_ sql: MySQLStatementBuilder, from start: Int, key: [String]) throws {
+            guard let owner = owners[key] else { return }
+            try checkRowSize(sql.count - start, owner: owner, location: "\(table) row \(key.joined(separator: "/"))")
+        }
 
         let columns = keyColumns.joined(separator: ", ")
         let missing = keys.filter { stored[$0] == nil }
@@ -50,6 +60,7 @@ extension MySQLSessionStore {
             missing, context: "INSERT INTO \(table)",
             prefix: "INSERT INTO \(table) (\(columns), state, update_time) VALUES ", separator: ", ", suffix: ""
         ) { sql, key in
+            let start = sql.count
             sql.append("(")
             for value in key {
                 try sql.appendLiteral(value)
@@ -57,6 +68,7 @@ extension MySQLSessionStore {
             }
             try sql.appendLiteral(DatabaseV1Codec.stateText(merged[key] ?? [:]))
             sql.append(", UTC_TIMESTAMP(6))")
+            try checkSize(sql, from: start, key: key)
         }
         for key in keys {
             guard let old = stored[key], let new = merged[key], old != new else { continue }
@@ -65,6 +77,7 @@ extension MySQLSessionStore {
             try sql.appendLiteral(DatabaseV1Codec.stateText(new))
             sql.append(", update_time = UTC_TIMESTAMP(6) WHERE ")
             try sql.appendEquals(keyColumns, key)
+            try checkSize(sql, from: 0, key: key)
             try sql.execute()
         }
     }
@@ -77,12 +90,14 @@ extension MySQLSessionStore {
             suffix: " ON DUPLICATE KEY UPDATE state = VALUES(state), create_time = VALUES(create_time),"
                 + " update_time = VALUES(update_time)"
         ) { sql, session in
+            let start = sql.count
             try sql.appendTuple([
                 session.key.appName, session.key.userId, session.key.sessionId,
                 DatabaseV1Codec.stateText(session.state),
                 DatabaseV1Codec.datetimeText(DatabaseV1Codec.createTime(of: session)),
                 DatabaseV1Codec.datetimeText(session.lastUpdateTime),
             ])
+            try checkRowSize(sql.count - start, owner: session.key, location: "sessions row \(session.key)")
         }
     }
 
@@ -140,7 +155,7 @@ extension MySQLSessionStore {
     }
 
     /// Upserts every event row with the bulk protocol, in round trips of up to 2,000 rows and
-    /// about ``statementLimit`` bytes.
+    /// at most ``statementLimit`` bytes (or one row, up to the packet limit).
     private func upsertEvents(_ sessions: [Session]) throws {
         let context = "INSERT INTO events"
         let statement = try MySQLBulkStatement(
@@ -158,20 +173,23 @@ extension MySQLSessionStore {
                     event.id, session.key.appName, session.key.userId, session.key.sessionId, event.invocationId,
                     DatabaseV1Codec.datetimeText(event.timestamp), DatabaseV1Codec.eventDataText(event),
                 ]
-                bytes += row.reduce(16) { $0 + $1.utf8.count }
-                rows.append(row)
-                if rows.count == 2000 || bytes >= statementLimit {
+                let rowBytes = row.reduce(16) { $0 + $1.utf8.count }
+                try checkRowSize(rowBytes, owner: session.key, location: "events row id='\(event.id)' of \(session.key)")
+                if !rows.isEmpty, rows.count == 2000 || bytes + rowBytes > statementLimit {
                     try statement.execute(rows)
                     rows.removeAll(keepingCapacity: true)
                     bytes = 0
                 }
+                bytes += rowBytes
+                rows.append(row)
             }
         }
         try statement.execute(rows)
     }
 
     /// Runs `prefix item separator item … suffix` for all items, in as many statements as keep
-    /// each near ``statementLimit`` bytes (a statement ends after the item that crosses it).
+    /// each near ``statementLimit`` bytes (a statement ends after the item that crosses it), and
+    /// never over `max_allowed_packet` (an item that would take it over starts the next statement).
     func executeChunked<Item>(
         _ items: [Item], context: String, prefix: String, separator: String, suffix: String,
         item appendItem: (inout MySQLStatementBuilder, Item) throws -> Void
@@ -185,9 +203,18 @@ extension MySQLSessionStore {
             sql = MySQLStatementBuilder(connection, context: context)
             rows = 0
         }
+        let packetLimit = maxPacket - suffix.utf8.count - 64
         for item in items {
+            let mark = sql.count
             sql.append(rows == 0 ? prefix : separator)
             try appendItem(&sql, item)
+            if rows > 0, sql.count > packetLimit {
+                let moved = sql.removeBytes(from: mark + separator.utf8.count)
+                sql.truncate(to: mark)
+                try flush()
+                sql.append(prefix)
+                sql.append(bytes: moved)
+            }
             rows += 1
             if sql.count >= statementLimit { try flush() }
         }

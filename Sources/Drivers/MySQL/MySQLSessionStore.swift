@@ -17,10 +17,12 @@ public struct MySQLStoreConfig: Sendable, Hashable, CustomStringConvertible, Cus
     public var unixSocket: String?
     /// Seconds to wait for the connection.
     public var connectTimeout: Int
+    /// TLS mode and files (default: TLS when the server offers it).
+    public var tls: MySQLTLS
 
     public init(
         host: String, port: Int = 3306, user: String, password: String, database: String,
-        unixSocket: String? = nil, connectTimeout: Int = 10
+        unixSocket: String? = nil, connectTimeout: Int = 10, tls: MySQLTLS = MySQLTLS()
     ) {
         self.host = host
         self.port = port
@@ -29,6 +31,7 @@ public struct MySQLStoreConfig: Sendable, Hashable, CustomStringConvertible, Cus
         self.database = database
         self.unixSocket = unixSocket
         self.connectTimeout = connectTimeout
+        self.tls = tls
     }
 
     public var description: String { "mysql://\(user):***@\(host):\(port)/\(database)" }
@@ -58,6 +61,8 @@ public final class MySQLSessionStore: SessionStore {
     let forWriting: Bool
     /// Largest statement this store builds (bounded by the server's `max_allowed_packet`).
     let statementLimit: Int
+    /// The server's `max_allowed_packet` for this connection: no statement or row may be larger.
+    let maxPacket: Int
 
     public var layout: StoreLayout { schema.layout }
 
@@ -66,13 +71,14 @@ public final class MySQLSessionStore: SessionStore {
     }
 
     private init(
-        connection: MySQLConnection, schema: MySQLSchemaKind, v0: DatabaseV0Codec?, forWriting: Bool, statementLimit: Int
+        connection: MySQLConnection, schema: MySQLSchemaKind, v0: DatabaseV0Codec?, forWriting: Bool, maxPacket: Int
     ) {
         self.connection = connection
         self.schema = schema
         self.v0 = v0
         self.forWriting = forWriting
-        self.statementLimit = statementLimit
+        self.maxPacket = maxPacket
+        self.statementLimit = max(64 << 10, min(4 << 20, maxPacket / 2))
     }
 
     deinit {
@@ -88,7 +94,7 @@ public final class MySQLSessionStore: SessionStore {
     public static func open(_ config: MySQLStoreConfig, forWriting: Bool) throws -> MySQLSessionStore {
         let connection = try MySQLConnection.open(
             host: config.host, port: config.port, user: config.user, password: config.password,
-            database: config.database, unixSocket: config.unixSocket, connectTimeout: config.connectTimeout)
+            database: config.database, unixSocket: config.unixSocket, connectTimeout: config.connectTimeout, tls: config.tls)
         do {
             // Fail on over-long ids or bad values instead of truncating them silently.
             try connection.execute(
@@ -99,8 +105,7 @@ public final class MySQLSessionStore: SessionStore {
             let schema = try MySQLSchema.prepare(connection, forWriting: forWriting)
             let v0 = schema == .v0 ? try MySQLSchema.v0Codec(connection) : nil
             return MySQLSessionStore(
-                connection: connection, schema: schema, v0: v0, forWriting: forWriting,
-                statementLimit: max(64 << 10, min(4 << 20, maxPacket / 2)))
+                connection: connection, schema: schema, v0: v0, forWriting: forWriting, maxPacket: maxPacket)
         } catch {
             connection.close()
             throw error
@@ -144,7 +149,8 @@ public final class MySQLSessionStore: SessionStore {
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: Self.storeName) }
         return MySQLSessionCursor(
-            store: self, batchSize: query.batchSize, after: after, token: query.resumeAfter, isEmpty: schema == .empty)
+            store: self, batchSize: query.batchSize, after: after, token: query.resumeAfter, isEmpty: schema == .empty,
+            skipBad: query.skipBad)
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
@@ -196,8 +202,11 @@ final class MySQLSessionCursor: SessionCursor {
     private var isFinished: Bool
     private let startToken: String?
     private var lastReturned: SessionKey?
+    private var bad: BadSessionLog
+    private var skipped: [SkippedSession] = []
 
-    init(store: MySQLSessionStore, batchSize: Int, after: SessionKey?, token: String?, isEmpty: Bool) {
+    init(store: MySQLSessionStore, batchSize: Int, after: SessionKey?, token: String?, isEmpty: Bool, skipBad: Bool = false) {
+        self.bad = BadSessionLog(skipBad: skipBad)
         self.store = store
         self.batchSize = batchSize
         self.lastKey = after
@@ -207,21 +216,34 @@ final class MySQLSessionCursor: SessionCursor {
 
     var resumeToken: String? { lastReturned.map(ResumeToken.keyset(after:)) ?? startToken }
 
+    func takeSkipped() -> [SkippedSession] {
+        defer { skipped.removeAll() }
+        return skipped
+    }
+
+    /// Sessions recorded as bad while their page loaded are passed over (and reported); the
+    /// token covers them like returned ones.
     func next() throws -> Session? {
-        if position == page.count {
-            guard !isFinished else { return nil }
-            page = try store.loadPage(after: lastKey, limit: batchSize)
-            position = 0
-            lastKey = page.last?.key
-            isFinished = page.count < batchSize
-            guard !page.isEmpty else {
-                isFinished = true
-                return nil
+        while true {
+            if position == page.count {
+                guard !isFinished else { return nil }
+                var log = BadSessionLog(skipBad: bad.skipBad)
+                page = try store.loadPage(after: lastKey, limit: batchSize, bad: &log)
+                bad = log
+                position = 0
+                lastKey = page.last?.key
+                isFinished = page.count < batchSize
+                guard !page.isEmpty else {
+                    isFinished = true
+                    return nil
+                }
             }
+            let session = page[position]
+            position += 1
+            lastReturned = session.key
+            guard let skip = bad.skipped(session.key) else { return session }
+            skipped.append(skip)
         }
-        defer { position += 1 }
-        lastReturned = page[position].key
-        return page[position]
     }
 }
 

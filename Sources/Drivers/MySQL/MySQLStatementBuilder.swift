@@ -25,6 +25,21 @@ struct MySQLStatementBuilder {
         bytes.append(contentsOf: sql.utf8)
     }
 
+    /// Appends raw statement bytes (a part cut from another statement).
+    mutating func append(bytes more: [UInt8]) {
+        bytes.append(contentsOf: more)
+    }
+
+    /// The bytes from `offset` to the end (the statement is unchanged).
+    func removeBytes(from offset: Int) -> [UInt8] {
+        Array(bytes[min(offset, bytes.count)...])
+    }
+
+    /// Drops everything after the first `count` bytes.
+    mutating func truncate(to count: Int) {
+        bytes.removeSubrange(min(count, bytes.count)...)
+    }
+
     /// Appends `'value'`, escaped.
     mutating func appendLiteral(_ value: String) throws {
         bytes.append(UInt8(ascii: "'"))

@@ -118,7 +118,9 @@ public final class RedisConnection {
     }
 
     /// Sends all commands in one write, then reads one reply per command, in order.
-    /// Error replies are returned in place; only connection failures throw.
+    /// Error replies are returned in place; connection failures throw, and so does a server that
+    /// is not ready (`LOADING`, `BUSY`, `TRYAGAIN`, `MASTERDOWN`: a transient ``RedisError``), once
+    /// every reply is read, so such a reply is never taken for data.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         let context = try liveContext()
@@ -138,6 +140,11 @@ public final class RedisConnection {
             try check(status, context: Self.commandName(arguments))
             guard let raw else { throw RedisError(code: .io, message: "no reply", context: Self.commandName(arguments)) }
             replies.append(RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self)))
+        }
+        for (arguments, reply) in zip(commands, replies) {
+            if case .error(let message) = reply, RedisError.notReadyPrefixes.contains(String(message.prefix { $0 != " " })) {
+                throw RedisError.server(message, context: Self.commandName(arguments), secret: secret)
+            }
         }
         return replies
     }

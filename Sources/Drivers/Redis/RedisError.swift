@@ -49,6 +49,10 @@ public struct RedisError: DriverError {
         )
     }
 
+    /// Error prefixes of a server that is there but not ready (loading its data, running a long
+    /// script, failing over): transient faults, never a verdict on the command or the data.
+    public static let notReadyPrefixes: Set<String> = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"]
+
     /// Maps the first word of a server error onto the common codes.
     static func code(forServerPrefix prefix: String, message: String) -> DriverErrorCode {
         switch prefix {
@@ -56,7 +60,7 @@ public struct RedisError: DriverError {
             return .authentication
         case "MOVED", "ASK", "CLUSTERDOWN", "CROSSSLOT":
             return .unsupported
-        case "LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN":
+        case _ where notReadyPrefixes.contains(prefix):
             return .connectionFailed
         default:
             // Redis < 6 says `ERR invalid password`; 6+ without a password configured says

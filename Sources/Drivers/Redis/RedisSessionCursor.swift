@@ -22,18 +22,27 @@ final class RedisSessionCursor: SessionCursor {
     private let nodeCount: Int
     private let start: RedisResumePoint?
     private let startToken: String?
+    /// The server epoch tokens carry (``RedisResumePoint/epoch``).
+    private let epoch: String?
     /// The de-duplicated keys of the current step, and how many of them were loaded.
     private var stepKeys: [[UInt8]] = []
     private var loaded = 0
-    private var buffer: [Session] = []
-    /// For each buffered session: how many step keys are covered once it is returned.
+    private var buffer: [RedisLoadedEntry] = []
+    /// For each buffered entry: how many step keys are covered once it is returned (or skipped).
     private var covers: [Int] = []
+    private let skipBad: Bool
+    private var skipped: [SkippedSession] = []
     private var position = 0
     private var covered = 0
     private var hasReturned = false
     private var isFirstStep = true
 
-    init(scan: RedisKeyScan?, loader: RedisSessionLoader?, batchSize: Int, nodeCount: Int, start: RedisResumePoint?, startToken: String?) {
+    init(
+        scan: RedisKeyScan?, loader: RedisSessionLoader?, batchSize: Int, nodeCount: Int, start: RedisResumePoint?, startToken: String?,
+        epoch: String? = nil, skipBad: Bool = false
+    ) {
+        self.epoch = epoch
+        self.skipBad = skipBad
         self.scan = scan
         self.loader = loader
         self.batchSize = max(1, batchSize)
@@ -45,50 +54,47 @@ final class RedisSessionCursor: SessionCursor {
     var resumeToken: String? {
         guard hasReturned, let scan, let step = scan.stepPosition else { return startToken }
         if loaded == stepKeys.count && position == buffer.count {
-            return RedisResumePoint(position: scan.position ?? .end(nodeCount: nodeCount)).token
+            return RedisResumePoint(position: scan.position ?? .end(nodeCount: nodeCount), epoch: epoch).token
         }
-        return RedisResumePoint(position: step, covering: stepKeys.prefix(covered)).token
+        return RedisResumePoint(position: step, covering: stepKeys.prefix(covered), epoch: epoch).token
+    }
+
+    func takeSkipped() -> [SkippedSession] {
+        defer { skipped.removeAll() }
+        return skipped
     }
 
     func next() throws -> Session? {
-        while position == buffer.count {
-            guard let loader else { return nil }
-            if loaded == stepKeys.count {
-                guard let scan, let keys = try scan.next() else { return nil }
-                var seen = Set<[UInt8]>()
-                stepKeys = keys.filter { seen.insert($0).inserted }
-                loaded = 0
-                covered = 0
-                if isFirstStep, let start, start.skip > 0, scan.stepPosition == start.position, start.isCovering(stepKeys) {
-                    loaded = start.skip
-                    covered = start.skip
+        while true {
+            while position == buffer.count {
+                guard let loader else { return nil }
+                if loaded == stepKeys.count {
+                    guard let scan, let keys = try scan.next() else { return nil }
+                    var seen = Set<[UInt8]>()
+                    stepKeys = keys.filter { seen.insert($0).inserted }
+                    loaded = 0
+                    covered = 0
+                    if isFirstStep, let start, start.skip > 0, scan.stepPosition == start.position, start.isCovering(stepKeys) {
+                        loaded = start.skip
+                        covered = start.skip
+                    }
+                    isFirstStep = false
+                    continue
                 }
-                isFirstStep = false
-                continue
+                // State changes only once the load succeeded, so a failed load never moves the token.
+                let batch = Array(stepKeys[loaded..<min(loaded + batchSize, stepKeys.count)])
+                let entries = try loader.loadEntries(batch, skipBad: skipBad)
+                covers = entries.map { loaded + $0.index + 1 }
+                buffer = entries
+                loaded += batch.count
+                position = 0
             }
-            // State changes only once the load succeeded, so a failed load never moves the token.
-            let batch = Array(stepKeys[loaded..<min(loaded + batchSize, stepKeys.count)])
-            let sessions = try loader.load(batch)
-            covers = Self.coverage(of: sessions, in: batch, from: loaded, layout: loader.layout)
-            buffer = sessions
-            loaded += batch.count
-            position = 0
-        }
-        defer { position += 1 }
-        hasReturned = true
-        covered = max(covered, covers[position])
-        return buffer[position]
-    }
-
-    /// For each session (loaded from `batch` in order, vanished keys skipped): the number of step
-    /// keys up to and including its own. A session whose key is not found covers nothing new.
-    private static func coverage(of sessions: [Session], in batch: [[UInt8]], from offset: Int, layout: RedisLayout) -> [Int] {
-        var index = 0
-        return sessions.map { session in
-            let key = Array(layout.sessionKey(session.key).utf8)
-            guard let found = batch[index...].firstIndex(of: key) else { return offset + index }
-            index = found + 1
-            return offset + index
+            let entry = buffer[position]
+            covered = max(covered, covers[position])
+            position += 1
+            hasReturned = true
+            if let session = entry.session { return session }
+            if let bad = entry.skipped { skipped.append(bad) }
         }
     }
 }
@@ -105,30 +111,37 @@ extension RedisScanPosition {
 /// `s1:<node>:<cursor>` = start the step at that position; `s1:<node>:<cursor>:<skip>:<digest>`
 /// = read that step again and skip its first `skip` keys if their digest (16 hex digits of the
 /// SHA-256 of the length-prefixed keys) matches. A node index equal to the node count (cursor 0)
-/// means the scan is complete.
+/// means the scan is complete. `s2:<epoch>:…` is the same with the server's epoch (16 hex digits
+/// of its `run_id`) first: valid only on that server process.
 public struct RedisResumePoint: Sendable, Hashable {
     static let tag = "s1"
+    static let epochTag = "s2"
     public var position: RedisScanPosition
+    /// The server process the cursor belongs to; `nil` for `s1` tokens (no check).
+    public var epoch: String?
     /// Keys at the start of the step already returned (0: none).
     public var skip: Int
     /// Digest of those keys; empty when `skip` is 0.
     public var digest: String
 
-    public init(position: RedisScanPosition) {
+    public init(position: RedisScanPosition, epoch: String? = nil) {
         self.position = position
+        self.epoch = epoch
         self.skip = 0
         self.digest = ""
     }
 
-    init(position: RedisScanPosition, covering keys: ArraySlice<[UInt8]>) {
+    init(position: RedisScanPosition, covering keys: ArraySlice<[UInt8]>, epoch: String? = nil) {
         self.position = position
+        self.epoch = epoch
         self.skip = keys.count
         self.digest = keys.isEmpty ? "" : Self.digest(of: keys)
     }
 
     /// The token text.
     public var token: String {
-        let base = "\(Self.tag):\(position.node):\(position.cursor)"
+        let head = epoch.map { "\(Self.epochTag):\($0)" } ?? Self.tag
+        let base = "\(head):\(position.node):\(position.cursor)"
         return skip > 0 ? "\(base):\(skip):\(digest)" : base
     }
 
@@ -154,7 +167,15 @@ public struct RedisResumePoint: Sendable, Hashable {
     ///   skip count or digest.
     public init(token: String, nodeCount: Int) throws(ResumeTokenError) {
         func fail(_ message: String) -> ResumeTokenError { ResumeTokenError(store: "redis", token: token, message: message) }
-        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        var parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        var epoch: String?
+        if parts.first == Substring(Self.epochTag), parts.count >= 2 {
+            guard parts[1].count == 16, parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase && $0.isASCII }) else {
+                throw fail("the server epoch is damaged")
+            }
+            epoch = String(parts[1])
+            parts = [Substring(Self.tag)] + parts.dropFirst(2)
+        }
         guard parts.count == 3 || parts.count == 5, parts[0] == Self.tag else {
             throw fail("not a Redis SCAN position (expected s1:<node>:<cursor>)")
         }
@@ -164,7 +185,7 @@ public struct RedisResumePoint: Sendable, Hashable {
         guard parts[2].allSatisfy(\.isASCIIDigit), let cursor = UInt64(parts[2]), node < nodeCount || cursor == 0 else {
             throw fail("SCAN cursor is not an unsigned 64-bit decimal number")
         }
-        self.init(position: RedisScanPosition(node: node, cursor: String(cursor)))
+        self.init(position: RedisScanPosition(node: node, cursor: String(cursor)), epoch: epoch)
         guard parts.count == 5 else { return }
         guard parts[3].allSatisfy(\.isASCIIDigit), parts[3].count <= 9, let skip = Int(parts[3]), skip > 0, node < nodeCount,
             parts[4].count == 16, parts[4].allSatisfy({ $0.isHexDigit && !$0.isUppercase && $0.isASCII })

@@ -15,8 +15,15 @@ struct RedisSessionLoader {
     let layout: RedisLayout
 
     /// The sessions stored under `storageKeys`, in that order; keys that vanished meanwhile
-    /// (nil `GET`, `PTTL` -2) are skipped.
+    /// (nil `GET`, `PTTL` -2) are skipped. Bad data throws.
     func load(_ storageKeys: [[UInt8]]) throws -> [Session] {
+        try loadEntries(storageKeys, skipBad: false).compactMap(\.session)
+    }
+
+    /// One entry per key of `storageKeys` that still exists, in order, each with its position in
+    /// `storageKeys`: the session, or with `skipBad` why it is bad. A bad app or user state hash
+    /// makes every session of that app or user bad. Without `skipBad`, bad data throws.
+    func loadEntries(_ storageKeys: [[UInt8]], skipBad: Bool) throws -> [RedisLoadedEntry] {
         guard !storageKeys.isEmpty else { return [] }
         var commands: [RedisCommand] = []
         commands.reserveCapacity(storageKeys.count * 2)
@@ -26,20 +33,38 @@ struct RedisSessionLoader {
         }
         let replies = try keyspace.execute(commands)
         let nowMilliseconds = RedisClock.nowMilliseconds()
-        var blobs: [(blob: SessionBlob, expiry: SessionExpiry)] = []
+        var entries: [RedisLoadedEntry] = []
+        var blobs: [(entry: Int, blob: SessionBlob, expiry: SessionExpiry)] = []
         blobs.reserveCapacity(storageKeys.count)
         for (index, key) in storageKeys.enumerated() {
             let name = String(decoding: key, as: UTF8.self)
-            guard let bytes = try Self.blobBytes(replies[2 * index], storageKey: name),
-                let ttl = replies[2 * index + 1].integer, ttl != -2
-            else { continue }
-            let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)
-            try checkLayout(storageKey: name, key: blob.key)
-            let expiry: SessionExpiry = ttl < 0 ? .never : .at(Double(nowMilliseconds + ttl) / 1000)
-            blobs.append((blob, expiry))
+            do {
+                guard let bytes = try Self.blobBytes(replies[2 * index], storageKey: name),
+                    let ttl = replies[2 * index + 1].integer, ttl != -2
+                else { continue }
+                guard String(validating: key, as: UTF8.self) != nil else {
+                    throw SessionDataError(store: "redis", location: name, message: "the key name is not valid UTF-8")
+                }
+                let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)
+                try checkLayout(storageKey: name, key: blob.key)
+                let expiry: SessionExpiry = ttl < 0 ? .never : .at(Double(nowMilliseconds + ttl) / 1000)
+                blobs.append((entries.count, blob, expiry))
+                entries.append(RedisLoadedEntry(index: index, session: nil, skipped: nil))
+            } catch let error as SessionDataError where skipBad {
+                let key = try? SessionBlobCodec.decodeKey(replies[2 * index].bytes ?? [], storageKey: name)
+                entries.append(RedisLoadedEntry(index: index, session: nil, skipped: SkippedSession(error, key: key)))
+            }
         }
-        let hashes = try loadStateHashes(for: blobs.map(\.blob.key))
-        return blobs.map { makeSession($0.blob, expiry: $0.expiry, hashes: hashes) }
+        let (hashes, badHashes) = try loadStateHashes(for: blobs.map(\.blob.key), skipBad: skipBad)
+        for (entry, blob, expiry) in blobs {
+            let hashNames = [RedisKeys.appHash(blob.key.appName), RedisKeys.userHash(blob.key.appName, blob.key.userId)]
+            if let error = hashNames.lazy.compactMap({ badHashes[$0] }).first {
+                entries[entry].skipped = SkippedSession(error, key: blob.key)
+            } else {
+                entries[entry].session = makeSession(blob, expiry: expiry, hashes: hashes)
+            }
+        }
+        return entries
     }
 
     /// The bytes of a `GET` reply; `nil` when the key vanished.
@@ -68,8 +93,11 @@ struct RedisSessionLoader {
             message: "key matches neither layout for the blob's app_name/user_id/id (\(key))")
     }
 
-    /// App and user state hashes keyed by hash name.
-    private func loadStateHashes(for keys: [SessionKey]) throws -> [String: JSONObject] {
+    /// App and user state hashes keyed by hash name, and (with `skipBad`) the errors of those
+    /// that cannot be read.
+    private func loadStateHashes(
+        for keys: [SessionKey], skipBad: Bool
+    ) throws -> (hashes: [String: JSONObject], bad: [String: SessionDataError]) {
         var names: [String] = []
         var seen = Set<String>()
         for key in keys {
@@ -77,12 +105,18 @@ struct RedisSessionLoader {
                 names.append(name)
             }
         }
+        guard !names.isEmpty else { return ([:], [:]) }
         let replies = try keyspace.execute(names.map { RedisCommand([Array("HGETALL".utf8), Array($0.utf8)], keyIndex: 1) })
         var hashes: [String: JSONObject] = [:]
+        var bad: [String: SessionDataError] = [:]
         for (name, reply) in zip(names, replies) {
-            hashes[name] = try SessionBlobCodec.decodeStateHash(reply, hashKey: name, layout: layout)
+            do {
+                hashes[name] = try SessionBlobCodec.decodeStateHash(reply, hashKey: name, layout: layout)
+            } catch let error as SessionDataError where skipBad {
+                bad[name] = error
+            }
         }
-        return hashes
+        return (hashes, bad)
     }
 
     /// Community blobs hold the merged state: `app:k`/`user:k` copies of keys the hashes also
@@ -107,6 +141,14 @@ struct RedisSessionLoader {
             key: blob.key, state: state, appState: appState, userState: userState, events: blob.events,
             createTime: nil, lastUpdateTime: blob.lastUpdateTime, expiry: expiry)
     }
+}
+
+/// One existing key of a loaded batch: its session, or why it was skipped.
+struct RedisLoadedEntry {
+    /// Position of the key in the batch.
+    var index: Int
+    var session: Session?
+    var skipped: SkippedSession?
 }
 
 /// Wall-clock time for expiries.

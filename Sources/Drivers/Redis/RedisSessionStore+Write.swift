@@ -33,6 +33,7 @@ extension RedisSessionStore {
             }
             groups.append(group)
         }
+        try checkWritable(sessions, groups: groups)
         let results = try keyspace.executeTransactions(groups)
         for (group, replies) in zip(groups, results) {
             for (command, reply) in zip(group, replies) {

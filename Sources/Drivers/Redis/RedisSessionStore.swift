@@ -19,6 +19,8 @@ public final class RedisSessionStore: SessionStore {
     let config: RedisStoreConfig
     let layoutState: RedisLayoutState
     var serverVersion: RedisServerVersion?
+    /// The server's `proto-max-bulk-len`, asked on the first write (see `maxBulkLength()`).
+    var cachedMaxBulkLength: Int?
     private var closed = false
 
     init(keyspace: any RedisKeyspace, config: RedisStoreConfig, layoutState: RedisLayoutState) {
@@ -33,11 +35,27 @@ public final class RedisSessionStore: SessionStore {
     }
 
     /// Connects, authenticates, selects the database and settles the layout.
+    ///
+    /// A layout given in the configuration is checked against the data too: a database whose
+    /// sampled blobs are all of the other layout is refused (a sample, as for detection, within the
+    /// first 50,000 keys scanned). Targets are checked further by ``checkRecognisedForWriting(sampleSize:maxScanSteps:)``.
     public static func open(_ config: RedisStoreConfig) throws -> RedisSessionStore {
         let connection = try RedisConnection.open(config.endpoint, options: config.connectionOptions)
         let keyspace = RedisStandaloneKeyspace(connection: connection)
         do {
-            let state = try config.layout.map(RedisLayoutState.known) ?? detectLayout(keyspace)
+            let state: RedisLayoutState
+            if let given = config.layout {
+                // Mixed layouts are left to the reads, which name each foreign key (and to the target check).
+                if case .known(let found)? = try? detectLayout(keyspace, maxScanSteps: 500, unknownIsError: false), found != given {
+                    throw RedisError(
+                        code: .unsupported,
+                        message: "layout=\(given.rawValue) was given, but the database holds \(found.rawValue) sessions; refusing to mix layouts",
+                        context: "layout check")
+                }
+                state = .known(given)
+            } else {
+                state = try detectLayout(keyspace)
+            }
             return RedisSessionStore(keyspace: keyspace, config: config, layoutState: state)
         } catch {
             keyspace.close()
@@ -48,22 +66,38 @@ public final class RedisSessionStore: SessionStore {
     /// Number of blobs sampled by layout detection.
     static let detectionSampleSize = 16
 
-    /// Looks at the first `session:*` blobs to tell the layouts apart.
-    static func detectLayout(_ keyspace: any RedisKeyspace) throws -> RedisLayoutState {
-        let scan = keyspace.scanKeys(match: RedisKeys.sessionPattern, count: 100)
+    /// Looks at the first `session:*` blobs to tell the layouts apart, scanning at most
+    /// `maxScanSteps` `SCAN` steps of 100 keys when given (all of them otherwise). Blobs that cannot
+    /// be read are left to the scan; when no sampled blob fits a layout and one fits neither, the
+    /// layout is unknown: an error unless `unknownIsError` is false (a layout was given).
+    static func detectLayout(_ keyspace: any RedisKeyspace, maxScanSteps: Int = .max, unknownIsError: Bool = true) throws -> RedisLayoutState {
         var sample: [[UInt8]] = []
-        while sample.count < detectionSampleSize, let keys = try scan.next() { sample += keys }
+        var position: RedisScanPosition? = .start
+        var steps = 0
+        while sample.count < detectionSampleSize, steps < maxScanSteps, let current = position {
+            let (cursor, keys) = try keyspace.scan(node: current.node, cursor: current.cursor, match: RedisKeys.sessionPattern, count: 100)
+            sample += keys
+            steps += 1
+            if cursor != "0" {
+                position = RedisScanPosition(node: current.node, cursor: cursor)
+            } else {
+                position = current.node + 1 < keyspace.nodeCount ? RedisScanPosition(node: current.node + 1, cursor: "0") : nil
+            }
+        }
         sample = Array(sample.prefix(detectionSampleSize))
         let replies = try keyspace.execute(sample.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
         var found: [RedisLayout: String] = [:]
+        var unknown: (name: String, key: SessionKey)?
         for (key, reply) in zip(sample, replies) {
             let name = String(decoding: key, as: UTF8.self)
-            guard let bytes = try RedisSessionLoader.blobBytes(reply, storageKey: name) else { continue }
-            let sessionKey = try SessionBlobCodec.decodeKey(bytes, storageKey: name)
+            // A blob that cannot be read is no evidence of a layout; the scan reports it (stop or --skip-bad).
+            guard let bytes = try? RedisSessionLoader.blobBytes(reply, storageKey: name),
+                let sessionKey = try? SessionBlobCodec.decodeKey(bytes, storageKey: name)
+            else { continue }
+            // A blob of neither layout is reported by the scan, unless no blob fits a layout (below).
             guard let layout = RedisLayout.matching(storageKey: name, key: sessionKey) else {
-                throw SessionDataError(
-                    store: "redis", location: name,
-                    message: "key matches neither layout for the blob's app_name/user_id/id (\(sessionKey))")
+                unknown = unknown ?? (name, sessionKey)
+                continue
             }
             found[layout] = found[layout] ?? name
         }
@@ -72,6 +106,11 @@ public final class RedisSessionStore: SessionStore {
                 code: .unsupported,
                 message: "mixed layouts: \(community) is google-adk-community (session:{id}) but \(adkRedis) is google-adk-redis (session:{app}:{user}:{id})",
                 context: "layout detection")
+        }
+        if found.isEmpty, unknownIsError, let unknown {
+            throw SessionDataError(
+                store: "redis", location: unknown.name,
+                message: "unknown layout: the key matches neither layout for the blob's app_name/user_id/id (\(unknown.key))")
         }
         return found.keys.first.map(RedisLayoutState.known) ?? .empty
     }
@@ -83,17 +122,40 @@ public final class RedisSessionStore: SessionStore {
 
     /// `query.resumeAfter` is a `SCAN` position token (``RedisResumePoint``); see
     /// `RedisSessionCursor` for what a resumed scan repeats.
+    ///
+    /// A `SCAN` cursor means nothing to another server process: Redis seeds its key hashing at
+    /// random on every start, so after a restart the same cursor covers other keys. Tokens carry
+    /// the server's epoch (its `run_id`); a token from another epoch starts the scan over, which
+    /// repeats sessions (harmless: writes are idempotent) but never skips one.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let nodes = keyspace.nodeCount
-        let start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: nodes) }
+        let epoch = try fetchScanEpoch()
+        var start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: nodes) }
+        var startToken = query.resumeAfter
+        if let point = start, point.epoch != nil, point.epoch != epoch {
+            start = nil
+            startToken = nil
+        }
         guard case .known(let layout) = layoutState else {
             return RedisSessionCursor(
-                scan: nil, loader: nil, batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: query.resumeAfter)
+                scan: nil, loader: nil, batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: startToken, epoch: epoch)
         }
         return RedisSessionCursor(
             scan: keyspace.scanKeys(match: RedisKeys.sessionPattern, count: query.batchSize, from: start?.position ?? .start),
             loader: RedisSessionLoader(keyspace: keyspace, layout: layout),
-            batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: query.resumeAfter)
+            batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: startToken, epoch: epoch, skipBad: query.skipBad)
+    }
+
+    /// The first 16 hex digits of the server's `run_id` (new at every start), or `nil` when `INFO`
+    /// is not allowed; then tokens carry no epoch and a restart between runs is not detected.
+    func fetchScanEpoch() throws -> String? {
+        let reply = try keyspace.execute([RedisCommand([Array("INFO".utf8), Array("server".utf8)], key: nil)])
+        guard case .string(let bytes)? = reply.first else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {
+            let id = line.dropFirst("run_id:".count).prefix(16)
+            return id.count == 16 && id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) ? String(id) : nil
+        }
+        return nil
     }
 
     /// Community keys are `session:{id}`; a blob whose app or user differs from the requested key

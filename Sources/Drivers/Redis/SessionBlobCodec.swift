@@ -37,16 +37,31 @@ enum SessionBlobCodec {
         }
         var events: [Event] = []
         events.reserveCapacity(rawEvents.count)
+        var ids = Set<String>()
         for (index, rawEvent) in rawEvents.enumerated() {
             guard case .object(var data) = rawEvent else { throw bad(storageKey, "event #\(index) is not an object") }
             if layout == .community { data = CommunityForm.canonicalEvent(data) }
+            let event: Event
             do {
-                events.append(try Event(data: data))
+                event = try Event(data: data)
             } catch {
                 throw bad(storageKey, "event #\(index): \(error)")
             }
+            try checkOrder(event, index: index, previous: events.last, ids: &ids, storageKey: storageKey)
+            events.append(event)
         }
         return SessionBlob(key: key, state: StateScopes.droppingTemp(state), events: events, lastUpdateTime: lastUpdateTime)
+    }
+
+    /// ADK appends events in time order and finds them by id: a blob whose events go back in
+    /// time or repeat an id was not written by ADK and would be misread by it.
+    private static func checkOrder(_ event: Event, index: Int, previous: Event?, ids: inout Set<String>, storageKey: String) throws {
+        guard ids.insert(event.id).inserted else {
+            throw bad(storageKey, "event #\(index) repeats the id '\(event.id)' of an earlier event")
+        }
+        if let previous, event.timestamp < previous.timestamp {
+            throw bad(storageKey, "event #\(index) (id '\(event.id)') is older than event #\(index - 1): events are not in time order")
+        }
     }
 
     /// The blob `layout`'s service would hold for `session`.
@@ -92,7 +107,10 @@ enum SessionBlobCodec {
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(flat.count / 2)
         for index in stride(from: 0, to: flat.count, by: 2) {
-            let field = String(decoding: flat[index].bytes ?? [], as: UTF8.self)
+            let fieldBytes = flat[index].bytes ?? []
+            guard let field = String(validating: fieldBytes, as: UTF8.self) else {
+                throw SessionDataError(store: "redis", location: hashKey, message: "a field name is not valid UTF-8")
+            }
             let bytes = flat[index + 1].bytes ?? []
             let parsed: JSONValue
             do {

@@ -45,6 +45,7 @@ public final class SQLiteConnection {
         if mode != .create, !fileExists(path) {
             throw SQLiteError(code: .notFound, message: "no SQLite file at \(path)")
         }
+        if mode == .create { try createPrivateFile(path) }
         var flags = SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX
         switch mode {
         case .readOnly: flags |= SQLITE_OPEN_READONLY
@@ -173,6 +174,23 @@ public final class SQLiteConnection {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int {
         handle.map { Int(sqlite3_changes64($0)) } ?? 0
+    }
+
+    /// Creates `path` with mode 0600 whatever the umask, unless it exists: session data is private.
+    /// SQLite gives its `-journal`, `-wal` and `-shm` files the mode of the database file.
+    private static func createPrivateFile(_ path: String) throws(SQLiteError) {
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            if errno == EEXIST { return }
+            throw SQLiteError(code: .io, message: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { _ = Glibc.close(descriptor) }  // Nothing was written through it.
+        // The umask may only have removed bits; set the mode exactly.
+        guard fchmod(descriptor, 0o600) == 0 else {
+            let reason = String(cString: strerror(errno))
+            _ = unlink(path)
+            throw SQLiteError(code: .io, message: "cannot set the mode of \(path): \(reason)")
+        }
     }
 
     private static func fileExists(_ path: String) -> Bool {

@@ -64,7 +64,7 @@ public final class SQLiteSessionTables {
     /// - Throws: ``ResumeTokenError`` for a token that is not a keyset token.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: "sqlite") }
-        return SQLitePagedCursor(tables: self, batchSize: query.batchSize, after: after, token: query.resumeAfter)
+        return SQLitePagedCursor(tables: self, batchSize: query.batchSize, after: after, token: query.resumeAfter, skipBad: query.skipBad)
     }
 
     /// The sessions among `keys` that exist.
@@ -93,8 +93,10 @@ public final class SQLiteSessionTables {
         return found
     }
 
-    /// Up to `limit` whole sessions whose keys follow `after`, in key order.
-    func fetchPage(after: SessionKey?, limit: Int) throws -> [Session] {
+    /// Up to `limit` whole sessions whose keys follow `after`, in key order. A session with bad
+    /// data is recorded in `bad` (or throws, see ``BadSessionLog``) and stays in the page,
+    /// incomplete: the cursor passes over it.
+    func fetchPage(after: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
         guard hasTables else { return [] }
         let page = try connection.prepare(
             "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions"
@@ -102,7 +104,15 @@ public final class SQLiteSessionTables {
                 + " ORDER BY app_name, user_id, id LIMIT \(max(1, limit))")
         if let after { try page.bind([.text(after.appName), .text(after.userId), .text(after.sessionId)]) }
         var sessions: [Session] = []
-        while try page.step() { sessions.append(try readSession(page)) }
+        while try page.step() {
+            let key = try readKey(page, table: "sessions")
+            do {
+                sessions.append(try readSession(page))
+            } catch {
+                try bad.record(error, for: key)
+                sessions.append(Session(key: key, lastUpdateTime: 0))
+            }
+        }
         guard let first = sessions.first?.key, let last = sessions.last?.key else { return [] }
         var index: [SessionKey: Int] = [:]
         for (position, session) in sessions.enumerated() { index[session.key] = position }
@@ -112,15 +122,24 @@ public final class SQLiteSessionTables {
                 + " ORDER BY app_name, user_id, session_id, \(format.eventOrder)")
         try events.bind([first, last].flatMap { [SQLiteValue.text($0.appName), .text($0.userId), .text($0.sessionId)] })
         while try events.step() {
-            let (key, event) = try readEvent(events)
+            let key = try readKey(events, table: "events")
             // Events whose session row is missing (possible with foreign keys off) belong to no session.
-            if let position = index[key] { sessions[position].events.append(event) }
+            guard let position = index[key], !bad.isBad(key) else { continue }
+            do {
+                sessions[position].events.append(try readEvent(events).event)
+            } catch {
+                try bad.record(error, for: key)
+            }
         }
         var scopes = ScopeCache(tables: self)
         for position in sessions.indices {
             let key = sessions[position].key
-            sessions[position].appState = try scopes.appState(key.appName)
-            sessions[position].userState = try scopes.userState(key.appName, key.userId)
+            do {
+                sessions[position].appState = try scopes.appState(key.appName)
+                sessions[position].userState = try scopes.userState(key.appName, key.userId)
+            } catch {
+                try bad.record(error, for: key)
+            }
         }
         return sessions
     }
@@ -131,9 +150,11 @@ public final class SQLiteSessionTables {
         let location = RowName.session(key)
         return Session(
             key: key,
-            state: try format.state(from: row.value(at: 3), location: location),
-            createTime: try format.epoch(from: row.value(at: 4), location: location + " create_time"),
-            lastUpdateTime: try format.epoch(from: row.value(at: 5), location: location + " update_time"))
+            state: try format.state(from: row.checkedValue(at: 3, location: location, column: "state"), location: location),
+            createTime: try format.epoch(
+                from: row.checkedValue(at: 4, location: location, column: "create_time"), location: location + " create_time"),
+            lastUpdateTime: try format.epoch(
+                from: row.checkedValue(at: 5, location: location, column: "update_time"), location: location + " update_time"))
     }
 
     /// The columns `events` rows are selected with: the key, then the format's event columns.
@@ -148,17 +169,21 @@ public final class SQLiteSessionTables {
             throw SessionDataError(store: "sqlite", location: "events row of \(key)", message: "id is not text")
         }
         let id = row.text(at: 3)
-        let values = (0..<Int32(format.eventColumns.count)).map { row.value(at: 4 + $0) }
-        let event = try format.event(id: id, values: values, location: RowName.event(id, of: key))
+        let location = RowName.event(id, of: key)
+        _ = try row.checkedValue(at: 3, location: location, column: "id")
+        let columns = format.eventColumns
+        let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location, column: columns[$0]) }
+        let event = try format.event(id: id, values: values, location: location)
         return (key, event)
     }
 
-    /// Columns 0–2 as a key; every key column must be text.
+    /// Columns 0–2 as a key; every key column must be valid UTF-8 text.
     private func readKey(_ row: SQLiteStatement, table: String) throws -> SessionKey {
-        for column: Int32 in 0..<3 where row.type(at: column) != .text {
+        for column: Int32 in 0..<3 where row.type(at: column) != .text || !row.isValidText(at: column) {
             let shown = (0..<3).map { row.type(at: $0) == .text ? row.text(at: $0) : "<\(row.type(at: $0))>" }
             throw SessionDataError(
-                store: "sqlite", location: "\(table) row \(shown.joined(separator: "/"))", message: "key column \(column + 1) is not text")
+                store: "sqlite", location: "\(table) row \(shown.joined(separator: "/"))",
+                message: "key column \(column + 1) is not text or not valid UTF-8")
         }
         return SessionKey(appName: row.text(at: 0), userId: row.text(at: 1), sessionId: row.text(at: 2))
     }
@@ -168,7 +193,8 @@ public final class SQLiteSessionTables {
         let statement = try connection.prepare("SELECT state FROM app_states WHERE app_name = ?")
         try statement.bind(app, at: 1)
         guard try statement.step() else { return nil }
-        return try format.state(from: statement.value(at: 0), location: RowName.appState(app))
+        let location = RowName.appState(app)
+        return try format.state(from: statement.checkedValue(at: 0, location: location, column: "state"), location: location)
     }
 
     /// The stored user state (`nil` when there is no row).
@@ -176,7 +202,8 @@ public final class SQLiteSessionTables {
         let statement = try connection.prepare("SELECT state FROM user_states WHERE app_name = ? AND user_id = ?")
         try statement.bind([.text(app), .text(user)])
         guard try statement.step() else { return nil }
-        return try format.state(from: statement.value(at: 0), location: RowName.userState(app, user))
+        let location = RowName.userState(app, user)
+        return try format.state(from: statement.checkedValue(at: 0, location: location, column: "state"), location: location)
     }
 }
 
@@ -204,44 +231,18 @@ private struct ScopeCache {
     }
 }
 
-/// Pages through `sessions` by key (keyset pagination), loading one page of whole sessions at a
-/// time. Its resume token is the keyset token of the last session returned.
-final class SQLitePagedCursor: SessionCursor {
-    private let tables: SQLiteSessionTables
-    private let batchSize: Int
-    private var page: [Session] = []
-    private var position = 0
-    private var lastKey: SessionKey?
-    private var finished = false
-    private let startToken: String?
-    private var lastReturned: SessionKey?
-
-    init(tables: SQLiteSessionTables, batchSize: Int, after: SessionKey?, token: String?) {
-        self.tables = tables
-        self.batchSize = max(1, batchSize)
-        self.lastKey = after
-        self.startToken = token
-    }
-
-    var resumeToken: String? { lastReturned.map(ResumeToken.keyset(after:)) ?? startToken }
-
-    func next() throws -> Session? {
-        if position == page.count {
-            guard !finished else { return nil }
-            page = try tables.fetchPage(after: lastKey, limit: batchSize)
-            position = 0
-            finished = page.count < batchSize
-            guard let last = page.last else { return nil }
-            lastKey = last.key
-        }
-        defer { position += 1 }
-        lastReturned = page[position].key
-        return page[position]
-    }
-}
-
 @available(*, unavailable)
 extension SQLiteSessionTables: Sendable {}
 
-@available(*, unavailable)
-extension SQLitePagedCursor: Sendable {}
+extension SQLiteStatement {
+    /// True when column `index` holds valid UTF-8 (SQLite stores text bytes unchecked).
+    func isValidText(at index: Int32) -> Bool {
+        withTextBytes(at: index) { UTF8Text.decode($0) != nil }
+    }
+
+    /// Column `index` with its storage class; text that is not valid UTF-8 throws naming the row.
+    func checkedValue(at index: Int32, location: String, column: String) throws -> SQLiteValue {
+        guard type(at: index) == .text else { return value(at: index) }
+        return .text(try withTextBytes(at: index) { try UTF8Text.decode($0, store: "sqlite", location: location, column: column) })
+    }
+}

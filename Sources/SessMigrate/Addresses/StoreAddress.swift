@@ -1,10 +1,13 @@
 import Foundation
+import MySQLDriver
 
 /// Where sessions live, parsed from what an operator types or pastes from the bot's config.
 ///
 /// Forms (ADK's own URL conventions):
-/// - `mysql://user:pass@host:3306/db` (alias `cloudsql://`, `mysql+aiomysql://`), `?socket=/cloudsql/x`
+/// - `mysql://user:pass@host:3306/db` (alias `cloudsql://`, `mysql+aiomysql://`), `?socket=/cloudsql/x`,
+///   `?ssl-mode=disabled|preferred|required|verify-ca|verify-identity&ssl-ca=PATH&ssl-cert=PATH&ssl-key=PATH`
 /// - `redis://[user:pass@]host:6379/0?layout=community|adk-redis&ttl=3600`
+/// - on both: `?password-file=PATH` instead of a password in the address (see ``PasswordFile``)
 /// - `sqlite:///relative.db`, `sqlite:////abs/path.db` (SqliteSessionService, as ADK opens them),
 ///   `sqlite+aiosqlite:///x.db` (DatabaseSessionService on SQLite), or a plain path ending in
 ///   `.db`, `.sqlite` or `.sqlite3`; `?layout=database|sqlite-session-service` picks the layout of a
@@ -42,11 +45,33 @@ public struct MySQLAddress: Sendable, Hashable, CustomStringConvertible {
     public var database: String
     /// A Unix socket (e.g. the Cloud SQL Auth Proxy's); when set, host and port are not used.
     public var socket: String?
+    /// The file the password was read from (`?password-file=`, `--password-file`), shown instead of `***`.
+    public var passwordFile: String?
+    /// `?ssl-mode=` and the certificate files (default: TLS when the server offers it).
+    public var tls = MySQLTLS()
+
+    public init(
+        host: String, port: Int, user: String, password: String?, database: String, socket: String?,
+        passwordFile: String? = nil, tls: MySQLTLS = MySQLTLS()
+    ) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+        self.socket = socket
+        self.passwordFile = passwordFile
+        self.tls = tls
+    }
 
     public var description: String {
-        let credentials = user + (password == nil ? "" : ":***")
-        let location = socket.map { "localhost/\(database)?socket=\($0)" } ?? "\(bracketed(host)):\(port)/\(database)"
-        return "mysql://\(credentials)@\(location)"
+        let credentials = user + (password == nil || passwordFile != nil ? "" : ":***")
+        let location = socket == nil ? "\(bracketed(host)):\(port)/\(database)" : "localhost/\(database)"
+        var query: [String] = socket.map { ["socket=\($0)"] } ?? []
+        if tls != MySQLTLS() { query.append("ssl-mode=\(tls.mode.rawValue)") }
+        query += [("ssl-ca", tls.caPath), ("ssl-cert", tls.certificatePath), ("ssl-key", tls.keyPath), ("password-file", passwordFile)]
+            .compactMap { name, value in value.map { "\(name)=\($0)" } }
+        return "mysql://\(credentials)@\(location)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 }
 
@@ -69,14 +94,32 @@ public struct RedisAddress: Sendable, Hashable, CustomStringConvertible {
     public var layout: RedisLayoutName?
     /// TTL in seconds for sessions written without an expiry of their own.
     public var ttlSeconds: Int
+    /// The file the password was read from (`?password-file=`, `--password-file`), shown instead of `***`.
+    public var passwordFile: String?
+
+    public init(
+        host: String, port: Int, database: Int, username: String?, password: String?, layout: RedisLayoutName?,
+        ttlSeconds: Int, passwordFile: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.username = username
+        self.password = password
+        self.layout = layout
+        self.ttlSeconds = ttlSeconds
+        self.passwordFile = passwordFile
+    }
 
     public var description: String {
         var text = "redis://"
-        if username != nil || password != nil { text += (username ?? "") + (password == nil ? "" : ":***") + "@" }
+        let shownPassword = password != nil && passwordFile == nil
+        if username != nil || shownPassword { text += (username ?? "") + (shownPassword ? ":***" : "") + "@" }
         text += "\(bracketed(host)):\(port)/\(database)"
         var query: [String] = []
         if let layout { query.append("layout=\(layout.rawValue)") }
         query.append("ttl=\(ttlSeconds)")
+        if let passwordFile { query.append("password-file=\(passwordFile)") }
         return text + "?" + query.joined(separator: "&")
     }
 }

@@ -119,9 +119,13 @@ struct URLParts {
         }
     }
 
-    /// The text with anything between `://` and `@` replaced, for error messages.
+    /// The text with anything between `://` (or the start, without a scheme) and the last `@`
+    /// replaced, for error messages.
     static func redactedForError(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else {
+        guard let schemeEnd = text.range(of: "://") else {
+            return text.lastIndex(of: "@").map { "***" + String(text[$0...]) } ?? text
+        }
+        guard let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else {
             return text
         }
         return String(text[..<schemeEnd.upperBound]) + "***" + String(text[at...])

@@ -28,11 +28,19 @@ public struct DiffSummary: Sendable, Hashable {
     public var seconds = 0.0
     /// Fields not compared because one of the stores cannot hold them.
     public var notCompared: [String] = []
+    /// Bad sessions passed over with ``DiffEngine/skipBad``, in A and in B (not compared, not
+    /// counted above); a session of that key in the other store is not reported as "only in".
+    public var skippedA: [SkippedSession] = []
+    public var skippedB: [SkippedSession] = []
 
     public init() {}
 
-    /// True when no session differs.
-    public var isIdentical: Bool { onlyInA == 0 && onlyInB == 0 && changed == 0 }
+    /// True when no session differs and none was skipped: a comparison that passed over bad
+    /// sessions never says the stores are identical.
+    public var isIdentical: Bool { isIdenticalExceptSkipped && skippedA.isEmpty && skippedB.isEmpty }
+
+    /// True when every session that could be read compares equal.
+    public var isIdenticalExceptSkipped: Bool { onlyInA == 0 && onlyInB == 0 && changed == 0 }
 }
 
 /// Compares two stores in one pass over each: A is streamed into a table of per-session digests
@@ -43,11 +51,16 @@ public struct DiffEngine {
     public var batchSize: Int
     /// When false, only counts are produced (`verify`): no detail fetches.
     public var detailed: Bool
+    /// Pass over sessions whose data is bad (listed in the summary) instead of stopping.
+    public var skipBad = false
     public var now: @Sendable () -> Double
 
-    public init(batchSize: Int = 500, detailed: Bool, now: @escaping @Sendable () -> Double = Clock.epochSeconds) {
+    public init(
+        batchSize: Int = 500, detailed: Bool, skipBad: Bool = false, now: @escaping @Sendable () -> Double = Clock.epochSeconds
+    ) {
         self.batchSize = max(1, batchSize)
         self.detailed = detailed
+        self.skipBad = skipBad
         self.now = now
     }
 
@@ -67,18 +80,37 @@ public struct DiffEngine {
         // session copied into a store that cannot hold everything (a v0 database) compares equal.
         let view = { (session: Session) throws -> Session in try b.readBack(a.readBack(session)) }
         var table: [SessionKey: Entry] = [:]
-        let cursorA = try a.scanSessions(SessionQuery(batchSize: batchSize))
+        let cursorA = try a.scanSessions(SessionQuery(batchSize: batchSize, skipBad: skipBad))
+        var skippedKeysA = Set<SessionKey>()
+        func takeSkippedA() {
+            for item in cursorA.takeSkipped() {
+                summary.skippedA.append(item)
+                if let key = item.key { skippedKeysA.insert(key) }
+            }
+        }
         while let raw = try cursorA.next() {
+            takeSkippedA()
             let session = try view(raw)
             if table.updateValue(Entry(digest: session.digest(includingCreateTime: compareCreateTime)), forKey: session.key) == nil {
                 summary.sessionsInA += 1
                 summary.eventsInA += session.events.count
             }
         }
+        takeSkippedA()
         var pending: [Session] = []
-        let cursorB = try b.scanSessions(SessionQuery(batchSize: batchSize))
+        let cursorB = try b.scanSessions(SessionQuery(batchSize: batchSize, skipBad: skipBad))
+        func takeSkippedB() {
+            for item in cursorB.takeSkipped() {
+                summary.skippedB.append(item)
+                // Not "only in A": B has it, unreadable.
+                if let key = item.key, table[key] != nil { table[key]?.matched = true }
+            }
+        }
         while let raw = try cursorB.next() {
+            takeSkippedB()
             let session = try view(raw)
+            // Not "only in B": A has it, unreadable.
+            if skippedKeysA.contains(session.key) { continue }
             guard let entry = table[session.key] else {
                 summary.sessionsInB += 1
                 summary.eventsInB += session.events.count
@@ -101,6 +133,7 @@ public struct DiffEngine {
                 }
             }
         }
+        takeSkippedB()
         if !pending.isEmpty { try explain(pending, from: a, view: view, compareCreateTime: compareCreateTime, report: report) }
         for (key, entry) in table.sorted(by: { $0.key < $1.key }) where !entry.matched {
             summary.onlyInA += 1

@@ -7,6 +7,9 @@ import SessionModel
 struct SourceBatch: Sendable {
     var sessions: [Session]
     var resumeToken: String?
+    /// Bad sessions the cursor passed over (``SessionQuery/skipBad``) up to the batch's last
+    /// session; ``resumeToken`` covers them.
+    var skipped: [SkippedSession] = []
 }
 
 /// Reads the source on a second thread, at most `depth` batches ahead of the writer, so that
@@ -68,17 +71,27 @@ final class BatchPrefetcher: @unchecked Sendable {
     private func read(_ cursor: any SessionCursor, batchSize: Int, filter: SessionFilter) {
         var batch: [Session] = []
         batch.reserveCapacity(batchSize)
+        var skipped: [SkippedSession] = []
         do {
             while let session = try cursor.next() {
                 guard !isStopping else { return finish() }
+                skipped += cursor.takeSkipped().filter { $0.key.map(filter.matches) ?? true }
                 guard filter.matches(session) else { continue }
                 batch.append(session)
                 if batch.count == batchSize {
-                    guard deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken))) else { return finish() }
+                    guard deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped))) else {
+                        return finish()
+                    }
                     batch.removeAll(keepingCapacity: true)
+                    skipped.removeAll()
                 }
             }
-            if !batch.isEmpty, !deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken))) { return finish() }
+            skipped += cursor.takeSkipped().filter { $0.key.map(filter.matches) ?? true }
+            if !batch.isEmpty || !skipped.isEmpty,
+                !deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped)))
+            {
+                return finish()
+            }
             _ = deliver(.success(nil))
         } catch {
             _ = deliver(.failure(error))

@@ -76,6 +76,8 @@ extension CopySummary {
             "dry_run": .bool(dryRun),
             "kept_sessions": .array(keptSessions.map { .array([.string($0.appName), .string($0.userId), .string($0.sessionId)]) }),
             "expected_sessions": expectedSessions.map { .number(JSONNumber($0)) } ?? .null,
+            "skipped": .array(skipped.map { .object($0.json()) }),
+            "skipped_count": .number(JSONNumber(skippedCount)),
         ]
     }
 
@@ -100,6 +102,42 @@ extension CopySummary {
             return SessionKey(appName: app, userId: user, sessionId: id)
         }
         expectedSessions = json["expected_sessions"] == .null ? nil : try reader.int(json, "expected_sessions")
+        // Absent in checkpoints written before --skip-bad existed.
+        if case .array(let items)? = json["skipped"] {
+            skipped = try items.map { item in
+                guard case .object(let object) = item, let skip = SkippedSession(json: object) else {
+                    throw CopyCheckpointError("checkpoint.summary.skipped holds an entry that is not {store, location, reason, key}")
+                }
+                return skip
+            }
+            skippedCount = json["skipped_count"] == nil ? skipped.count : try reader.int(json, "skipped_count")
+        }
+    }
+}
+
+extension SkippedSession {
+    /// `{"store", "location", "reason", "key": [app, user, id] or null}`: names only, no payload.
+    public func json() -> JSONObject {
+        [
+            "store": .string(store), "location": .string(location), "reason": .string(reason),
+            "key": key.map { .array([.string($0.appName), .string($0.userId), .string($0.sessionId)]) } ?? .null,
+        ]
+    }
+
+    /// Reads ``json()``; `nil` when a member is missing or malformed.
+    public init?(json: JSONObject) {
+        guard let store = json["store"]?.stringValue, let location = json["location"]?.stringValue,
+            let reason = json["reason"]?.stringValue
+        else { return nil }
+        var key: SessionKey?
+        switch json["key"] {
+        case .array(let parts)? where parts.count == 3:
+            guard let app = parts[0].stringValue, let user = parts[1].stringValue, let id = parts[2].stringValue else { return nil }
+            key = SessionKey(appName: app, userId: user, sessionId: id)
+        case .null?, nil: key = nil
+        default: return nil
+        }
+        self.init(store: store, location: location, reason: reason, key: key)
     }
 }
 

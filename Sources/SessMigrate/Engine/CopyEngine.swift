@@ -41,6 +41,14 @@ public struct CopySummary: Sendable, Hashable {
     public var keptSessions: [SessionKey] = []
     /// Sessions in the source (before filters), when the source can count them cheaply: for progress.
     public var expectedSessions: Int?
+    /// Bad sessions passed over with ``CopyOptions/skipBad`` (source data that cannot be read, or
+    /// sessions the target rejected as too large), in the order met; at most
+    /// ``skippedListLimit`` are kept, ``skippedCount`` counts them all.
+    public var skipped: [SkippedSession] = []
+    /// Every bad session passed over (may exceed `skipped.count`).
+    public var skippedCount = 0
+    /// How many skipped sessions a summary lists (the count goes on): memory stays bounded.
+    public static let skippedListLimit = 10_000
 
     public init() {}
 
@@ -53,6 +61,12 @@ public struct CopySummary: Sendable, Hashable {
 
     /// Events read per second.
     public var eventsPerSecond: Double { seconds > 0 ? Double(total.eventsRead) / seconds : 0 }
+
+    /// Records bad sessions passed over.
+    mutating func addSkipped(_ items: [SkippedSession]) {
+        skippedCount += items.count
+        skipped += items.prefix(max(0, Self.skippedListLimit - skipped.count))
+    }
 }
 
 /// Copies sessions from a source store into a target store, one batch of whole sessions at a
@@ -109,11 +123,19 @@ public struct CopyEngine {
         if source.capabilities.countsCheaply { summary.expectedSessions = try? source.fetchStats().sessions }
         let planner = CopyPlanner(options: options, source: source.capabilities, target: target.capabilities, targetTTLSeconds: targetTTLSeconds)
         var sourceKeys = Set<SessionKey>()
-        let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize, resumeAfter: resume?.cursor))
+        let cursor = try source.scanSessions(
+            SessionQuery(batchSize: options.batchSize, resumeAfter: resume?.cursor, skipBad: options.skipBad))
         let reader = BatchPrefetcher(cursor: cursor, batchSize: options.batchSize, filter: options.filter)
         defer { reader.close() }
+        var unkeyedSkips = resume?.summary.skipped.contains { $0.key == nil } ?? false
         while let batch = try reader.next() {
-            if options.mirror { sourceKeys.formUnion(batch.sessions.lazy.map(\.key)) }
+            if options.mirror {
+                sourceKeys.formUnion(batch.sessions.lazy.map(\.key))
+                // A session skipped as bad is still in the source: mirroring must not delete it.
+                sourceKeys.formUnion(batch.skipped.lazy.compactMap(\.key))
+            }
+            unkeyedSkips = unkeyedSkips || batch.skipped.contains { $0.key == nil }
+            summary.addSkipped(batch.skipped)
             try copyBatch(batch.sessions, to: target, planner: planner, summary: &summary)
             try onBatchWritten()
             summary.seconds = earlierSeconds + now() - started
@@ -122,7 +144,8 @@ public struct CopyEngine {
         }
         reader.close()
         if options.mirror {
-            if resume?.cursor != nil { sourceKeys = try scanKeys(of: source) }
+            if resume?.cursor != nil { (sourceKeys, unkeyedSkips) = try scanKeys(of: source) }
+            if unkeyedSkips { throw MirrorRefusedError() }
             try deleteAbsent(from: target, keeping: sourceKeys, summary: &summary)
         }
         summary.seconds = earlierSeconds + now() - started
@@ -130,26 +153,37 @@ public struct CopyEngine {
         return summary
     }
 
-    /// The keys of every source session in scope (a whole scan, keeping only keys).
-    func scanKeys(of source: any SessionStore) throws -> Set<SessionKey> {
-        let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize))
+    /// The keys of every source session in scope (a whole scan, keeping only keys), including
+    /// those of bad sessions passed over, and whether a bad session had no readable key.
+    func scanKeys(of source: any SessionStore) throws -> (Set<SessionKey>, unkeyedSkips: Bool) {
+        let cursor = try source.scanSessions(SessionQuery(batchSize: options.batchSize, skipBad: options.skipBad))
         var keys = Set<SessionKey>()
+        var unkeyed = false
+        func takeSkipped() {
+            for item in cursor.takeSkipped() {
+                if let key = item.key { keys.insert(key) } else { unkeyed = true }
+            }
+        }
         while let session = try cursor.next() {
+            takeSkipped()
             if options.filter.matches(session) { keys.insert(session.key) }
         }
-        return keys
+        takeSkipped()
+        return (keys, unkeyed)
     }
 
     func copyBatch(_ batch: [Session], to target: any SessionStore, planner: CopyPlanner, summary: inout CopySummary) throws {
         let stored = try target.fetchSessions(batch.map(\.key))
         var writes: [Session] = []
+        var inserts = Set<SessionKey>()
         let time = now()
         for session in batch {
             var counts = summary.apps[session.key.appName] ?? CopyCounts()
             counts.read += 1
             counts.eventsRead += session.events.count
             switch try planner.decide(session, existing: stored[session.key], now: time, readBack: target.readBack) {
-            case .insert(let written): counts.inserted += 1; counts.eventsWritten += written.events.count; writes.append(written)
+            case .insert(let written):
+                counts.inserted += 1; counts.eventsWritten += written.events.count; writes.append(written); inserts.insert(written.key)
             case .update(let written): counts.updated += 1; counts.eventsWritten += written.events.count; writes.append(written)
             case .unchanged: counts.unchanged += 1
             case .keptNewerTarget: counts.keptNewerTarget += 1; summary.keptSessions.append(session.key)
@@ -161,7 +195,29 @@ public struct CopyEngine {
         for session in writes {
             for field in target.unrepresentableFields(in: session) { summary.droppedFields[field, default: 0] += 1 }
         }
-        if !writes.isEmpty, !options.dryRun { try target.writeSessions(writes) }
+        if !writes.isEmpty, !options.dryRun { try write(writes, to: target, inserts: inserts, summary: &summary) }
+    }
+
+    /// Writes a batch. A session the target rejects before writing anything
+    /// (``SessionRejectedError``: too large, id too long) stops the copy, or with `skipBad` is
+    /// listed as skipped and the batch is written again without it.
+    func write(_ sessions: [Session], to target: any SessionStore, inserts: Set<SessionKey>, summary: inout CopySummary) throws {
+        var writes = sessions
+        while !writes.isEmpty {
+            do {
+                try target.writeSessions(writes)
+                return
+            } catch let error as SessionRejectedError where options.skipBad {
+                guard let index = writes.firstIndex(where: { $0.key == error.key }) else { throw error }
+                let rejected = writes.remove(at: index)
+                summary.addSkipped([error.skipped])
+                // Counted as written when planned: it was not.
+                var counts = summary.apps[rejected.key.appName] ?? CopyCounts()
+                counts.eventsWritten -= rejected.events.count
+                if inserts.contains(rejected.key) { counts.inserted -= 1 } else { counts.updated -= 1 }
+                summary.apps[rejected.key.appName] = counts
+            }
+        }
     }
 
     /// `--mirror`: deletes target sessions in scope that the source does not have.
@@ -179,6 +235,15 @@ public struct CopyEngine {
             if doomed.count == options.batchSize { try flush() }
         }
         if !doomed.isEmpty { try flush() }
+    }
+}
+
+/// `--mirror` with `--skip-bad` met a source session so bad its key could not be read: the copy
+/// cannot tell whether a target session is absent from the source, so it deletes nothing.
+public struct MirrorRefusedError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String {
+        "--mirror deleted nothing: a skipped source session has no readable key, so target sessions absent"
+            + " from the source cannot be told apart from it (the copy itself completed; fix or remove that session)"
     }
 }
 

@@ -15,21 +15,64 @@ public struct CopyJob {
         self.options = options
     }
 
+    /// Retries after transient faults (see ``RetryPolicy``); `.none` to fail at the first.
+    public var retry = RetryPolicy()
+
     /// Runs the copy and returns its summary. A dry run opens the target read-only and creates
     /// nothing: a SQLite file that does not exist yet is treated as an empty store.
-    public func run(progress: (CopySummary) -> Void = { _ in }) throws -> CopySummary {
+    ///
+    /// A transient fault after both stores were opened (a server restarted, a connection killed,
+    /// `LOADING`/`BUSY`, a deadlock) reconnects both and continues from the last committed batch,
+    /// with bounded backoff; each retry is announced through `onRetry`. Failing to connect at the
+    /// start is reported at once (a wrong address should not wait out the backoff).
+    public func run(progress: (CopySummary) -> Void = { _ in }, onRetry: (RetryNotice) -> Void = { _ in }) throws -> CopySummary {
         guard source != target else { throw AddressError("source and target are the same store (\(source))") }
-        let from = try opener.open(source, forWriting: false)
-        defer { try? from.close() }
-        let to = try openTarget()
-        defer { try? to.close() }
-        do {
-            return try CopyEngine(options: options).run(from: from, to: to, targetTTLSeconds: target.ttlSeconds, progress: progress)
-        } catch let error as any DriverError {
-            throw CopyError(source: source.description, target: target.description, underlying: error)
+        // At the start only a server that is up but not ready is waited for: a refused connection
+        // then is usually a wrong address, reported at once.
+        var stores: (from: any SessionStore, to: any SessionStore)? = try Retrier(policy: retry).run(
+            retryable: isServerNotReady, notify: onRetry) { _ in try openBoth() }
+        func closeStores() {
+            if let stores {
+                try? stores.from.close()
+                try? stores.to.close()
+            }
+            stores = nil
+        }
+        defer { closeStores() }
+        var lastCheckpoint: CopyCheckpoint?
+        var batches = 0
+        return try Retrier(policy: retry).run(progressMarker: { batches }, notify: onRetry) { attempt in
+            if attempt > 0 {
+                closeStores()
+                stores = try openBoth()
+            }
+            guard let (from, to) = stores else { throw AddressError("internal error: the stores are not open") }
+            do {
+                return try CopyEngine(options: options).run(
+                    from: from, to: to, targetTTLSeconds: target.ttlSeconds, resume: lastCheckpoint,
+                    checkpoint: { point in
+                        lastCheckpoint = point
+                        batches += 1
+                    },
+                    progress: progress)
+            } catch let error as any DriverError {
+                throw CopyError(source: source.description, target: target.description, underlying: error)
+            }
         }
     }
 
+    /// Opens the source for reading and the target for writing (read-only for a dry run).
+    func openBoth() throws -> (from: any SessionStore, to: any SessionStore) {
+        let from = try opener.open(source, forWriting: false)
+        do {
+            // A target that is the source itself (by identity) is refused before it is opened for writing.
+            try opener.refuseSameStore(source: from, at: source, target: target)
+            return (from, try openTarget())
+        } catch {
+            try? from.close()
+            throw error
+        }
+    }
 
     func openTarget() throws -> any SessionStore {
         guard options.dryRun else { return try opener.open(target, forWriting: true) }

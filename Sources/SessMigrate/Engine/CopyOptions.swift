@@ -66,6 +66,10 @@ public struct CopyOptions: Sendable, Hashable {
     public var ttlOrigin = TTLOrigin.update
     /// Write sessions whose expiry has already passed (with a TTL counted from now).
     public var includeExpired = false
+    /// Pass over bad sessions (unreadable in the source, or rejected by the target as too large)
+    /// and go on; they are listed in ``CopySummary/skipped``. Without it the copy stops before
+    /// writing the batch that holds the first bad session.
+    public var skipBad = false
 
     public init(batchSize: Int = 200) {
         self.batchSize = max(1, batchSize)

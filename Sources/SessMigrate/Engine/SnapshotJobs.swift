@@ -31,6 +31,13 @@ public struct SnapshotJob {
         }
         let store = try opener.open(source, forWriting: false)
         defer { try? store.close() }
+        for file in [path, SnapshotWriter.partialPath(for: path)] {
+            if let existing = StoreIdentity.file(atPath: file), let identity = try opener.identity(of: store, at: source),
+                identity.isSameStore(as: existing)
+            {
+                throw AddressError("the snapshot file \(file) is the source \(source) itself")
+            }
+        }
         // A checkpoint is only good with the partial file it describes; without it, start over.
         let resume = FileManager.default.fileExists(atPath: SnapshotWriter.partialPath(for: path)) ? resume : nil
         let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: store.capabilities.keepsExpiry, resuming: resume != nil)
@@ -81,6 +88,7 @@ public struct RestoreJob {
         onBatchWritten: () throws -> Void = {}, progress: (CopySummary) -> Void = { _ in }
     ) throws -> Outcome {
         if case .sqlite(let sqlite) = target, sqlite.path == path { throw AddressError("the restore target is the snapshot itself (\(path))") }
+        try opener.refuseSameFile(path, target: target)
         let manifest = try SnapshotReader.check(path: path, batchSize: options.batchSize)
         let source = try SnapshotStore(path: path)
         defer { try? source.close() }

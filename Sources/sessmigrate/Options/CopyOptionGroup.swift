@@ -22,6 +22,8 @@ struct CopyOptionGroup: ParsableArguments {
     @Option(help: "Count a Redis expiry from the session's last update (update) or from now (now).") var ttlFrom: TTLOrigin = .update
     @Flag(help: "Also write sessions whose expiry has already passed (they get the TTL from now).") var includeExpired = false
     @Option(help: "Sessions per batch (read and write round trips).") var batchSize: Int = 200
+    @Flag(help: "Skip bad sessions (unreadable in the source, or too large for the target), list them, and go on; exit status 1 if any was skipped.")
+    var skipBad = false
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -44,6 +46,7 @@ struct CopyOptionGroup: ParsableArguments {
         options.ttlSeconds = ttl
         options.ttlOrigin = ttlFrom
         options.includeExpired = includeExpired
+        options.skipBad = skipBad
         return options
     }
 

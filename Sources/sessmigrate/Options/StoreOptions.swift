@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SessMigrate
 
-/// Options every command that opens stores shares.
-struct StoreOptions: ParsableArguments {
+/// `--env-file`: where the bot's settings come from (runbook commands and store commands).
+struct EnvironmentOptions: ParsableArguments {
     @Option(name: .long, help: "Read the bot's settings (REDIS_URL, CLOUDSQL_*, …) from this .env file.")
     var envFile: String?
 
@@ -22,12 +22,34 @@ struct StoreOptions: ParsableArguments {
             throw UsageFailure(message: error.message)
         }
     }
+}
+
+/// Options every command that opens stores shares.
+struct StoreOptions: ParsableArguments {
+    @OptionGroup var environmentOptions: EnvironmentOptions
+    @Option(
+        name: .long,
+        help: """
+            Read the password from this file (the password alone; a trailing newline is removed) for the one \
+            address that names a user without a password (or else the one Redis address without one).
+            """)
+    var passwordFile: String?
+
+    func environment() throws -> BotEnvironment { try environmentOptions.environment() }
 
     /// Parses an address; a bad one is a usage error (exit 64) with one line.
     func address(_ text: String) throws -> StoreAddress {
+        try addresses([text])[0]
+    }
+
+    /// Parses the addresses of one command and gives `--password-file` to the one that takes it.
+    func addresses(_ texts: [String]) throws -> [StoreAddress] {
+        let environment = try environment()
         do {
-            return try StoreAddress.parse(text, environment: try environment())
-        } catch let error as AddressError {
+            let parsed = try texts.map { text throws(AddressError) in try StoreAddress.parse(text, environment: environment, warn: Terminal.warning) }
+            guard let passwordFile else { return parsed }
+            return try PasswordFile.apply(try PasswordFile.read(passwordFile, warn: Terminal.warning), file: passwordFile, to: parsed)
+        } catch {
             throw UsageFailure(message: error.message)
         }
     }
@@ -37,8 +59,14 @@ extension StoreOptions {
     /// A snapshot file given as a path or a `sqlite:///` address.
     func filePath(_ text: String) throws -> String {
         if !text.contains("://") { return text }
-        guard case .sqlite(let sqlite) = try address(text) else { throw UsageFailure(message: "'\(text)' is not a file path or sqlite:/// address") }
-        return sqlite.path
+        do {
+            guard case .sqlite(let sqlite) = try StoreAddress.parse(text, environment: BotEnvironment(variables: [:])) else {
+                throw AddressError("'\(StoreAddress.redacted(text))' is not a file path or sqlite:/// address")
+            }
+            return sqlite.path
+        } catch let error as AddressError {
+            throw UsageFailure(message: error.message)
+        }
     }
 }
 

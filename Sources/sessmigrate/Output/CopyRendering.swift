@@ -14,6 +14,8 @@ extension Rendering {
         var lines = summary.droppedFields.sorted { $0.key < $1.key }.map { name, count in
             "warning:  target cannot hold \(name) exactly: affects \(count) written item(s)"
         }
+        lines += summary.skipped.map { "skipped:  \($0)" }
+        if summary.skippedCount > summary.skipped.count { lines.append("skipped:  … and \(summary.skippedCount - summary.skipped.count) more") }
         lines += summary.keptSessions.prefix(20).map { "kept:     \($0) (the target's version is newer)" }
         if summary.keptSessions.count > 20 { lines.append("kept:     … and \(summary.keptSessions.count - 20) more") }
         lines.append((summary.dryRun ? "dry run:  " : "copied:   ") + "\(source) -> \(target)")
@@ -25,6 +27,7 @@ extension Rendering {
         lines.append("sessions: " + countsLine(total, dryRun: summary.dryRun))
         lines.append("events:   \(total.eventsRead) read, \(summary.dryRun ? 0 : total.eventsWritten) written")
         lines.append("time:     \(String(format: "%.2f", summary.seconds)) s (\(String(format: "%.0f", summary.eventsPerSecond)) events/s)")
+        if summary.skippedCount > 0 { lines.append("bad:      \(summary.skippedCount) session(s) skipped (--skip-bad), listed above") }
         if summary.dryRun { lines.append("dry run:  nothing was written") }
         return lines.joined(separator: "\n")
     }
@@ -49,6 +52,7 @@ extension Rendering {
             "total": countsJSON(total),
             "apps": .object(JSONObject(summary.apps.sorted { $0.key < $1.key }.map { (key: $0.key, value: countsJSON($0.value)) })),
             "kept_sessions": .array(summary.keptSessions.map { .string($0.description) }),
+            "skipped": .array(summary.skipped.map { .object($0.json()) }), "skipped_count": .number(JSONNumber(summary.skippedCount)),
             "dropped_fields": .object(JSONObject(summary.droppedFields.sorted { $0.key < $1.key }.map {
                 (key: $0.key, value: .number(JSONNumber($0.value)))
             })),

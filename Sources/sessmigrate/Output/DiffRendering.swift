@@ -78,6 +78,19 @@ struct DiffRenderer {
             "events_a": n(summary.eventsInA), "events_b": n(summary.eventsInB), "sessions_identical": n(summary.identical),
             "only_in_a": n(summary.onlyInA), "only_in_b": n(summary.onlyInB), "changed": n(summary.changed),
             "seconds": .number(JSONNumber(summary.seconds)),
+            "skipped_a": .array(summary.skippedA.map { .object($0.json()) }),
+            "skipped_b": .array(summary.skippedB.map { .object($0.json()) }),
         ])
+    }
+
+    /// One `skipped:` line per bad session passed over with `--skip-bad`, naming the side.
+    static func skippedText(_ summary: DiffSummary) -> [String] {
+        summary.skippedA.map { "skipped:  A \($0)" } + summary.skippedB.map { "skipped:  B \($0)" }
+    }
+
+    /// The verdict word: a comparison that skipped sessions is never IDENTICAL.
+    static func verdict(_ summary: DiffSummary) -> String {
+        if summary.isIdentical { return "IDENTICAL" }
+        return summary.isIdenticalExceptSkipped ? "INCOMPLETE (\(summary.skippedA.count + summary.skippedB.count) skipped)" : "DIFFERENT"
     }
 }

@@ -39,6 +39,16 @@ enum Terminal {
         write("sessmigrate: error: \(message)\n", to: 2)
     }
 
+    /// A message as it is, on stderr.
+    static func message(_ text: String) {
+        write(text.hasSuffix("\n") ? text : text + "\n", to: 2)
+    }
+
+    /// A risky but usable setting (a world-readable password file); never holds a secret.
+    static func warning(_ message: String) {
+        write("sessmigrate: warning: \(message)\n", to: 2)
+    }
+
     static func progress(_ line: String, transient: Bool) {
         write(transient ? "\r\u{1B}[K" + line : line + "\n", to: 2)
     }

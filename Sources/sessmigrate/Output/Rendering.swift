@@ -12,8 +12,9 @@ enum Rendering {
     static func inspectText(_ report: InspectReport) -> String {
         let stats = report.stats
         let version = stats.layout.schemaVersion.map { " (schema version \($0))" } ?? ""
+        let connection = report.connection.map { "\nconnection:    \($0)" } ?? ""
         return """
-            store:         \(report.address)
+            store:         \(report.address)\(connection)
             layout:        \(stats.layout)\(version)
             sessions:      \(stats.sessions)
             events:        \(stats.events)
@@ -29,6 +30,7 @@ enum Rendering {
         let object: JSONObject = [
             "format": .number(JSONNumber(1)),
             "store": .string(report.address),
+            "connection": report.connection.map(JSONValue.string) ?? .null,
             "kind": .string(stats.layout.kind),
             "layout": .string(stats.layout.name),
             "schema_version": stats.layout.schemaVersion.map(JSONValue.string) ?? .null,

@@ -16,24 +16,32 @@ extension SessMigrateCommand {
                 sessions already expired are skipped and counted unless --include-expired. \
                 A bad session in the source stops the copy before its batch is written; batches \
                 written before it stay (every write is idempotent: fix the data and run again). \
-                Exit status: 0 success, 2 runtime error, 64 usage error.
+                With --skip-bad, bad sessions (unreadable in the source, or larger than the target accepts) \
+                are skipped and listed ("skipped:" lines, "skipped" in JSON) and the rest is copied. \
+                Exit status: 0 success, 1 completed but sessions were skipped (--skip-bad), 2 runtime error \
+                (including a bad session without --skip-bad), 64 usage error.
                 """)
 
         @Argument(help: "The source store address.") var source: String
         @Argument(help: "The target store address.") var target: String
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var copyOptions: CopyOptionGroup
+        @OptionGroup var retryOptions: RetryOptionGroup
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func run() throws {
             try runReportingErrors {
-                let (from, to) = (try storeOptions.address(source), try storeOptions.address(target))
+                let addresses = try storeOptions.addresses([source, target])
+                let (from, to) = (addresses[0], addresses[1])
                 let reporter = ProgressReporter(render: Rendering.copyProgress)
-                let summary = try CopyJob(source: from, target: to, options: try copyOptions.copyOptions()).run(progress: reporter.update)
+                var job = CopyJob(source: from, target: to, options: try copyOptions.copyOptions())
+                job.retry = retryOptions.policy
+                let summary = try job.run(progress: reporter.update, onRetry: RetryOptionGroup.announce)
                 reporter.finish()
                 Terminal.output(format == .json
                     ? Rendering.copyJSON(summary, source: from.description, target: to.description)
                     : Rendering.copyText(summary, source: from.description, target: to.description))
+                if summary.skippedCount > 0 { throw ExitCode(1) }
             }
         }
     }

@@ -11,22 +11,27 @@ extension SessMigrateCommand {
                 scope, events missing, extra or changed by id and position, last update time). Meaning is \
                 compared, not bytes: the same session in MySQL, Redis and SQLite is equal. Fields a store \
                 cannot hold are named in the header and not compared. Exit status: 0 identical, \
-                1 differences found, 2 runtime error, 64 usage error. --format json prints one document \
+                1 differences found (or sessions skipped with --skip-bad), 2 runtime error (including a bad \
+                session without --skip-bad), 64 usage error. With --skip-bad, sessions whose data cannot be \
+                read are listed ("skipped: A|B …") instead of stopping the comparison. --format json prints one document \
                 {"format": 1, "a", "b", "not_compared", "differences": [...], "summary": {...}}.
                 """)
 
         @Argument(help: "Store A.") var a: String
         @Argument(help: "Store B.") var b: String
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var retryOptions: RetryOptionGroup
         @Flag(help: "Show hashes instead of ids and state keys.") var redact = false
+        @Flag(help: "List sessions whose data cannot be read and compare the rest (exit status 1 if any).") var skipBad = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func run() throws {
             try runReportingErrors {
-                let (addressA, addressB) = (try storeOptions.address(a), try storeOptions.address(b))
+                let addresses = try storeOptions.addresses([a, b])
+                let (addressA, addressB) = (addresses[0], addresses[1])
                 let renderer = DiffRenderer(redact: redact)
                 var collected: [JSONValue] = []
-                let (summary, layoutA, layoutB) = try DiffJob(a: addressA, b: addressB, engine: DiffEngine(detailed: true)).run { difference in
+                let (summary, layoutA, layoutB) = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: true, skipBad: skipBad)).run(onRetry: RetryOptionGroup.announce) { difference in
                     if format == .json { collected.append(renderer.json(difference)) } else { Terminal.output(renderer.text(difference)) }
                 }
                 if format == .json {
@@ -39,6 +44,7 @@ extension SessMigrateCommand {
                     Terminal.output(document.serialized(.python))
                 } else {
                     Terminal.output("A: \(addressA) (\(layoutA))\nB: \(addressB) (\(layoutB))\nnot compared: \(summary.notCompared.joined(separator: ", "))")
+                    for line in DiffRenderer.skippedText(summary) { Terminal.output(line) }
                     Terminal.output(DiffRenderer.summaryText(summary))
                 }
                 if !summary.isIdentical { throw ExitCode(1) }

@@ -25,9 +25,10 @@ extension SessMigrateCommand {
         @Argument(help: "The runbook file (YAML), e.g. runbooks/backfill.yaml.") var runbook: String
         @OptionGroup var journalOptions: JournalOptions
         @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable).") var vars: [String] = []
-        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var environmentOptions: EnvironmentOptions
         @Flag(help: "Show what each step would do; write nothing.") var dryRun = false
         @Flag(help: "Stop at a waiting gate instead of waiting for `sessmigrate continue`.") var noWait = false
+        @OptionGroup var retryOptions: RetryOptionGroup
 
         func run() throws {
             try runReportingErrors {
@@ -35,9 +36,10 @@ extension SessMigrateCommand {
                 let document = try RunbookDocument.parse(text)
                 var runner = RunbookRunner(
                     journalPath: journalOptions.journal, document: document,
-                    variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try storeOptions.environment()))
+                    variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try environmentOptions.environment()))
                 runner.waitAtGates = !noWait
                 runner.progress = stepProgress()
+                runner.retry = retryOptions.policy
                 if dryRun {
                     for line in try runner.dryRun() { Terminal.output(line) }
                     Terminal.output("dry run: nothing was written (no store, no journal)")
@@ -55,8 +57,9 @@ extension SessMigrateCommand {
 
         @OptionGroup var journalOptions: JournalOptions
         @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable).") var vars: [String] = []
-        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var environmentOptions: EnvironmentOptions
         @Flag(help: "Stop at a waiting gate instead of waiting.") var noWait = false
+        @OptionGroup var retryOptions: RetryOptionGroup
 
         func run() throws {
             try runReportingErrors {
@@ -65,9 +68,10 @@ extension SessMigrateCommand {
                 let document = try RunbookDocument.parse(journal.runbookText)
                 var runner = RunbookRunner(
                     journalPath: journalOptions.journal, document: document,
-                    variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try storeOptions.environment()))
+                    variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try environmentOptions.environment()))
                 runner.waitAtGates = !noWait
                 runner.progress = stepProgress()
+                runner.retry = retryOptions.policy
                 try report(runner.resume(journal), journal: journalOptions.journal)
             }
         }

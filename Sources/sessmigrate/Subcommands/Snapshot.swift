@@ -17,6 +17,7 @@ extension SessMigrateCommand {
         @OptionGroup var storeOptions: StoreOptions
         @Flag(help: "Replace FILE if it exists.") var force = false
         @Option(help: "Sessions per batch.") var batchSize: Int = 200
+        @OptionGroup var retryOptions: RetryOptionGroup
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func run() throws {
@@ -24,7 +25,8 @@ extension SessMigrateCommand {
                 let from = try storeOptions.address(source)
                 let path = try storeOptions.filePath(file)
                 let reporter = ProgressReporter(render: Rendering.copyProgress)
-                let (summary, manifest) = try SnapshotJob(source: from, path: path, force: force, batchSize: batchSize).run(progress: reporter.update)
+                let (summary, manifest) = try SnapshotJob(source: from, path: path, force: force, batchSize: batchSize).run(
+                    retry: retryOptions.policy, onRetry: RetryOptionGroup.announce, progress: reporter.update)
                 reporter.finish()
                 Terminal.output(format == .json ? Rendering.snapshotJSON(manifest, path: path) : Rendering.snapshotText(manifest, path: path, summary: summary))
             }
@@ -39,14 +41,17 @@ extension SessMigrateCommand {
                 digest); a damaged, truncated or newer-format file is refused before anything is written. \
                 Conflicts default to --on-conflict newer: target sessions updated after the snapshot are kept. \
                 The restore is verified by planning the same copy again, which must find nothing to write. \
-                Exit status: 0 restored and verified, 1 verification found differences, 2 runtime error \
-                (including a refused snapshot), 64 usage error.
+                With --skip-bad, bad sessions in the snapshot (or too large for the target) are skipped and \
+                listed, and the rest is restored. Exit status: 0 restored and verified, 1 verification found \
+                differences or sessions were skipped (--skip-bad), 2 runtime error (including a refused snapshot \
+                or a bad session without --skip-bad), 64 usage error.
                 """)
 
         @Argument(help: "The snapshot file.") var file: String
         @Argument(help: "The target store address.") var target: String
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var copyOptions: CopyOptionGroup
+        @OptionGroup var retryOptions: RetryOptionGroup
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func run() throws {
@@ -54,11 +59,12 @@ extension SessMigrateCommand {
                 let path = try storeOptions.filePath(file)
                 let to = try storeOptions.address(target)
                 let reporter = ProgressReporter(render: Rendering.copyProgress)
-                let outcome = try RestoreJob(path: path, target: to, options: try copyOptions.copyOptions()).run(progress: reporter.update)
+                let outcome = try RestoreJob(path: path, target: to, options: try copyOptions.copyOptions()).run(
+                    retry: retryOptions.policy, onRetry: RetryOptionGroup.announce, progress: reporter.update)
                 reporter.finish()
                 Terminal.output(format == .json ? Rendering.restoreJSON(outcome, path: path, target: to.description)
                     : Rendering.restoreText(outcome, path: path, target: to.description))
-                if !outcome.isVerified { throw ExitCode(1) }
+                if !outcome.isVerified || outcome.copy.skippedCount > 0 { throw ExitCode(1) }
             }
         }
     }

@@ -1,0 +1,64 @@
+import DriverCore
+
+extension RedisSessionStore {
+    /// Refuses to become a copy target when the database holds keys under ADK's names that are not
+    /// ADK data of this store's layout: a `session:*` key that is not a session blob of the layout
+    /// (another program's sessions, a hash, the other layout), an `app:*` or `user:*` key that is
+    /// not a state hash (or, for `app::…`, the community index set). Reading skips or reports such
+    /// keys one by one; writing among them would mix two programs' data, so it is refused before
+    /// anything is written. Other keys (the bot's caches, counters) are left alone and allowed.
+    ///
+    /// Checks a sample: up to `sampleSize` keys of each pattern within `maxScanSteps` `SCAN` steps.
+    public func checkRecognisedForWriting(sampleSize: Int = 64, maxScanSteps: Int = 200) throws {
+        guard case .known(let layout) = layoutState else { return }  // Writes to an undetected layout are refused anyway.
+        let sessions = try sampleKeys(RedisKeys.sessionPattern, sampleSize: sampleSize, maxScanSteps: maxScanSteps)
+        let blobs = try keyspace.execute(sessions.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
+        for (key, reply) in zip(sessions, blobs) {
+            let name = String(decoding: key, as: UTF8.self)
+            do {
+                guard let bytes = try RedisSessionLoader.blobBytes(reply, storageKey: name) else { continue }
+                let sessionKey = try SessionBlobCodec.decodeKey(bytes, storageKey: name)
+                guard RedisLayout.matching(storageKey: name, key: sessionKey) == layout else {
+                    throw SessionDataError(store: "redis", location: name, message: "not where the \(layout.rawValue) layout keeps \(sessionKey)")
+                }
+            } catch {
+                throw foreign(name, "\(error)")
+            }
+        }
+        for pattern in ["app:*", "user:*"] {
+            let keys = try sampleKeys(pattern, sampleSize: sampleSize, maxScanSteps: maxScanSteps)
+            let types = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
+            for (key, type) in zip(keys, types) {
+                let name = String(decoding: key, as: UTF8.self)
+                let allowed: Set<RedisReply> = name.hasPrefix("app::") ? [.status("set"), .status("none")] : [.status("hash"), .status("none")]
+                if !allowed.contains(type) { throw foreign(name, "a \(type.text ?? type.kind) where ADK keeps \(name.hasPrefix("app::") ? "a set" : "a hash")") }
+            }
+        }
+    }
+
+    private func foreign(_ key: String, _ reason: String) -> RedisError {
+        RedisError(
+            code: .unsupported,
+            message: "the target database holds \(key), which is not ADK data (\(reason)); refusing to write into a database whose keys sessmigrate does not recognise",
+            context: "target check")
+    }
+
+    /// Up to `sampleSize` keys matching `pattern`, scanning at most `maxScanSteps` steps.
+    private func sampleKeys(_ pattern: String, sampleSize: Int, maxScanSteps: Int) throws -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        var position: RedisScanPosition? = .start
+        var steps = 0
+        while keys.count < sampleSize, steps < maxScanSteps, let current = position {
+            let (cursor, found) = try keyspace.scan(node: current.node, cursor: current.cursor, match: pattern, count: 100)
+            keys += found.filter { seen.insert($0).inserted }
+            steps += 1
+            if cursor != "0" {
+                position = RedisScanPosition(node: current.node, cursor: cursor)
+            } else {
+                position = current.node + 1 < keyspace.nodeCount ? RedisScanPosition(node: current.node + 1, cursor: "0") : nil
+            }
+        }
+        return Array(keys.prefix(sampleSize))
+    }
+}
