@@ -148,9 +148,9 @@ public final class MySQLSessionStore: SessionStore {
     /// the scan continues after that key with the pages' own keyset condition.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: Self.storeName) }
-        return MySQLSessionCursor(
-            store: self, batchSize: query.batchSize, after: after, token: query.resumeAfter, isEmpty: schema == .empty,
-            skipBad: query.skipBad)
+        return KeysetSessionCursor(
+            batchSize: query.batchSize, after: after, token: query.resumeAfter, isEmpty: schema == .empty, skipBad: query.skipBad
+        ) { [self] after, limit, bad in try loadPage(after: after, limit: limit, bad: &bad) }
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
@@ -190,62 +190,3 @@ public final class MySQLSessionStore: SessionStore {
 
 @available(*, unavailable)
 extension MySQLSessionStore: Sendable {}
-
-/// Streams a MySQL store's sessions one page (`batchSize` sessions) at a time. Its resume token
-/// is the keyset token of the last session returned.
-final class MySQLSessionCursor: SessionCursor {
-    private let store: MySQLSessionStore
-    private let batchSize: Int
-    private var page: [Session] = []
-    private var position = 0
-    private var lastKey: SessionKey?
-    private var isFinished: Bool
-    private let startToken: String?
-    private var lastReturned: SessionKey?
-    private var bad: BadSessionLog
-    private var skipped: [SkippedSession] = []
-
-    init(store: MySQLSessionStore, batchSize: Int, after: SessionKey?, token: String?, isEmpty: Bool, skipBad: Bool = false) {
-        self.bad = BadSessionLog(skipBad: skipBad)
-        self.store = store
-        self.batchSize = batchSize
-        self.lastKey = after
-        self.startToken = token
-        self.isFinished = isEmpty
-    }
-
-    var resumeToken: String? { lastReturned.map(ResumeToken.keyset(after:)) ?? startToken }
-
-    func takeSkipped() -> [SkippedSession] {
-        defer { skipped.removeAll() }
-        return skipped
-    }
-
-    /// Sessions recorded as bad while their page loaded are passed over (and reported); the
-    /// token covers them like returned ones.
-    func next() throws -> Session? {
-        while true {
-            if position == page.count {
-                guard !isFinished else { return nil }
-                var log = BadSessionLog(skipBad: bad.skipBad)
-                page = try store.loadPage(after: lastKey, limit: batchSize, bad: &log)
-                bad = log
-                position = 0
-                lastKey = page.last?.key
-                isFinished = page.count < batchSize
-                guard !page.isEmpty else {
-                    isFinished = true
-                    return nil
-                }
-            }
-            let session = page[position]
-            position += 1
-            lastReturned = session.key
-            guard let skip = bad.skipped(session.key) else { return session }
-            skipped.append(skip)
-        }
-    }
-}
-
-@available(*, unavailable)
-extension MySQLSessionCursor: Sendable {}

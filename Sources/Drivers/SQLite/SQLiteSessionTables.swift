@@ -64,7 +64,9 @@ public final class SQLiteSessionTables {
     /// - Throws: ``ResumeTokenError`` for a token that is not a keyset token.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: "sqlite") }
-        return SQLitePagedCursor(tables: self, batchSize: query.batchSize, after: after, token: query.resumeAfter, skipBad: query.skipBad)
+        return KeysetSessionCursor(batchSize: query.batchSize, after: after, token: query.resumeAfter, skipBad: query.skipBad) {
+            [self] after, limit, bad in try fetchPage(after: after, limit: limit, bad: &bad)
+        }
     }
 
     /// The sessions among `keys` that exist.
