@@ -120,6 +120,24 @@ with raw:
 sqlite_raw = events / (time.perf_counter() - start)
 print(f"SQLite inserts of the same {events} event rows in one transaction: {sqlite_raw:.0f} rows/s")
 
+# The raw read of the same rows from each source kind: a copy can go no faster than its source can be read.
+start = time.perf_counter()
+subprocess.run(["mariadb", "--no-defaults", "-uroot", f"--socket={socket}", "-B", "-N", "-e",
+                "SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events", "bench_m1"],
+               check=True, stdout=subprocess.DEVNULL)
+mysql_read = events / (time.perf_counter() - start)
+print(f"MariaDB read of the same {events} event rows (mariadb client, to /dev/null): {mysql_read:.0f} rows/s")
+start = time.perf_counter()
+sqlite3.connect(gen).execute("SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events").fetchall()
+sqlite_read = events / (time.perf_counter() - start)
+print(f"SQLite read of the same {events} event rows (Python fetchall): {sqlite_read:.0f} rows/s")
+keys = subprocess.run(["redis-cli", "-p", redis_port, "-n", "1", "--scan", "--pattern", "session:*"], capture_output=True, text=True).stdout.split()
+start = time.perf_counter()
+with subprocess.Popen(["redis-cli", "-p", redis_port, "-n", "1", "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) as pipe:
+    pipe.stdin.write("".join(f"*2\r\n$3\r\nGET\r\n${len(k)}\r\n{k}\r\n" for k in keys).encode())
+redis_read = len(keys) / (time.perf_counter() - start)
+print(f"Redis read of the same {len(keys)} session blobs (redis-cli --pipe GETs): {redis_read:.0f} blobs/s")
+
 print("== ratios to the raw limit of the target")
 for label, s, rss, kind in results:
     if kind == "redis":
@@ -129,6 +147,14 @@ for label, s, rss, kind in results:
         limit = mysql_raw if kind == "mysql" else sqlite_raw
         ratio = (events / s) / limit
         print(f"{label:28s} {events / s:9.0f} events/s   vs {limit:9.0f} rows/s     = {100 * ratio:5.1f} %")
+
+print("== ratios to the raw limit of the pipeline (the slower of reading the source and writing the target)")
+read_rate = {"mysql": mysql_read * N / events, "snapshot": sqlite_read * N / events, "redis": redis_read}
+write_rate = {"redis": redis_raw, "mysql": mysql_raw * N / events, "sqlite": sqlite_raw * N / events}
+for label, s, rss, kind in results:
+    source = label.split(" ->")[0]
+    limit = min(read_rate[source], write_rate[kind])
+    print(f"{label:28s} {N / s:9.0f} sessions/s vs {limit:9.0f} sessions/s = {100 * (N / s) / limit:5.1f} %")
 
 if args.big:
     print(f"== peak RSS at {N} and {args.big} sessions (snapshot -> SQLite DatabaseSessionService file)")
