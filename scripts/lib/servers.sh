@@ -23,7 +23,8 @@
 # required). DIR/tls/ca.pem signed the server's certificate and DIR/tls/client-cert.pem (key
 # client-key.pem); DIR/tls/other-ca.pem is an unrelated CA (for "wrong CA" tests). Without it (the
 # default, used by the benchmark and the demo) mariadbd offers no TLS.
-# Set SESSMIGRATE_SERVERS_QUIET=1 to silence progress messages.
+# Set SESSMIGRATE_SERVERS_QUIET=1 to silence progress messages, SESSMIGRATE_MYSQL_BUFFER_POOL to size
+# InnoDB's buffer pool (default 256M; the benchmark uses 1G, as a production CloudSQL instance has more).
 
 _srv_log() { [ "${SESSMIGRATE_SERVERS_QUIET:-}" = 1 ] || echo "servers: $*" >&2; }
 
@@ -144,7 +145,7 @@ _srv_start_mariadb() {
             --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
             --skip-name-resolve --pid-file="$dir/mysqld.pid" --log-error="$dir/err.log" \
             --local-infile=1 --character-set-server=utf8mb4 \
-            --collation-server=utf8mb4_unicode_ci --innodb-buffer-pool-size=256M \
+            --collation-server=utf8mb4_unicode_ci --innodb-buffer-pool-size="${SESSMIGRATE_MYSQL_BUFFER_POOL:-256M}" \
             --max-allowed-packet=64M --innodb-flush-log-at-trx-commit=2 \
             "${tls_args[@]+"${tls_args[@]}"}" </dev/null >/dev/null 2>&1 &
         pid=$!
