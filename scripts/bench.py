@@ -92,7 +92,7 @@ print("== raw limits of the same bytes")
 blob = int(subprocess.run(["redis-cli", "-p", redis_port, "-n", "1", "--raw", "EVAL",
     "local k = redis.call('SCAN', 0, 'MATCH', 'session:*', 'COUNT', 1000)[2]; local t = 0; for _, x in ipairs(k) do t = t + redis.call('STRLEN', x) end; return math.floor(t / #k)", "0"],
     capture_output=True, text=True, check=True).stdout.strip())
-out = subprocess.run(["redis-benchmark", "-p", redis_port, "-P", "64", "-c", "1", "-n", str(max(N, 20000)), "-t", "set", "-d", str(blob), "-q"],
+out = subprocess.run(["redis-benchmark", "-p", redis_port, "-P", "64", "-c", "1", "-n", str(max(20 * N, 200000)), "-t", "set", "-d", str(blob), "-q"],
                      capture_output=True, text=True, check=True).stdout
 redis_raw = float(re.search(r"SET: ([\d.]+) requests per second", out).group(1))
 print(f"redis-benchmark -P 64 SET of {blob} B (the average session blob): {redis_raw:.0f} ops/s")
@@ -131,7 +131,7 @@ start = time.perf_counter()
 sqlite3.connect(gen).execute("SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events").fetchall()
 sqlite_read = events / (time.perf_counter() - start)
 print(f"SQLite read of the same {events} event rows (Python fetchall): {sqlite_read:.0f} rows/s")
-out = subprocess.run(["redis-benchmark", "-p", redis_port, "-P", "64", "-c", "1", "-n", str(max(N, 20000)), "-t", "set,get", "-d", str(blob), "-q"],
+out = subprocess.run(["redis-benchmark", "-p", redis_port, "-P", "64", "-c", "1", "-n", str(max(20 * N, 200000)), "-t", "set,get", "-d", str(blob), "-q"],
                      capture_output=True, text=True, check=True).stdout
 redis_read = float(re.search(r"GET: ([\d.]+) requests per second", out).group(1))
 print(f"redis-benchmark -P 64 GET of {blob} B values (the raw read of the same blobs): {redis_read:.0f} ops/s")
