@@ -37,12 +37,15 @@ extension PydanticView {
     }
 
     private func freeFormObject(_ entries: [(PickleValue, PickleValue)], base64: Bool, path: String, depth: Int) throws(PickleError) -> JSONObject {
-        var object = JSONObject()
+        // Built once from the members (keys that convert alike, `1` and `"1"`, keep the first
+        // position and the last value, as setting them one by one would, without its n² cost).
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(entries.count)
         for (key, value) in entries {
             let name = try freeFormKey(key, path: path)
-            object[name] = try freeForm(value, base64: base64, path: path.isEmpty ? name : path + "." + name, depth: depth + 1)
+            members.append((name, try freeForm(value, base64: base64, path: path.isEmpty ? name : path + "." + name, depth: depth + 1)))
         }
-        return object
+        return JSONObject(members)
     }
 
     /// A dict key as pydantic's json mode writes it: `1` → `"1"`, `False` → `"false"`, `None` → `"None"`.

@@ -46,12 +46,13 @@ struct PydanticView {
             }
             return .array(array)
         case (.dict(let inner), .dict(let entries)):
-            var object = JSONObject()
+            var members: [(key: String, value: JSONValue)] = []
+            members.reserveCapacity(entries.count)
             for entry in entries {
                 let key = try freeFormKey(entry.key, path: path)
-                object[key] = try typed(entry.value, inner, owner: owner, path: path + "." + key, depth: depth + 1)
+                members.append((key, try typed(entry.value, inner, owner: owner, path: path + "." + key, depth: depth + 1)))
             }
-            return .object(object)
+            return .object(JSONObject(members))
         case (.model(let className), _):
             return try model(value, oneOf: [className], path: path, depth: depth)
         case (.union(let classNames), _):
@@ -111,33 +112,34 @@ struct PydanticView {
         _ entries: Entries, _ schema: ModelSchema, className: String, path: String, depth: Int, includeExtras: Bool = true
     ) throws(PickleError) -> JSONObject {
         let values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
-        var object = JSONObject()
+        // Members collected and built once: setting keys one by one is quadratic in their number.
+        var members: [(key: String, value: JSONValue)] = []
         var used = Set<String>()
         for field in schema.fields {
             if className == ModelSchema.authConfigClass, field.name == "credential_key", values[field.name]?.stringValue.map(\.isEmpty) ?? true {
                 // AuthConfig.__init__ derives a key when none is set (pickles of ADK < 1.5).
                 used.insert(field.name)
-                object[field.name] = .string(try derivedCredentialKey(values, path: join(path, field.name), depth: depth))
+                members.append((field.name, .string(try derivedCredentialKey(values, path: join(path, field.name), depth: depth))))
             } else if field.byName, let value = values[field.name] {
                 used.insert(field.name)
                 if case .none = value { continue }
-                object[field.name] = try typed(value, field.type, owner: schema, path: join(path, field.name), depth: depth + 1)
+                members.append((field.name, try typed(value, field.type, owner: schema, path: join(path, field.name), depth: depth + 1)))
             } else if let defaultValue = field.defaultValue {
-                object[field.name] = defaultValue
+                members.append((field.name, defaultValue))
             }
         }
         for (key, value) in entries where includeExtras && !used.contains(key) {
             if case .none = value { continue }
             if schema.allowsExtra {
-                object[key] = try freeForm(value, base64: schema.base64Bytes, path: join(path, key), depth: depth + 1)
+                members.append((key, try freeForm(value, base64: schema.base64Bytes, path: join(path, key), depth: depth + 1)))
             } else {
                 // A field this ADK does not know (written by a newer one): kept, after the known ones.
                 var type = ModelSchema.FieldType.any
                 if case .object(let className, _, _) = value, ModelSchema.generated[className] != nil { type = .model(className) }
-                object[key] = try typed(value, type, owner: schema, path: join(path, key), depth: depth + 1)
+                members.append((key, try typed(value, type, owner: schema, path: join(path, key), depth: depth + 1)))
             }
         }
-        return object
+        return JSONObject(members)
     }
 
     /// What `model_dump()` (python mode) gives for an instance or dict: `__dict__` items (only

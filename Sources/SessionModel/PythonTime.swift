@@ -7,7 +7,13 @@
 public enum PythonTime {
     /// Microseconds since the epoch as Python's `datetime.fromtimestamp` rounds them
     /// (`round(frac * 1e6)`, half to even, after `math.modf`).
+    ///
+    /// Times a stored row or blob may hold but `Int64` microseconds cannot (NaN, infinities,
+    /// |seconds| ≥ 9.2e12, about 290,000 years; Python's `datetime` refuses them too) saturate to
+    /// `Int64.min`/`Int64.max` instead of trapping: they digest alike, and a database refuses the
+    /// DATETIME text made of them.
     public static func microseconds(fromEpoch seconds: Double) -> Int64 {
+        guard seconds.magnitude < 9.2e12 else { return seconds.isNaN || seconds < 0 ? .min : .max }
         var whole = seconds.rounded(.towardZero)
         let frac = seconds - whole
         var micros = (frac * 1e6).rounded(.toNearestOrEven)

@@ -17,24 +17,31 @@ public enum StateScopes {
     /// Splits a (delta or merged) state as `extract_state_delta` does: `app:k` → app["k"],
     /// `user:k` → user["k"], `temp:` dropped, everything else → session.
     public static func split(_ state: JSONObject) -> Split {
-        var result = Split()
+        // Members collected, each object built once: linear in the state's size.
+        var session: [(key: String, value: JSONValue)] = []
+        var app: [(key: String, value: JSONValue)] = []
+        var user: [(key: String, value: JSONValue)] = []
         for (key, value) in state {
             if key.hasPrefix(appPrefix) {
-                result.app[String(key.dropFirst(appPrefix.count))] = value
+                app.append((key: String(key.dropFirst(appPrefix.count)), value: value))
             } else if key.hasPrefix(userPrefix) {
-                result.user[String(key.dropFirst(userPrefix.count))] = value
+                user.append((key: String(key.dropFirst(userPrefix.count)), value: value))
             } else if !key.hasPrefix(tempPrefix) {
-                result.session[key] = value
+                session.append((key: key, value: value))
             }
         }
+        var result = Split()
+        result.session = JSONObject(session)
+        result.app = JSONObject(app)
+        result.user = JSONObject(user)
         return result
     }
 
     /// `_merge_state`: copy the session state, then set `app:k`, then `user:k`.
     public static func merge(session: JSONObject, app: JSONObject, user: JSONObject) -> JSONObject {
         var merged = session
-        for (key, value) in app { merged[appPrefix + key] = value }
-        for (key, value) in user { merged[userPrefix + key] = value }
+        merged.update(with: JSONObject(app.members.map { (key: appPrefix + $0.key, value: $0.value) }))
+        merged.update(with: JSONObject(user.members.map { (key: userPrefix + $0.key, value: $0.value) }))
         return merged
     }
 

@@ -8,16 +8,26 @@ public enum SnapshotReader {
     /// version (a newer format is refused), the counts, and every session's digest against the one
     /// recorded when it was written. Streams the sessions; memory is bounded by `batchSize`.
     ///
-    /// - Throws: ``SnapshotError`` naming the first problem; `.notFound` for a missing file.
+    /// - Throws: ``SnapshotError``: `.unsupported` for a newer format or a file without a manifest,
+    ///   `.corrupt` naming the first problem for anything else the file holds (a bad row, a broken
+    ///   schema, bytes SQLite cannot read). A missing file (`.notFound`), I/O errors and lock
+    ///   timeouts are thrown as they come.
     public static func check(path: String, batchSize: Int = 500) throws -> SnapshotManifest {
         let connection: SQLiteConnection
         do {
             connection = try SQLiteConnection.open(path: path, mode: .readOnly)
         } catch {
-            guard error.code == .corrupt else { throw error }
-            throw SnapshotError.corrupt(path, "SQLite cannot open it (\(error))")
+            throw damaged(error, path: path, context: "SQLite cannot open it")
         }
         defer { try? connection.close() }
+        do {
+            return try check(connection, path: path, batchSize: batchSize)
+        } catch {
+            throw damaged(error, path: path)
+        }
+    }
+
+    private static func check(_ connection: SQLiteConnection, path: String, batchSize: Int) throws -> SnapshotManifest {
         let problems: [String]
         do {
             problems = try connection.integrityCheck()
@@ -47,6 +57,20 @@ public enum SnapshotReader {
             throw SnapshotError.corrupt(path, "it holds \(sessions) sessions and \(events) events; the manifest says \(manifest.sessions) and \(manifest.events)")
         }
         return manifest
+    }
+
+    /// `error` met while checking the file at `path`, as the ``SnapshotError`` it means: anything
+    /// the file holds that cannot be read (a bad row, a schema that is not the snapshot layout, bytes
+    /// SQLite refuses) means it is damaged. A missing file, I/O errors and lock timeouts are passed
+    /// on: they say nothing about the file's content.
+    static func damaged(_ error: any Error, path: String, context: String? = nil) -> any Error {
+        if error is SnapshotError { return error }
+        if let driverError = error as? any DriverError,
+            [.notFound, .io, .timeout, .connectionFailed, .authentication].contains(driverError.code)
+        {
+            return error
+        }
+        return SnapshotError.corrupt(path, context.map { "\($0) (\(error))" } ?? "\(error)")
     }
 
     /// The snapshot's sessions as a store that owns its own connection.
