@@ -146,18 +146,6 @@ public final class RedisSessionStore: SessionStore {
             batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: startToken, epoch: epoch, skipBad: query.skipBad)
     }
 
-    /// The first 16 hex digits of the server's `run_id` (new at every start), or `nil` when `INFO`
-    /// is not allowed; then tokens carry no epoch and a restart between runs is not detected.
-    func fetchScanEpoch() throws -> String? {
-        let reply = try keyspace.execute([RedisCommand([Array("INFO".utf8), Array("server".utf8)], key: nil)])
-        guard case .string(let bytes)? = reply.first else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {
-            let id = line.dropFirst("run_id:".count).prefix(16)
-            return id.count == 16 && id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) ? String(id) : nil
-        }
-        return nil
-    }
-
     /// Community keys are `session:{id}`; a blob whose app or user differs from the requested key
     /// is another session and is not returned.
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
