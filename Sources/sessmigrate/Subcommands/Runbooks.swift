@@ -10,6 +10,25 @@ struct JournalOptions: ParsableArguments {
     @Option(help: "The run's journal file (SQLite).") var journal: String
 }
 
+/// What `run` and `resume` both take to drive a runbook: variables, the bot's environment, gates, retries.
+struct RunnerOptions: ParsableArguments {
+    @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable).") var vars: [String] = []
+    @OptionGroup var environmentOptions: EnvironmentOptions
+    @Flag(help: "Stop at a waiting gate instead of waiting for `sessmigrate continue`.") var noWait = false
+    @OptionGroup var retryOptions: RetryOptionGroup
+
+    /// A runner of `document` against the journal at `journal`, with these options.
+    func runner(journal: String, document: RunbookDocument) throws -> RunbookRunner {
+        var runner = RunbookRunner(
+            journalPath: journal, document: document,
+            variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try environmentOptions.environment()))
+        runner.waitAtGates = !noWait
+        runner.progress = stepProgress()
+        runner.retry = retryOptions.policy
+        return runner
+    }
+}
+
 extension SessMigrateCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -24,22 +43,13 @@ extension SessMigrateCommand {
 
         @Argument(help: "The runbook file (YAML), e.g. runbooks/backfill.yaml.") var runbook: String
         @OptionGroup var journalOptions: JournalOptions
-        @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable).") var vars: [String] = []
-        @OptionGroup var environmentOptions: EnvironmentOptions
+        @OptionGroup var runnerOptions: RunnerOptions
         @Flag(help: "Show what each step would do; write nothing.") var dryRun = false
-        @Flag(help: "Stop at a waiting gate instead of waiting for `sessmigrate continue`.") var noWait = false
-        @OptionGroup var retryOptions: RetryOptionGroup
 
         func run() throws {
             try runReportingErrors {
                 guard let text = try? String(contentsOfFile: runbook, encoding: .utf8) else { throw UsageFailure(message: "cannot read runbook \(runbook)") }
-                let document = try RunbookDocument.parse(text)
-                var runner = RunbookRunner(
-                    journalPath: journalOptions.journal, document: document,
-                    variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try environmentOptions.environment()))
-                runner.waitAtGates = !noWait
-                runner.progress = stepProgress()
-                runner.retry = retryOptions.policy
+                let runner = try runnerOptions.runner(journal: journalOptions.journal, document: try RunbookDocument.parse(text))
                 if dryRun {
                     for line in try runner.dryRun() { Terminal.output(line) }
                     Terminal.output("dry run: nothing was written (no store, no journal)")
@@ -56,22 +66,13 @@ extension SessMigrateCommand {
             discussion: "Pass the same --var and --env-file as the first run: secrets are not stored in the journal.")
 
         @OptionGroup var journalOptions: JournalOptions
-        @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable).") var vars: [String] = []
-        @OptionGroup var environmentOptions: EnvironmentOptions
-        @Flag(help: "Stop at a waiting gate instead of waiting.") var noWait = false
-        @OptionGroup var retryOptions: RetryOptionGroup
+        @OptionGroup var runnerOptions: RunnerOptions
 
         func run() throws {
             try runReportingErrors {
                 let journal = try JournalFile.open(path: journalOptions.journal)
                 defer { journal.close() }
-                let document = try RunbookDocument.parse(journal.runbookText)
-                var runner = RunbookRunner(
-                    journalPath: journalOptions.journal, document: document,
-                    variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try environmentOptions.environment()))
-                runner.waitAtGates = !noWait
-                runner.progress = stepProgress()
-                runner.retry = retryOptions.policy
+                let runner = try runnerOptions.runner(journal: journalOptions.journal, document: try RunbookDocument.parse(journal.runbookText))
                 try report(runner.resume(journal), journal: journalOptions.journal)
             }
         }
