@@ -26,38 +26,17 @@ public struct DiffJob {
     public func run(
         onRetry: (RetryNotice) -> Void = { _ in }, report: (SessionDifference) -> Void
     ) throws -> (DiffSummary, StoreLayout, StoreLayout) {
-        var stores: (a: any SessionStore, b: any SessionStore)? = try Retrier(policy: retry).run(
-            retryable: isServerNotReady, notify: onRetry) { _ in try openBoth() }
-        func closeStores() {
-            if let stores {
-                try? stores.a.close()
-                try? stores.b.close()
-            }
-            stores = nil
-        }
-        defer { closeStores() }
+        let pair = StorePair(first: { [self] in try opener.open(a, forWriting: false) }) { [self] _ in try opener.open(b, forWriting: false) }
+        defer { pair.close() }
+        _ = try Retrier(policy: retry).run(retryable: isServerNotReady, notify: onRetry) { _ in try pair.stores() }
         var reported = Set<SessionKey>()
         return try Retrier(policy: retry).run(notify: onRetry) { attempt in
-            if attempt > 0 {
-                closeStores()
-                stores = try openBoth()
-            }
-            guard let (storeA, storeB) = stores else { throw AddressError("internal error: the stores are not open") }
+            let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
             let summary = try engine.run(storeA, storeB) { difference in
                 if attempt == 0 || !reported.contains(difference.key) { report(difference) }
                 if retry.retries > 0 { reported.insert(difference.key) }
             }
             return (summary, storeA.layout, storeB.layout)
-        }
-    }
-
-    func openBoth() throws -> (a: any SessionStore, b: any SessionStore) {
-        let storeA = try opener.open(a, forWriting: false)
-        do {
-            return (storeA, try opener.open(b, forWriting: false))
-        } catch {
-            try? storeA.close()
-            throw error
         }
     }
 }

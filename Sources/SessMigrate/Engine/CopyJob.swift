@@ -27,26 +27,19 @@ public struct CopyJob {
     /// start is reported at once (a wrong address should not wait out the backoff).
     public func run(progress: (CopySummary) -> Void = { _ in }, onRetry: (RetryNotice) -> Void = { _ in }) throws -> CopySummary {
         guard source != target else { throw AddressError("source and target are the same store (\(source))") }
+        let pair = StorePair(first: { [self] in try opener.open(source, forWriting: false) }) { [self] from in
+            // A target that is the source itself (by identity) is refused before it is opened for writing.
+            try opener.refuseSameStore(source: from, at: source, target: target)
+            return try openTarget()
+        }
+        defer { pair.close() }
         // At the start only a server that is up but not ready is waited for: a refused connection
         // then is usually a wrong address, reported at once.
-        var stores: (from: any SessionStore, to: any SessionStore)? = try Retrier(policy: retry).run(
-            retryable: isServerNotReady, notify: onRetry) { _ in try openBoth() }
-        func closeStores() {
-            if let stores {
-                try? stores.from.close()
-                try? stores.to.close()
-            }
-            stores = nil
-        }
-        defer { closeStores() }
+        _ = try Retrier(policy: retry).run(retryable: isServerNotReady, notify: onRetry) { _ in try pair.stores() }
         var lastCheckpoint: CopyCheckpoint?
         var batches = 0
         return try Retrier(policy: retry).run(progressMarker: { batches }, notify: onRetry) { attempt in
-            if attempt > 0 {
-                closeStores()
-                stores = try openBoth()
-            }
-            guard let (from, to) = stores else { throw AddressError("internal error: the stores are not open") }
+            let (from, to) = try pair.stores(reopen: attempt > 0)
             do {
                 return try CopyEngine(options: options).run(
                     from: from, to: to, targetTTLSeconds: target.ttlSeconds, resume: lastCheckpoint,
@@ -58,19 +51,6 @@ public struct CopyJob {
             } catch let error as any DriverError {
                 throw CopyError(source: source.description, target: target.description, underlying: error)
             }
-        }
-    }
-
-    /// Opens the source for reading and the target for writing (read-only for a dry run).
-    func openBoth() throws -> (from: any SessionStore, to: any SessionStore) {
-        let from = try opener.open(source, forWriting: false)
-        do {
-            // A target that is the source itself (by identity) is refused before it is opened for writing.
-            try opener.refuseSameStore(source: from, at: source, target: target)
-            return (from, try openTarget())
-        } catch {
-            try? from.close()
-            throw error
         }
     }
 
