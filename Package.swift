@@ -19,29 +19,36 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // The lossless ADK session model and its JSON codec. No I/O.
-        .target(name: "SessionModel"),
+        // The git commit the build was given (-Xcc -DSESSMIGRATE_COMMIT="…"), or "unknown". See docs/DESIGN.md.
+        .target(name: "CBuildInfo"),
+        // Debian's OpenSSL 3 for the Redis TLS transport (hiredis 0.14 has none): libssl-dev to build, libssl3 to run.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // The lossless ADK session model and its JSON codec. No I/O (OpenSSL only for SHA-256).
+        .target(name: "SessionModel", dependencies: ["COpenSSL"]),
         // A restricted pickle VM for ADK v0 `events.actions` (pickled EventActions): decode to JSON, encode back.
         .target(name: "ADKPickle", dependencies: ["SessionModel"]),
         // Common vocabulary of the drivers: the SessionStore protocol, errors, DatabaseSessionService v1 rows.
         .target(name: "DriverCore", dependencies: ["SessionModel", "ADKPickle"], path: "Sources/Drivers/Core"),
         // One target per backend, each the only importer of its C library.
-        .target(name: "RedisDriver", dependencies: ["DriverCore", "SessionModel", "CHiredis"], path: "Sources/Drivers/Redis"),
+        .target(name: "RedisDriver", dependencies: ["DriverCore", "SessionModel", "CHiredis", "COpenSSL"], path: "Sources/Drivers/Redis"),
         .target(name: "MySQLDriver", dependencies: ["DriverCore", "SessionModel", "CMariaDB"], path: "Sources/Drivers/MySQL"),
         .target(name: "SQLiteDriver", dependencies: ["DriverCore", "SessionModel", "CSQLite"], path: "Sources/Drivers/SQLite"),
-        // SQLite files in ADK's SqliteSessionService layout: what `sqlite:///` opens and what snapshots are.
+        // Snapshot files: the manifest, the checked reader and the crash-safe writer (the sessions in them are
+        // SQLiteDriver's SqliteSessionService layout).
         .target(name: "Snapshot", dependencies: ["DriverCore", "SessionModel", "SQLiteDriver"]),
         // Orchestration the commands call: addresses, store factory, copy, inspect. Never prints.
-        .target(name: "SessMigrate", dependencies: ["SessionModel", "DriverCore", "RedisDriver", "MySQLDriver", "SQLiteDriver", "Snapshot"]),
+        .target(name: "SessMigrate", dependencies: ["CBuildInfo", "SessionModel", "DriverCore", "RedisDriver", "MySQLDriver", "SQLiteDriver", "Snapshot"]),
         // The append-only run journal (a SQLite file) and the pure state machine that decides what runs next.
         .target(name: "Journal", dependencies: ["SessionModel", "DriverCore", "SQLiteDriver"]),
         // Runbooks: readable YAML files of steps, and the runner that executes them against a journal.
-        .target(name: "Runbook", dependencies: ["SessMigrate", "Journal", "SessionModel", "DriverCore", "Snapshot", "RedisDriver", "MySQLDriver", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Runbook", dependencies: ["SessMigrate", "Journal", "SessionModel", "DriverCore", "Snapshot", .product(name: "Yams", package: "Yams")]),
         // Test helpers shared by several test targets (the real ADK, resume checks). Never linked into sessmigrate.
         .target(name: "SessMigrateTestSupport", dependencies: ["DriverCore", "SessionModel"]),
+        // The command-line options shared by several commands, in a library so tests parse them in process.
+        .target(name: "CommandOptions", dependencies: ["SessMigrate", "DriverCore", "SessionModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "sessmigrate",
-            dependencies: ["SessMigrate", "Snapshot", "SessionModel", "Journal", "Runbook", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SessMigrate", "CommandOptions", "DriverCore", "Snapshot", "SessionModel", "Journal", "Runbook", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
         .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"], exclude: ["Fixtures"]),
@@ -49,7 +56,7 @@ let package = Package(
         .testTarget(name: "MySQLDriverTests", dependencies: ["SessMigrateTestSupport", "MySQLDriver", "DriverCore", "SessionModel"]),
         .testTarget(name: "SQLiteDriverTests", dependencies: ["SessMigrateTestSupport", "SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "SessionModel", "DriverCore"]),
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Journal", "SessMigrate", "SessionModel", "DriverCore"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Journal", "SessMigrate", "CommandOptions", "SessionModel", "DriverCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "Snapshot", "SQLiteDriver", "MySQLDriver", "RedisDriver", "DriverCore", "SessionModel"]),
     ]
 )

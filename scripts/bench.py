@@ -1,55 +1,31 @@
 #!/usr/bin/env python3
 """The sessmigrate benchmark (see scripts/bench, which starts the servers and builds the binary).
 
-Times, in one run: generate; copy in every direction between MySQL, Redis and a snapshot file;
+Times, in one run: generate; copy in every direction between MySQL, Redis and a snapshot file; the same
+snapshot into Redis over plaintext and over TLS (and back), alternating, 5 runs each;
 snapshot and restore; diff and verify of two stores of the same sessions; the raw limits of the
 same bytes (redis-benchmark -P 64 SETs of the average session blob, LOAD DATA LOCAL INFILE of the
 same event rows into MariaDB, the same rows inserted into SQLite in one transaction); each copy's
 ratio to the raw limit of its target; peak RSS at N and at 10 N sessions.
 """
-import argparse, os, re, sqlite3, subprocess, sys, time
+import argparse, json, os, re, sqlite3, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_scale
+from benchlib import mysql, mysql_base, redis, redis_port, socket, sql, timed
 
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True)
 p.add_argument("--work", required=True)
 p.add_argument("--sessions", type=int, default=10000)
 p.add_argument("--events", type=int, default=20)
+p.add_argument("--workers", type=int, default=os.cpu_count(), help="the default workers (sessmigrate's default: one per core)")
 p.add_argument("--big", type=int, default=100000, help="sessions for the RSS scaling check (0 to skip)")
+p.add_argument("--scoped", type=int, default=100000, help="sessions for the scoped-read (pushdown) lines (0 to skip)")
+p.add_argument("--million", type=int, default=1000000, help="sessions of one event for the scale run, mysql -> redis + verify (0 to skip)")
+p.add_argument("--shards", type=int, default=4, help="shard tasks run one after another against one unsharded copy (0 to skip)")
 args = p.parse_args()
-
-redis_url = os.environ["SESSMIGRATE_REDIS_URL"]
-mysql_url = os.environ["SESSMIGRATE_MYSQL_URL"]
-socket = os.environ["SESSMIGRATE_MYSQL_ROOT_SOCKET"]
-redis_port = redis_url.rsplit(":", 1)[1].split("/")[0]
-mysql_base = mysql_url.rsplit("/", 1)[0]
 W = args.work
-
-
-def sql(statement, database=""):
-    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", f"--socket={socket}", "-B", "-N", "--local-infile=1", "-e", statement] + ([database] if database else []),
-                         check=True, capture_output=True, text=True)
-    return out.stdout
-
-
-def timed(label, command):
-    """Runs sessmigrate (or anything) under /usr/bin/time; returns (seconds, peak RSS MiB, stdout)."""
-    start = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-f", "RSSKB %M"] + command, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    rss = int(re.search(r"RSSKB (\d+)", out.stderr).group(1)) / 1024
-    if out.returncode not in (0, 1):
-        sys.exit(f"{label} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-    return seconds, rss, out.stdout
-
-
-def mysql(db):
-    sql(f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}")
-    return f"{mysql_base}/{db}"
-
-
-def redis(db):
-    subprocess.run(["redis-cli", "-p", redis_port, "-n", str(db), "FLUSHDB"], check=True, capture_output=True)
-    return f"redis://127.0.0.1:{redis_port}/{db}?layout=community"
 
 
 N, E = args.sessions, args.events
@@ -66,22 +42,83 @@ print(f"data: {events} events, {megabytes:.1f} MB of event and state JSON")
 
 M1, M2, R1 = mysql("bench_m1"), mysql("bench_m2"), redis(1)
 results = []
-def copy(label, src, dst, *extra, target_kind):
-    s, rss, out = timed(label, [args.bin, "copy", src, dst, "--ttl-from", "now", *extra])
-    results.append((label, s, rss, target_kind))
-    print(f"{label:28s} {s:7.2f} s  {N / s:8.0f} sessions/s  {events / s:9.0f} events/s  {megabytes / s:6.1f} MB/s  RSS {rss:5.0f} MiB")
+def copy(label, src, dst, *extra, target_kind, reset=None):
+    """The copy with one worker, then (into a fresh target) with the default workers; both recorded."""
+    for workers in (1, args.workers):
+        if workers != 1 and reset:
+            dst = reset()
+        s, rss, out = timed(label, [args.bin, "copy", src, dst, "--ttl-from", "now", "--workers", str(workers), *extra])
+        results.append((label, s, rss, target_kind, workers))
+        print(f"{label:28s} w{workers} {s:7.2f} s  {N / s:8.0f} sessions/s  {events / s:9.0f} events/s  {megabytes / s:6.1f} MB/s  RSS {rss:5.0f} MiB")
+
 
 print("== copy in every direction")
-copy("snapshot -> mysql", gen, M1, target_kind="mysql")
-copy("mysql -> redis", M1, R1, target_kind="redis")
-copy("redis -> mysql", R1, M2, target_kind="mysql")
-copy("mysql -> snapshot", M1, f"{W}/from_mysql.db", target_kind="sqlite")
-copy("redis -> snapshot", R1, f"{W}/from_redis.db", target_kind="sqlite")
-copy("snapshot -> redis", gen, redis(2), target_kind="redis")
+# Each target is fresh for each run; the second run's source is what the first run wrote.
+copy("snapshot -> mysql", gen, mysql("bench_m0"), target_kind="mysql", reset=lambda: M1)
+copy("mysql -> redis", M1, redis(9), target_kind="redis", reset=lambda: R1)
+copy("redis -> mysql", R1, mysql("bench_m4"), target_kind="mysql", reset=lambda: M2)
+copy("mysql -> snapshot", M1, f"{W}/from_mysql_w1.db", target_kind="sqlite", reset=lambda: f"{W}/from_mysql.db")
+copy("redis -> snapshot", R1, f"{W}/from_redis_w1.db", target_kind="sqlite", reset=lambda: f"{W}/from_redis.db")
+copy("snapshot -> redis", gen, redis(2), target_kind="redis", reset=lambda: redis(2))
 s, rss, _ = timed("snapshot", [args.bin, "snapshot", R1, f"{W}/snap.db"])
 print(f"{'snapshot cmd (redis)':28s} {s:7.2f} s  {N / s:8.0f} sessions/s  RSS {rss:5.0f} MiB")
 s, rss, _ = timed("restore", [args.bin, "restore", f"{W}/snap.db", mysql("bench_m3")])
 print(f"{'restore cmd (-> mysql)':28s} {s:7.2f} s  {N / s:8.0f} sessions/s  RSS {rss:5.0f} MiB (check + copy + verify)")
+
+tls_url, tls_dir = os.environ.get("SESSMIGRATE_REDIS_TLS_URL"), os.environ.get("SESSMIGRATE_TLS_DIR")
+if tls_url and tls_dir:
+    # The same snapshot into the same redis-server build, plaintext and TLS (TLSv1.3, AES-256-GCM, certificate
+    # and IP verified), alternating so that both see the same machine load; the median of 3 runs each.
+    tls_port = tls_url.rsplit(":", 1)[1]
+    tls_cli = ["redis-cli", "--tls", "--cacert", f"{tls_dir}/ca.pem", "-p", tls_port]
+
+    def redis_tls(db):
+        subprocess.run(tls_cli + ["-n", str(db), "FLUSHDB"], check=True, capture_output=True)
+        return f"{tls_url}/{db}?layout=community&ssl_ca_certs={tls_dir}/ca.pem"
+
+    def timed_cpu(label, command):
+        """Wall seconds and the copy's own CPU seconds (user + system), which load on a shared machine disturbs less."""
+        out = subprocess.run(["/usr/bin/time", "-f", "CPU %e %U %S"] + command, capture_output=True, text=True)
+        if out.returncode not in (0, 1):
+            sys.exit(f"{label} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+        wall, user, system = map(float, re.search(r"CPU ([\d.]+) ([\d.]+) ([\d.]+)", out.stderr).groups())
+        return wall, user + system
+
+    rounds = 5
+    print(f"== Redis plaintext vs TLS: the same snapshot, alternating, {rounds} runs each (best and median wall time; CPU of sessmigrate)")
+    labels = ["snapshot -> redis (plaintext)", "snapshot -> redis (TLS)", "redis (plaintext) -> snapshot", "redis (TLS) -> snapshot"]
+    runs = {label: [] for label in labels}
+    for attempt in range(rounds):
+        for plain, url in [(True, redis(3)), (False, redis_tls(3))]:
+            write, read = labels[0 if plain else 1], labels[2 if plain else 3]
+            runs[write].append(timed_cpu(write, [args.bin, "copy", gen, url, "--ttl-from", "now"]))
+            runs[read].append(timed_cpu(read, [args.bin, "copy", url, f"{W}/tls-back-{attempt}-{'plain' if plain else 'tls'}.db"]))
+    best = {label: min(wall for wall, _ in times) for label, times in runs.items()}
+    for label, times in runs.items():
+        walls = sorted(wall for wall, _ in times)
+        cpu = sorted(c for _, c in times)[len(times) // 2]
+        print(f"{label:30s} best {best[label]:6.2f} s ({N / best[label]:6.0f} sessions/s, {megabytes / best[label]:5.1f} MB/s)  "
+              f"median {walls[len(walls) // 2]:6.2f} s  CPU {cpu:5.2f} s  (runs: " + ", ".join(f"{w:.2f}" for w, _ in times) + ")")
+    for direction, plain, tls in [("write", labels[0], labels[1]), ("read", labels[2], labels[3])]:
+        print(f"TLS {direction} rate = {100 * best[plain] / best[tls]:5.1f} % of plaintext (best runs)")
+
+cluster_url, cluster_ports = os.environ.get("SESSMIGRATE_REDIS_CLUSTER_URL"), os.environ.get("SESSMIGRATE_REDIS_CLUSTER_PORTS", "").split()
+if cluster_url:
+    # A Redis Cluster of 3 primaries (and 3 replicas) on the same machine: the same snapshot in and out, then the
+    # same read as 4 shard tasks one after another (each scans every primary's keys, loads only its shard's blobs).
+    def cluster(db=None):
+        for port in cluster_ports:
+            subprocess.run(["redis-cli", "-p", port, "FLUSHALL"], capture_output=True)
+        return cluster_url + "?layout=community"
+
+    print("== Redis Cluster (3 primaries on this machine)")
+    copy("snapshot -> redis cluster", gen, cluster(), target_kind="redis", reset=cluster)
+    copy("redis cluster -> snapshot", cluster_url, f"{W}/from_cluster_w1.db", target_kind="sqlite", reset=lambda: f"{W}/from_cluster.db")
+    shards = [timed(f"shard {i}/4", [args.bin, "copy", cluster_url, f"{W}/cluster-shard{i}.db", "--shard", f"{i}/4"]) for i in range(4)]
+    whole = results[-1][1]
+    total = sum(s for s, _, _ in shards)
+    print(f"{'cluster -> snapshot, 4 shards':28s} {total:7.2f} s in all ({', '.join(f'{s:.2f}' for s, _, _ in shards)}) = "
+          f"{100 * total / whole:5.1f} % of the whole copy's {whole:.2f} s")
 
 print(f"== diff and verify ({events} events on each side)")
 for label, command in [("verify mysql redis", ["verify", M1, R1]), ("diff mysql redis", ["diff", M1, R1]), ("verify mysql snapshot", ["verify", M1, gen])]:
@@ -137,22 +174,29 @@ redis_read = float(re.search(r"GET: ([\d.]+) requests per second", out).group(1)
 print(f"redis-benchmark -P 64 GET of {blob} B values (the raw read of the same blobs): {redis_read:.0f} ops/s")
 
 print("== ratios to the raw limit of the target")
-for label, s, rss, kind in results:
+for label, s, rss, kind, workers in results:
     if kind == "redis":
         ratio = (N / s) / redis_raw
-        print(f"{label:28s} {N / s:9.0f} sessions/s vs {redis_raw:9.0f} SET/s      = {100 * ratio:5.1f} %")
+        print(f"{label:28s} w{workers} {N / s:9.0f} sessions/s vs {redis_raw:9.0f} SET/s      = {100 * ratio:5.1f} %")
     else:
         limit = mysql_raw if kind == "mysql" else sqlite_raw
         ratio = (events / s) / limit
-        print(f"{label:28s} {events / s:9.0f} events/s   vs {limit:9.0f} rows/s     = {100 * ratio:5.1f} %")
+        print(f"{label:28s} w{workers} {events / s:9.0f} events/s   vs {limit:9.0f} rows/s     = {100 * ratio:5.1f} %")
 
-print("== ratios to the raw limit of the pipeline (the slower of reading the source and writing the target)")
+print("== ratios to the raw limit of the pipeline (the slower of reading the source and writing the target), "
+      f"1 worker and the default {args.workers}")
 read_rate = {"mysql": mysql_read * N / events, "snapshot": sqlite_read * N / events, "redis": redis_read}
 write_rate = {"redis": redis_raw, "mysql": mysql_raw * N / events, "sqlite": sqlite_raw * N / events}
-for label, s, rss, kind in results:
-    source = label.split(" ->")[0]
+by_label = {}
+for label, s, rss, kind, workers in results:
+    by_label.setdefault(label, {})[workers] = (s, rss, kind)
+for label, runs in by_label.items():
+    source = label.split(" ->")[0].split()[0]  # "redis cluster" reads as redis
+    kind = next(iter(runs.values()))[2]
     limit = min(read_rate[source], write_rate[kind])
-    print(f"{label:28s} {N / s:9.0f} sessions/s vs {limit:9.0f} sessions/s = {100 * (N / s) / limit:5.1f} %")
+    which = "read" if read_rate[source] <= write_rate[kind] else "write"
+    cells = "  ".join(f"w{w}: {events / s:7.0f} events/s = {100 * (N / s) / limit:5.1f} %" for w, (s, _, _) in sorted(runs.items()))
+    print(f"{label:28s} limit {limit * events / N:7.0f} events/s ({source if which == 'read' else kind} {which})  {cells}")
 
 if args.big:
     print(f"== peak RSS at {N} and {args.big} sessions (snapshot -> SQLite DatabaseSessionService file)")
@@ -162,3 +206,42 @@ if args.big:
     s_big, rss_big, _ = timed("big", [args.bin, "copy", big, f"sqlite:///{W}/big_out.db?layout=database"])
     print(f"{N:7d} sessions: {s_small:6.2f} s, peak RSS {rss_small:6.1f} MiB")
     print(f"{args.big:7d} sessions: {s_big:6.2f} s, peak RSS {rss_big:6.1f} MiB  (x{rss_big / rss_small:.2f})")
+
+if args.scoped:
+    # Scopes pushed down to the stores: a copy of one session, and a converge pass (sessions changed
+    # since a time) over a large store, against a full copy of the same store. Sessions read comes
+    # from the copy's own summary (sessions loaded and in scope).
+    S = args.scoped
+    print(f"== scoped reads over {S} sessions x 5 events (copy --session, converge pass of 100 changed sessions)")
+    big_src = mysql("bench_scope_src")
+    timed("generate scoped", [args.bin, "generate", big_src, "--sessions", str(S), "--events", "5", "--seed", "21"])
+    R5, MB = redis(5), mysql("bench_scope_back")
+    full_s, _, _ = timed("full copy", [args.bin, "copy", big_src, R5, "--ttl-from", "now"])
+    print(f"{'full copy mysql -> redis':34s} {full_s:7.2f} s  ({S} sessions)")
+    some = sql("SELECT id FROM sessions ORDER BY id LIMIT 1 OFFSET 777", "bench_scope_src").strip()
+
+    full_back_s, _, _ = timed("full copy back", [args.bin, "copy", R5, MB])
+    print(f"{'full copy redis -> mysql':34s} {full_back_s:7.2f} s  ({S} sessions)")
+
+    def scoped_against(label, command, full):
+        s, _, out = timed(label, [args.bin] + command + ["--format", "json"])
+        read = json.loads(out)["sessions_read"]
+        print(f"{label:34s} {s:7.2f} s  {read:6d} sessions read  {100 * s / full:5.2f} % of the full copy")
+
+    scoped_against("copy --session X (mysql -> redis)", ["copy", big_src, R5, "--session", some, "--ttl-from", "now"], full_s)
+    scoped_against("copy --session X (redis -> mysql)", ["copy", R5, MB, "--session", some], full_back_s)
+    # The bot's traffic: a new event in 100 sessions (the row and the session's update_time, as ADK writes them).
+    since = float(sql("SELECT UNIX_TIMESTAMP(NOW(6))", "bench_scope_src").strip()) - 1
+    sql("INSERT INTO events (id, app_name, user_id, session_id, invocation_id, timestamp, event_data) "
+        "SELECT CONCAT('bench-new-', id), app_name, user_id, id, 'bench-inv', UTC_TIMESTAMP(6), "
+        "JSON_OBJECT('id', CONCAT('bench-new-', id), 'invocation_id', 'bench-inv', 'author', 'user', "
+        "'timestamp', UNIX_TIMESTAMP(NOW(6)), 'content', JSON_OBJECT('role', 'user', 'parts', JSON_ARRAY(JSON_OBJECT('text', 'new turn')))) "
+        "FROM sessions ORDER BY CRC32(id) LIMIT 100", "bench_scope_src")
+    sql("UPDATE sessions SET update_time = UTC_TIMESTAMP(6) ORDER BY CRC32(id) LIMIT 100", "bench_scope_src")
+    scoped_against("converge pass (mysql -> redis)", ["copy", big_src, R5, "--updated-since", repr(since), "--ttl-from", "now"], full_s)
+    scoped_against("converge pass (redis -> mysql)", ["copy", R5, MB, "--updated-since", repr(since)], full_back_s)
+
+if args.shards:
+    bench_scale.shards(args.bin, M1, count=args.shards)
+if args.million:
+    bench_scale.million(args.bin, sessions=args.million)

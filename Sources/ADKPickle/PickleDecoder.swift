@@ -35,7 +35,8 @@ enum PickleAllowlist {
         "copyreg.__newobj_ex__", "_codecs.encode",
     ]
 
-    static let all: Set<String> = compatibility
+    static let all: Set<String> =
+        compatibility
         .union(ModelSchema.generated.keys)
         .union(ModelSchema.generatedEnums)
         .union(ModelSchema.generatedOthers)

@@ -79,7 +79,8 @@ extension PickleMachine {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
-            let width = index + 1 < bytes.endIndex && byte == UInt8(ascii: "\\")
+            let width =
+                index + 1 < bytes.endIndex && byte == UInt8(ascii: "\\")
                 ? (bytes[index + 1] == UInt8(ascii: "u") ? 4 : bytes[index + 1] == UInt8(ascii: "U") ? 8 : 0) : 0
             guard width > 0 else {
                 scalars.append(Unicode.Scalar(byte))
@@ -88,7 +89,8 @@ extension PickleMachine {
             }
             let digits = bytes[(index + 2)...].prefix(width)
             guard digits.count == width, let code = UInt32(String(decoding: digits, as: UTF8.self), radix: 16),
-                  let scalar = Unicode.Scalar(code) else { throw fail("malformed \\u escape (or a lone surrogate)") }
+                let scalar = Unicode.Scalar(code)
+            else { throw fail("malformed \\u escape (or a lone surrogate)") }
             scalars.append(scalar)
             index += 2 + width
         }

@@ -120,7 +120,8 @@ extension PickleMachine {
         case ("builtins.bytearray", 1, .bytes(let bytes)?): return .bytearray(bytes)
         case ("_codecs.encode", 2, .string(let text)?):
             guard case .string(let encoding)? = values[1], ["latin1", "latin-1", "iso-8859-1"].contains(encoding.lowercased()),
-                  text.unicodeScalars.allSatisfy({ $0.value < 256 }) else {
+                text.unicodeScalars.allSatisfy({ $0.value < 256 })
+            else {
                 throw fail("_codecs.encode supports latin-1 text only")
             }
             return .bytes(text.unicodeScalars.map { UInt8($0.value) })

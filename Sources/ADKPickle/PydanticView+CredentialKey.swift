@@ -54,10 +54,12 @@ extension PydanticView {
         switch (type, value) {
         case (.model(let className), .object(let object)):
             guard let schema = schema ?? ModelSchema.generated[className] else { return value }
-            return .object(JSONObject(object.members.map { member in
-                guard let field = schema.field(named: member.key) else { return member }
-                return (field.serializationName, aliased(member.value, field.type))
-            }))
+            return .object(
+                JSONObject(
+                    object.members.map { member in
+                        guard let field = schema.field(named: member.key) else { return member }
+                        return (field.serializationName, aliased(member.value, field.type))
+                    }))
         case (.list(let inner), .array(let items)):
             return .array(items.map { aliased($0, inner) })
         case (.dict(let inner), .object(let object)):

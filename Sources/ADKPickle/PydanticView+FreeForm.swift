@@ -64,7 +64,8 @@ extension PydanticView {
 
     private func bigNumber(_ bytes: [UInt8], path: String) throws(PickleError) -> JSONNumber {
         guard bytes.count <= PickleInteger.maxDecimalBytes,
-              case .number(let number)? = try? JSONValue.parse(PickleInteger.decimal(bytes)) else {
+            case .number(let number)? = try? JSONValue.parse(PickleInteger.decimal(bytes))
+        else {
             throw failure(path, "integer of \(bytes.count) bytes is too large to convert")
         }
         return number

@@ -39,7 +39,7 @@ struct PydanticView {
         case (.bytes, .string(let text)) where owner.base64Bytes:
             return .string(Base64.urlSafe(Array(text.utf8)))
         case (.list(let inner), .list(let items)), (.list(let inner), .tuple(let items)),
-             (.list(let inner), .set(let items)), (.list(let inner), .frozenset(let items)):
+            (.list(let inner), .set(let items)), (.list(let inner), .frozenset(let items)):
             var array: [JSONValue] = []
             for (index, item) in items.enumerated() {
                 array.append(try typed(item, inner, owner: owner, path: "\(path)[\(index)]", depth: depth + 1))

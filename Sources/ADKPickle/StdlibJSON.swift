@@ -18,7 +18,8 @@ enum StdlibJSON {
             return text
         case ("uuid.UUID", nil):
             guard case .dict(let entries)? = state, let value = entries.first(where: { $0.key == .string("int") })?.value,
-                  let hex = uuidHex(value) else { throw unsupported }
+                let hex = uuidHex(value)
+            else { throw unsupported }
             return hex
         default:
             throw unsupported
@@ -40,9 +41,10 @@ enum StdlibJSON {
     /// `Z` or `±HH:MM[:SS]` of a pickled `datetime.timezone(timedelta(...))`.
     private static func offset(_ zone: PickleValue, _ error: PickleError) throws(PickleError) -> String {
         guard case .object("datetime.timezone", let zoneArgs, nil) = zone,
-              case .object("datetime.timedelta", let delta, nil)? = zoneArgs.first,
-              delta.count == 3, case .int(let days) = delta[0], case .int(let seconds) = delta[1], case .int(0) = delta[2],
-              (-1...0).contains(days), (0..<86_400).contains(seconds) else { throw error }
+            case .object("datetime.timedelta", let delta, nil)? = zoneArgs.first,
+            delta.count == 3, case .int(let days) = delta[0], case .int(let seconds) = delta[1], case .int(0) = delta[2],
+            (-1...0).contains(days), (0..<86_400).contains(seconds)
+        else { throw error }
         let total = days * 86_400 + seconds
         if total == 0 { return "Z" }
         let magnitude = abs(total)

@@ -11,8 +11,21 @@ public enum JournalEventKind: String, Sendable, Hashable, CaseIterable {
     case stepStarted = "step_started"
     /// A step committed a batch to its target; `detail` holds its resume position (cursor, counts, digest).
     case checkpoint
+    /// Sessions a copy step kept because the target's version is newer: `detail` holds `sessions`
+    /// (`[[app, user, id]]`, at most a capped number per step) and `count` (all of this batch).
+    case sessionsKept = "sessions_kept"
+    /// Bad sessions a copy step passed over (`skip_bad`): `detail` holds `sessions` (names and
+    /// reasons, capped per step) and `count`.
+    case sessionsSkipped = "sessions_skipped"
+    /// Sessions a copy step left as the target has them because an event id holds different content
+    /// on each side: `detail` holds `sessions` (`{"session": [app, user, id], "events": [ids]}`, capped
+    /// per step) and `count`.
+    case sessionsConflicted = "sessions_conflicted"
     /// A step finished and its postcondition held; `detail` holds its result (e.g. a `watermark`).
     case stepDone = "step_done"
+    /// A finished step must run again: the store it wrote restarted since and may have lost its writes
+    /// (`detail["reason"]`). Recorded for it and every later step that is not a gate, last step first.
+    case stepReopened = "step_reopened"
     /// A step's attempt failed; `detail["error"]` holds the error text.
     case stepFailed = "step_failed"
     /// A step was skipped (its precondition said there was nothing to do, or the operator chose to).
@@ -27,11 +40,16 @@ public enum JournalEventKind: String, Sendable, Hashable, CaseIterable {
     case runFinished = "run_finished"
     /// A lock on the journal was removed by `unlock`; `detail` names the holder. Run-level: no step.
     case lockBroken = "lock_broken"
+    /// A runbook hook (`hooks:` in the runbook) failed: exited non-zero, was killed, timed out or could
+    /// not start. `detail` holds `hook` (e.g. `on_step_done`), `step` when the moment belongs to one,
+    /// `status` (the moment's), `required`, `error` and `exit_status`/`signal`/`timed_out`. Run-level
+    /// (the step is in `detail`), so it is accepted at any point, even after `run_finished`.
+    case hookFailed = "hook_failed"
 
     /// True for kinds that belong to one step (`step` is set); false for run-level kinds.
     public var isStepEvent: Bool {
         switch self {
-        case .runStarted, .runFinished, .lockBroken: false
+        case .runStarted, .runFinished, .lockBroken, .hookFailed: false
         default: true
         }
     }

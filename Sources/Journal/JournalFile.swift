@@ -4,30 +4,38 @@ import SQLiteDriver
 import SessionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A run journal: one SQLite file holding a runbook, its resolved variables and an append-only
 /// event log, plus the advisory lock that keeps two runners apart.
 ///
-/// Tables:
+/// Tables (format 2):
 /// - `journal_meta(key, value)`: `format_version`, `runbook_name`, `runbook_text`, `created_at`,
-///   `created_host`, `created_by` (tool version).
+///   `created_host`, `created_by` (tool version), `chain_genesis`.
 /// - `journal_variables(name, value)`: resolved variables in the order given, secrets as `***`.
-/// - `journal_events(seq, run_id, time, host, pid, tool_version, step, kind, detail)`: the log; `detail`
-///   is a compact JSON object. Triggers abort any UPDATE or DELETE of an event.
-/// - `journal_lock(id = 1, host, pid, started_at, run_id)`: at most one row, the lock holder.
+/// - `journal_events(seq, run_id, time, host, pid, tool_version, step, kind, detail, hash)`: the log;
+///   `detail` is a compact JSON object; `hash` chains each event to the one before (SHA-256, see
+///   `JournalFile+Chain.swift`; the first link covers the runbook and variables). Triggers abort any
+///   UPDATE or DELETE of an event, and the chain is checked whenever the events are read, so an edited,
+///   inserted or removed event is named by its seq and never obeyed.
+/// - `journal_lock(id = 1, host, pid, started_at, run_id, boot_id, process_start)`: at most one row,
+///   the lock holder, with the identity of its process (so a reused pid is not taken for the holder).
 ///
-/// Every append is its own transaction with `synchronous=FULL` in rollback-journal (DELETE) mode, so
-/// an event that ``append(runId:step:kind:detail:)`` returned survives a crash or power loss. The
-/// file is created with mode 0600. Not thread-safe: use one instance per thread or task.
+/// The file is built under a temporary name in the same directory and linked into place whole
+/// (mode 0600), so a kill during `create` leaves no journal or a complete one; a journal with no
+/// event is not started, and `create` may replace it. Every append is its own transaction with
+/// `synchronous=FULL` in rollback-journal (DELETE) mode, so an event that
+/// ``append(runId:step:kind:detail:)`` returned survives a crash or power loss. Not thread-safe: use
+/// one instance per thread or task.
 ///
 /// Dry runs never reach a journal: the runner does not create or append to one when it only plans.
 public final class JournalFile {
-    /// The format this build writes; files with a higher number are refused.
-    public static let currentFormatVersion = 1
+    /// The format this build writes and reads. Format 1 (before the hash chain) is refused with a
+    /// message naming the sessmigrate that wrote it; higher numbers are refused too.
+    public static let currentFormatVersion = 2
 
     /// The file's path.
     public let path: String
@@ -42,26 +50,29 @@ public final class JournalFile {
 
     let environment: JournalEnvironment
     private var connection: SQLiteConnection?
-    /// The lock row this instance inserted, while it holds the lock.
+    /// The lock row this instance inserted, while it holds the lock (kept after the lock was taken
+    /// away, so every later append is refused).
     var heldLock: LockHolder?
+    /// The first link of the hash chain, computed from the runbook and variables.
+    let chainGenesis: String
 
     static let schema = """
         CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE journal_variables (name TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE journal_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, time REAL NOT NULL,
           host TEXT NOT NULL, pid INTEGER NOT NULL, tool_version TEXT NOT NULL, step TEXT, kind TEXT NOT NULL,
-          detail TEXT NOT NULL);
+          detail TEXT NOT NULL, hash TEXT NOT NULL);
         CREATE TABLE journal_lock (id INTEGER PRIMARY KEY CHECK (id = 1), host TEXT NOT NULL, pid INTEGER NOT NULL,
-          started_at REAL NOT NULL, run_id TEXT NOT NULL);
+          started_at REAL NOT NULL, run_id TEXT NOT NULL, boot_id TEXT, process_start TEXT);
         CREATE TRIGGER journal_events_no_update BEFORE UPDATE ON journal_events
           BEGIN SELECT RAISE(ABORT, 'journal events are append-only'); END;
         CREATE TRIGGER journal_events_no_delete BEFORE DELETE ON journal_events
           BEGIN SELECT RAISE(ABORT, 'journal events are append-only'); END;
         """
 
-    private init(
+    init(
         path: String, connection: SQLiteConnection, environment: JournalEnvironment, formatVersion: Int,
-        runbookName: String, runbookText: String, variables: [(name: String, value: String)]
+        runbookName: String, runbookText: String, variables: [(name: String, value: String)], chainGenesis: String
     ) {
         self.path = path
         self.connection = connection
@@ -70,71 +81,45 @@ public final class JournalFile {
         self.runbookName = runbookName
         self.runbookText = runbookText
         self.variables = variables
+        self.chainGenesis = chainGenesis
     }
 
-    /// Creates a new journal at `path` (mode 0600) holding the runbook and its variables.
-    ///
-    /// The caller redacts secrets first; as a second line of defence, a variable whose name contains
-    /// `PASSWORD`, `SECRET` or `TOKEN` must have the value `***`, and no value may carry a URL with a
-    /// password other than `***`.
-    ///
-    /// - Throws: ``JournalError`` when `path` already exists (a journal is never overwritten), when a
-    ///   variable is unredacted or given twice; `SQLiteError` when the file cannot be written.
-    public static func create(
-        path: String, runbookName: String, runbookText: String, variables: [(name: String, value: String)],
-        environment: JournalEnvironment = JournalEnvironment()
-    ) throws -> JournalFile {
-        try checkRedacted(variables)
-        try createEmptyFile(path)
-        do {
-            let connection = try SQLiteConnection.open(path: path, mode: .readWrite)
-            do {
-                try connection.execute("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL")
-                try connection.withTransaction {
-                    try connection.execute(schema)
-                    let meta = try connection.prepare("INSERT INTO journal_meta (key, value) VALUES (?, ?)")
-                    let rows = [
-                        ("format_version", String(currentFormatVersion)), ("runbook_name", runbookName),
-                        ("runbook_text", runbookText), ("created_at", PythonFloat.repr(environment.now())),
-                        ("created_host", environment.host()), ("created_by", environment.toolVersion()),
-                    ]
-                    for (key, value) in rows { try meta.run([.text(key), .text(value)]) }
-                    let insert = try connection.prepare("INSERT INTO journal_variables (name, value) VALUES (?, ?)")
-                    for variable in variables { try insert.run([.text(variable.name), .text(variable.value)]) }
-                }
-            } catch {
-                try? connection.close()  // The schema error is the one to report.
-                throw error
-            }
-            return JournalFile(
-                path: path, connection: connection, environment: environment, formatVersion: currentFormatVersion,
-                runbookName: runbookName, runbookText: runbookText, variables: variables)
-        } catch {
-            // We created the file a moment ago, so removing it destroys nothing of anyone's.
-            _ = unlink(path)
-            _ = unlink(path + "-journal")
-            throw error
-        }
-    }
-
-    /// Opens an existing journal.
+    /// Opens an existing journal and checks its hash chain.
     ///
     /// - Parameter readOnly: open without write access (for `status` and `log`); appends then fail.
-    /// - Throws: ``JournalError`` when there is no file, it is not a journal, or its format is newer
-    ///   than ``currentFormatVersion``.
+    /// - Throws: ``JournalError`` when there is no file, it was never started (an empty file:
+    ///   ``JournalError/notStarted``), it is not a journal, its format is not ``currentFormatVersion``,
+    ///   or it was damaged or edited (naming the event that breaks the chain).
     public static func open(
         path: String, readOnly: Bool = false, environment: JournalEnvironment = JournalEnvironment()
     ) throws -> JournalFile {
         let connection = try openSQLite(path, readOnly: readOnly)
         do {
-            if !readOnly { try connection.execute("PRAGMA synchronous=FULL") }
-            guard try connection.tableNames().contains("journal_meta") else {
+            if !readOnly { try connection.execute("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL") }
+            let tables = try connection.tableNames()
+            if tables.isEmpty { throw JournalError.notStartedError(path) }
+            guard tables.contains("journal_meta") else {
                 throw JournalError.corrupt(path, "it is not a sessmigrate journal (no journal_meta table)")
             }
             let meta = try readMeta(connection, path: path)
-            return JournalFile(
+            let variables = try readVariables(connection)
+            let genesis = chainGenesis(meta: meta.rows, variables: variables)
+            guard meta.genesis == genesis else {
+                throw JournalError.corrupt(
+                    path,
+                    "its runbook or variables were changed after it was created (they no longer match the start "
+                        + "of its hash chain); it is not used")
+            }
+            let journal = JournalFile(
                 path: path, connection: connection, environment: environment, formatVersion: meta.version,
-                runbookName: meta.name, runbookText: meta.text, variables: try readVariables(connection))
+                runbookName: meta.name, runbookText: meta.text, variables: variables, chainGenesis: genesis)
+            do {
+                _ = try journal.events()
+            } catch {
+                journal.connection = nil  // Closed below; the chain error is the one to report.
+                throw error
+            }
+            return journal
         } catch {
             try? connection.close()  // The read error is the one to report.
             throw error
@@ -169,7 +154,7 @@ public final class JournalFile {
     // MARK: - Creating and reading
 
     /// Opens the SQLite file, reporting a missing or foreign file as a journal problem.
-    private static func openSQLite(_ path: String, readOnly: Bool) throws -> SQLiteConnection {
+    static func openSQLite(_ path: String, readOnly: Bool) throws -> SQLiteConnection {
         do {
             return try SQLiteConnection.open(path: path, mode: readOnly ? .readOnly : .readWrite)
         } catch {
@@ -179,35 +164,11 @@ public final class JournalFile {
         }
     }
 
-    /// Creates `path` exclusively (`O_EXCL`), so an existing file, or a symlink, is never replaced.
-    private static func createEmptyFile(_ path: String) throws {
-        let descriptor = posixOpen(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            if errno == EEXIST { throw JournalError.exists(path) }
-            throw JournalError(code: .io, message: "cannot create journal \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { _ = posixClose(descriptor) }  // Nothing was written through it; close cannot lose data.
-        // The umask may only have removed bits; set the mode exactly.
-        guard fchmod(descriptor, 0o600) == 0 else {
-            let reason = String(cString: strerror(errno))
-            _ = unlink(path)
-            throw JournalError(code: .io, message: "cannot set the mode of journal \(path): \(reason)")
-        }
-        syncDirectory(of: path)
-    }
-
-    /// Makes the new file's directory entry durable (`fsync` of the directory), so a power loss
-    /// right after the first append cannot lose the whole journal.
-    private static func syncDirectory(of path: String) {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let descriptor = posixOpen(directory, O_RDONLY | O_CLOEXEC, 0)
-        guard descriptor >= 0 else { return }
-        // Some file systems refuse fsync on a directory (EINVAL); the entry is then as durable as they allow.
-        _ = fsync(descriptor)
-        _ = posixClose(descriptor)
-    }
-
-    private static func readMeta(_ connection: SQLiteConnection, path: String) throws -> (version: Int, name: String, text: String) {
+    /// The `journal_meta` rows the chain covers, in chain order; the stored `chain_genesis`; the
+    /// format version, the runbook's name and text.
+    private static func readMeta(
+        _ connection: SQLiteConnection, path: String
+    ) throws -> (version: Int, name: String, text: String, rows: [(key: String, value: String)], genesis: String?) {
         var rows: [String: String] = [:]
         let statement = try connection.prepare("SELECT key, value FROM journal_meta")
         while try statement.step() { rows[statement.text(at: 0)] = statement.text(at: 1) }
@@ -215,10 +176,13 @@ public final class JournalFile {
             throw JournalError.corrupt(path, "it has no format_version")
         }
         guard version <= currentFormatVersion else { throw JournalError.newerFormat(path, version) }
+        guard version == currentFormatVersion else {
+            throw JournalError.previousFormat(path, version, writtenBy: rows["created_by"])
+        }
         guard let name = rows["runbook_name"], let text = rows["runbook_text"] else {
             throw JournalError.corrupt(path, "it does not hold its runbook")
         }
-        return (version, name, text)
+        return (version, name, text, chainedMetaKeys.map { (key: $0, value: rows[$0] ?? "") }, rows["chain_genesis"])
     }
 
     private static func readVariables(_ connection: SQLiteConnection) throws -> [(name: String, value: String)] {
@@ -267,19 +231,19 @@ public final class JournalFile {
 extension JournalFile: Sendable {}
 
 /// `open(2)`, named apart from ``JournalFile/open(path:readOnly:environment:)``.
-private func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
     #if canImport(Glibc)
-    Glibc.open(path, flags, mode)
+        Glibc.open(path, flags, mode)
     #else
-    Darwin.open(path, flags, mode)
+        Darwin.open(path, flags, mode)
     #endif
 }
 
 /// `close(2)`, named apart from ``JournalFile/close()``.
-private func posixClose(_ descriptor: Int32) -> Int32 {
+func posixClose(_ descriptor: Int32) -> Int32 {
     #if canImport(Glibc)
-    Glibc.close(descriptor)
+        Glibc.close(descriptor)
     #else
-    Darwin.close(descriptor)
+        Darwin.close(descriptor)
     #endif
 }

@@ -58,7 +58,8 @@ extension JournalStateMachine {
 
     private func runStepSentence(id: String, checkpoint: JSONObject?, resume: String) -> String {
         guard let step = status(ofStep: id) else { return "Next, step \(id) runs: \(resume)." }
-        let from = checkpoint == nil
+        let from =
+            checkpoint == nil
             ? "from its start (its writes are idempotent, so repeating them is harmless)"
             : "from its last checkpoint (at most one batch is repeated, harmlessly)"
         switch step.state {

@@ -114,8 +114,8 @@ public struct JournalStateMachine: Sendable, Hashable {
         }
         lastSeq = event.seq
         switch event.kind {
-        case .lockBroken:
-            return
+        case .lockBroken, .hookFailed:
+            return  // reports only: they change no step's state and may come at any point
         case .runStarted:
             // After run_finished, a run_started (a re-run that found nothing to do) changes nothing.
             if !isRunFinishedRecorded { runId = event.runId }
@@ -197,6 +197,11 @@ public struct JournalStateMachine: Sendable, Hashable {
         case (.checkpoint, .running):
             step.lastCheckpoint = event.detail
             step.state = .running(lastCheckpoint: event.detail)
+        case (.stepReopened, .done):
+            step.state = .pending
+            step.lastCheckpoint = nil
+        case (.sessionsKept, .running), (.sessionsSkipped, .running), (.sessionsConflicted, .running):
+            break  // reports only; the checkpoint that follows carries the counts
         case (.stepDone, .running), (.stepDone, .gatePassed):
             step.state = .done(detail: event.detail)
         case (.stepFailed, .pending), (.stepFailed, .running), (.stepFailed, .waitingAtGate):

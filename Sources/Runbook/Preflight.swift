@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 import SessMigrate
 import SessionModel
+import Snapshot
 
 /// `preflight`: every store answers and has a layout this tool knows; counts; free space for a
 /// snapshot; and, for a rollback, what a plain flag flip would lose.
@@ -14,26 +15,49 @@ enum Preflight {
         var detail = JSONObject()
         for (index, text) in try context.list("stores").enumerated() {
             let address = try context.address(text: text)
+            if let path = address.filePath, !FileManager.default.fileExists(atPath: path) {
+                // A SQLite target that does not exist yet is created by the step that writes it, as `copy` does.
+                detail["store_\(index)"] = .object(["address": .string(address.description), "layout": .string("new file"), "sessions": .number(JSONNumber(0))])
+                context.note("preflight: \(address): does not exist yet; the step that writes it creates it")
+                continue
+            }
             let store = try context.opener.open(address, forWriting: false)
             defer { try? store.close() }
             let stats = try store.fetchStats()
-            detail["store_\(index)"] = .object([
+            var entry: JSONObject = [
                 "address": .string(address.description), "layout": .string(stats.layout.description),
                 "sessions": .number(JSONNumber(stats.sessions)), "events": .number(JSONNumber(stats.events)),
-            ])
-            context.progress("preflight: \(address): \(stats.layout), \(stats.sessions) sessions, \(stats.events) events")
+            ]
+            var line = "preflight: \(address): \(stats.layout), \(stats.sessions) sessions, \(stats.events) events"
+            if let snapshot = store as? SnapshotStore {
+                // What a restore brings back is the state as of this time: say how old it is.
+                let age = max(0, context.now() - snapshot.manifest.createdAt)
+                entry["snapshot_taken_at"] = .string(PythonTime.naiveUTC(fromEpoch: snapshot.manifest.createdAt))
+                entry["snapshot_age_seconds"] = .number(JSONNumber(Int(age)))
+                entry["snapshot_source"] = .string(snapshot.manifest.source)
+                line += String(
+                    format: "; a snapshot of %@ taken %@ UTC, %.0f minutes ago", snapshot.manifest.source,
+                    String(PythonTime.naiveUTC(fromEpoch: snapshot.manifest.createdAt).prefix(19)), age / 60)
+            }
+            detail["store_\(index)"] = .object(entry)
+            context.note(line)
         }
         if let from = try context.value("at_risk_from"), let to = try context.value("at_risk_to") {
-            var options = CopyOptions()
-            options.dryRun = true
-            options.ttlOrigin = .now
-            let plan = try CopyJob(source: try context.address(text: from), target: try context.address(text: to), options: options).run()
-            let total = plan.total
+            var request = CopyRequest()
+            request.dryRun = true
+            request.retry = .none
+            request.ttl.origin = .now
+            var run = CopyRun(source: try context.address(text: from), target: .store(try context.address(text: to)), request: request)
+            run.operation = "preflight at-risk check"
+            run.opener = context.opener
+            run.clock = context.clock
+            let total = try run.attempt(resume: nil, checkpoint: { _ in }, events: context.events).summary.total
             detail["only_in_source_sessions"] = .number(JSONNumber(total.inserted))
             detail["newer_in_source_sessions"] = .number(JSONNumber(total.updated))
             detail["events_in_those_sessions"] = .number(JSONNumber(total.eventsWritten))
-            context.progress("preflight: a plain flip would lose \(total.inserted) sessions that exist only in the source and "
-                + "\(total.updated) that are newer there (\(total.eventsWritten) events in them)")
+            context.note(
+                "preflight: a plain flip would lose \(total.inserted) sessions that exist only in the source and "
+                    + "\(total.updated) that are newer there (\(total.eventsWritten) events in them)")
         }
         if let path = try context.value("free_space_for") {
             try checkFreeSpace(context, path: path, detail: &detail)

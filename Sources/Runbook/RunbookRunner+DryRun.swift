@@ -5,18 +5,19 @@ import SessionModel
 extension RunbookRunner {
     /// Walks the steps without a journal and without writing to any store: copies run as dry runs
     /// (reporting what they would insert, update, keep or skip), snapshots and gate commands are
-    /// described, not run. Returns one line per step. An existing journal is never touched.
+    /// described, not run. Returns one line per step, then one per hook (never run here). An existing journal is never touched.
     public func dryRun() throws -> [String] {
         var outputs: [String: JSONObject] = [:]
         var lines: [String] = []
         for spec in document.steps {
             let context = StepContext(
                 id: spec.id, spec: spec, variables: variables, outputs: outputs, resumeFrom: nil, dryRun: true,
-                checkpoint: { _ in }, afterBatchWritten: {}, progress: progress)
+                checkpoint: { _ in }, afterBatchWritten: {}, events: { events(RunnerEvent(step: spec.id, event: $0)) })
             switch spec.kind {
             case .gate:
-                let command = try context.value("command")
-                lines.append("\(spec.id) (gate): would " + (command.map { "run: \($0)" } ?? "wait for `sessmigrate continue`"))
+                // Secrets from ${env:NAME} are not shown.
+                let command = try spec.values["command"].map { try variables.substitute($0, outputs: outputs, revealingEnvironment: false) }
+                lines.append("\(spec.id) (gate): would " + (command.flatMap { $0.isEmpty ? nil : "run: \($0)" } ?? "wait for `sessmigrate continue`"))
                 outputs[spec.id] = ["time": .string(PythonFloat.repr(context.now()))]
             case .snapshot:
                 lines.append("\(spec.id) (snapshot): would write \(try context.required("file")) from \(try context.address("source"))")
@@ -34,6 +35,6 @@ extension RunbookRunner {
                 lines.append("\(spec.id) (\(spec.kind.rawValue)): " + detail.map { "\($0.key)=\($0.value.serialized(.compact))" }.joined(separator: " "))
             }
         }
-        return lines
+        return lines + document.hooks.dryRunLines()  // hooks never run in a dry run: listed only
     }
 }

@@ -15,37 +15,65 @@ public struct RunbookVariables: Sendable {
     public let names: [String]
     let environment: BotEnvironment
 
-    public init(document: RunbookDocument, overrides: [String: String], environment: BotEnvironment) {
+    /// - Throws: ``RunbookError`` for an override the runbook does not declare (a typo such as
+    ///   `--var tagret=…` must never be ignored), listing the runbook's variables.
+    public init(document: RunbookDocument, overrides: [String: String], environment: BotEnvironment) throws {
         var values: [String: String] = [:]
         var names: [String] = []
         for (name, value) in document.variables {
             values[name] = overrides[name] ?? environment.variables[name] ?? value
             names.append(name)
         }
-        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where values[name] == nil {
-            values[name] = value
-            names.append(name)
+        if let unknown = overrides.keys.sorted().first(where: { values[$0] == nil }) {
+            let known = document.variables.map(\.name).joined(separator: ", ")
+            throw RunbookError("runbook \(document.name) has no variable '\(unknown)'; its variables are: \(known.isEmpty ? "(none)" : known)")
         }
         self.values = values
         self.names = names
         self.environment = environment
     }
 
-    /// Replaces `${name}` and `${steps.ID.KEY}` in `text`.
-    public func substitute(_ text: String, outputs: [String: JSONObject]) throws -> String {
+    /// Replaces `${name}`, `${steps.ID.KEY}` and `${env:NAME}` in `text`. With `revealingEnvironment`
+    /// false, `${env:NAME}` stays as written (for dry runs and anything shown or stored).
+    public func substitute(_ text: String, outputs: [String: JSONObject], revealingEnvironment: Bool = true) throws -> String {
+        try Self.replacingReferences(in: text, prefix: "", unterminated: "unterminated ${ in '\(text)'") { name in
+            if name.hasPrefix("env:"), !revealingEnvironment { return "${\(name)}" }
+            if name.hasPrefix("env:") || name.hasPrefix("steps.") { return try lookup(name, outputs: outputs) }
+            // A variable's value may hold `${env:NAME}` itself (`--var flip="curl -H 'Authorization: Bearer
+            // ${env:DEPLOY_TOKEN}' …"`): expanded here, when used, so the journal keeps the reference.
+            let value = try lookup(name, outputs: outputs)
+            guard revealingEnvironment else { return value }
+            // Any other `${…}` in the value stays as written (a shell's own).
+            return try Self.replacingReferences(in: value, prefix: "env:", unterminated: "unterminated ${env: in a variable's value") {
+                try lookup($0, outputs: [:])
+            }
+        }
+    }
+
+    /// `text` with each `${NAME}` whose name starts with `prefix` replaced by `replace(NAME)`; other text,
+    /// other `${…}` included, stays as written.
+    static func replacingReferences(
+        in text: String, prefix: String, unterminated: @autoclosure () -> String, _ replace: (String) throws -> String
+    ) throws -> String {
         var result = ""
         var rest = Substring(text)
-        while let start = rest.range(of: "${") {
+        while let start = rest.range(of: "${" + prefix) {
             result += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw RunbookError("unterminated ${ in '\(text)'") }
-            let name = String(rest[start.upperBound..<end])
-            result += try lookup(name, outputs: outputs)
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw RunbookError(unterminated()) }
+            result += try replace(prefix + rest[start.upperBound..<end])
             rest = rest[rest.index(after: end)...]
         }
         return result + rest
     }
 
     func lookup(_ name: String, outputs: [String: JSONObject]) throws -> String {
+        if name.hasPrefix("env:") {
+            let variable = String(name.dropFirst(4))
+            guard let value = ProcessInfo.processInfo.environment[variable] ?? environment.variables[variable] else {
+                throw RunbookError("${env:\(variable)} is not set: export \(variable) (or put it in the --env-file) before running")
+            }
+            return value
+        }
         if name.hasPrefix("steps.") {
             let parts = name.split(separator: ".", maxSplits: 2).map(String.init)
             guard parts.count == 3 else { throw RunbookError("${\(name)} must be ${steps.STEP.KEY}") }
@@ -68,7 +96,9 @@ public struct RunbookVariables: Sendable {
         let upper = name.uppercased()
         if ["PASSWORD", "SECRET", "TOKEN", "KEY"].contains(where: { upper.contains($0) }) { return "***" }
         // Parsed without reading password files; text that does not parse is redacted as text.
-        if value.contains("://"), value.contains("@") { return StoreAddress.redacted(value) }
+        if value.contains("://"), value.contains("@") || value.contains("password-command") || value.contains("password_command") {
+            return StoreAddress.redacted(value)
+        }
         return value
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import SessMigrate
 import SessionModel
 
-/// What a step needs while it runs: its parameters resolved, where to report checkpoints, and
-/// the test hooks. Steps never print; they return the detail recorded in `step_done`.
+/// What a step needs while it runs: its parameters resolved, where to report checkpoints and
+/// progress, and the test hooks. Steps never print; they return the detail recorded in `step_done`.
 public struct StepContext {
     public var id: String
     public var spec: StepSpec
@@ -21,10 +21,16 @@ public struct StepContext {
     public var checkpoint: (JSONObject) throws -> Void
     /// Test hook called after a batch reached the target and before its checkpoint.
     public var afterBatchWritten: () throws -> Void
-    /// Progress lines for the operator (stderr in the CLI).
-    public var progress: (String) -> Void
+    /// Progress for the operator and the journal (kept and skipped sessions are journaled).
+    public var events: ProgressSink
     public var opener = StoreOpener()
-    public var now: () -> Double = Clock.epochSeconds
+    public var clock = Clock.system
+
+    /// A sentence for the operator.
+    public func note(_ text: String) { events(.note(text)) }
+
+    /// The current time on the run's clock.
+    public func now() -> Double { clock.now() }
 
     /// A resolved scalar parameter, or `nil` when absent.
     public func value(_ name: String) throws -> String? {
@@ -35,6 +41,25 @@ public struct StepContext {
     public func required(_ name: String) throws -> String {
         guard let value = try value(name) else { throw RunbookError("step '\(id)' (\(spec.kind.rawValue)) needs '\(name)'") }
         return value
+    }
+
+    /// A resolved boolean parameter: `true` or `false` (absent or empty: `false`).
+    public func flag(_ name: String) throws -> Bool {
+        guard let text = try value(name)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return false }
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw RunbookError("step '\(id)': \(name) must be true or false, not '\(text)'")
+        }
+    }
+
+    /// A resolved whole number in `range`, or `fallback` when absent or empty.
+    public func integer(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws -> Int {
+        guard let text = try value(name)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
+        guard let number = Int(text), range.contains(number) else {
+            throw RunbookError("step '\(id)': \(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return number
     }
 
     /// A resolved list parameter (empty when absent).
@@ -49,46 +74,67 @@ public struct StepContext {
 
     func address(text: String) throws -> StoreAddress {
         do {
-            return try StoreAddress.parse(text, environment: variables.environment) { progress("step '\(id)': warning: \($0)") }
+            return try StoreAddress.parse(text, environment: variables.environment) { note("step '\(id)': warning: \($0)") }
         } catch {
             throw RunbookError("step '\(id)': \(error.message)")
         }
     }
 
-    /// Copy options from the step's parameters: `apps`/`users`/`sessions` lists, `updated_since`,
-    /// `updated_before` (epoch seconds or UTC text), `on_conflict`, `mirror`, `ttl`, `ttl_from`,
-    /// `include_expired`, `batch_size`, `skip_bad`.
-    public func copyOptions() throws -> CopyOptions {
-        var options = CopyOptions(batchSize: Int(try value("batch_size") ?? "") ?? 200)
-        options.filter.apps = Set(try list("apps"))
-        options.filter.users = Set(try list("users"))
-        options.filter.sessionIds = Set(try list("sessions"))
-        options.filter.updatedSince = try time("updated_since")
-        options.filter.updatedBefore = try time("updated_before")
-        if let text = try value("on_conflict") {
-            guard let policy = ConflictPolicy(rawValue: text) else { throw RunbookError("step '\(id)': on_conflict '\(text)' is not newer, source, skip or fail") }
-            options.onConflict = policy
+    /// The step's options as the ``RequestInput`` the command line would give: `apps`/`users`/
+    /// `sessions` lists and the scalar options by their runbook names.
+    func requestInput() throws -> RequestInput {
+        var input = RequestInput()
+        for option in RequestOption.allCases {
+            if option.isList {
+                let items = try list(option.runbookKey)
+                if !items.isEmpty { input.lists[option] = items }
+            } else if let text = try value(option.runbookKey) {
+                input.values[option] = text
+            }
         }
-        options.mirror = try value("mirror") == "true"
-        options.ttlSeconds = try value("ttl").flatMap { Int($0) }
-        if let text = try value("ttl_from") {
-            guard let origin = TTLOrigin(rawValue: text) else { throw RunbookError("step '\(id)': ttl_from '\(text)' is not update or now") }
-            options.ttlOrigin = origin
-        }
-        options.includeExpired = try value("include_expired") == "true"
-        options.skipBad = try value("skip_bad") == "true"
-        options.dryRun = dryRun
-        return options
+        return input
     }
 
-    func time(_ name: String) throws -> Double? {
-        guard var text = try value(name), !text.isEmpty else { return nil }
-        if let epoch = Double(text) { return epoch }
-        if text.hasSuffix("Z") { text.removeLast() }
+    /// The copy request of a copying step (`copy`, `converge`, `snapshot`, `restore`), parsed and
+    /// validated by the same rules as the command line's options (``CopyRequest/parse(_:environment:)``).
+    /// Transient faults are retried by the runner, which journals them: the request itself does not retry.
+    public func copyRequest() throws -> CopyRequest {
+        var request: CopyRequest
+        let input = try requestInput()
         do {
-            return try PythonTime.epoch(fromNaiveUTC: text)
+            request = try CopyRequest.parse(input, environment: variables.environment.variables)
         } catch {
-            throw RunbookError("step '\(id)': \(name) '\(text)' is not a time")
+            throw RunbookError("step '\(id)': \(error.message(spelling: .runbook))")
         }
+        request.retry = .none
+        request.dryRun = request.dryRun || dryRun
+        return request
+    }
+
+    /// The scope of a comparing step (`verify`), by the same rules.
+    public func scope() throws -> SessionScope {
+        let input = try requestInput()
+        do {
+            return try SessionScope.parse(input, environment: variables.environment.variables)
+        } catch {
+            throw RunbookError("step '\(id)': \(error.message(spelling: .runbook))")
+        }
+    }
+
+    /// A time parameter (epoch seconds or UTC text), as the request parser reads times.
+    func time(_ name: String) throws -> Double? {
+        guard let text = try value(name), !text.isEmpty else { return nil }
+        var input = RequestInput()
+        input.values[.updatedSince] = text
+        do {
+            return try SessionScope.parse(input).updatedSince
+        } catch {
+            throw RunbookError("step '\(id)': \(name) '\(text)' is not a time (YYYY-MM-DD[ HH:MM:SS[.ffffff]] or epoch seconds)")
+        }
+    }
+
+    /// The checkpoint of an interrupted attempt, as a copy checkpoint.
+    func copyResume(_ object: JSONObject?) throws -> CopyCheckpoint? {
+        try object.map { try CopyCheckpoint(json: $0) }
     }
 }

@@ -6,7 +6,8 @@ import Testing
 /// The real google-adk, run through Tests/Interop/v0_adk.py in the virtualenvs of scripts/setup
 /// (`$SESSMIGRATE_CACHE`, default `~/.cache/sessmigrate`). Tests using it are skipped without them.
 public enum RealADK {
-    public static let cache = ProcessInfo.processInfo.environment["SESSMIGRATE_CACHE"]
+    public static let cache =
+        ProcessInfo.processInfo.environment["SESSMIGRATE_CACHE"]
         ?? (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache/sessmigrate"
 
     /// google-adk 1.21.0: the schema-v0 era.
@@ -119,7 +120,7 @@ public func expectSame(_ sessions: [Session], _ reads: [ADKRead], sourceLocation
 }
 
 /// ADK 1.21 reads v0 events without `node_info`, keeps `long_running_tool_ids` in set order and
-/// rebuilds nested action models as dicts full of nulls (adk-data-model.md §18): compare it with
+/// rebuilds nested action models as dicts full of nulls (docs/adk-data-model.md §18): compare it with
 /// a 2.13-style read after removing exactly those differences.
 public func normalizedADK121(_ event: JSONObject) -> JSONValue {
     func withoutNulls(_ value: JSONValue) -> JSONValue {
@@ -157,7 +158,12 @@ public func expectSameIgnoringADK121Quirks(_ reads: [ADKRead], _ expected: [ADKR
 public enum BadPickles {
     public static let all: [(name: String, bytes: [UInt8])] = [
         ("random bytes", [0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x42]),
-        ("os.system", Array("\u{80}\u{04}\u{95}\u{15}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{8c}\u{02}os\u{94}\u{8c}\u{06}system\u{94}\u{93}\u{94}.".unicodeScalars.map { UInt8($0.value) })),
+        (
+            "os.system",
+            Array(
+                "\u{80}\u{04}\u{95}\u{15}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{8c}\u{02}os\u{94}\u{8c}\u{06}system\u{94}\u{93}\u{94}.".unicodeScalars.map
+                { UInt8($0.value) })
+        ),
         ("empty", []),
     ]
 

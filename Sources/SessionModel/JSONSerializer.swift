@@ -74,10 +74,29 @@ private struct JSONWriter {
 
     func writeString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        if style == .python {
+        let mark = output.count
+        var string = string
+        // Fast path: runs of bytes that need no escaping are appended whole (most text is such runs).
+        let done = string.withUTF8 { bytes -> Bool in
+            let python = style == .python
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte != 0x7F || !python {
+                    if byte < 0x80 || !python { continue }
+                    return false  // non-ASCII under ensure_ascii: the UTF-16 path escapes the whole string
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                if python { writePythonUnit(UInt16(byte), to: &output) } else { writeCompactByte(byte, to: &output) }
+                runStart = index + 1
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+            return true
+        }
+        if !done {
+            // Only the python style gets here: drop what the fast path appended and escape by UTF-16 units.
+            output.removeSubrange(mark...)
             for unit in string.utf16 { writePythonUnit(unit, to: &output) }
-        } else {
-            for byte in string.utf8 { writeCompactByte(byte, to: &output) }
         }
         output.append(UInt8(ascii: "\""))
     }

@@ -31,7 +31,9 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// True when Python's `json.loads` would return an `int` (no `.`, `e`, `E`, and not NaN/Infinity).
     public var isInteger: Bool {
-        !literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "N") || $0 == UInt8(ascii: "I") }
+        !literal.utf8.contains {
+            $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "N") || $0 == UInt8(ascii: "I")
+        }
     }
 
     /// The value as a `Double` (exact for floats; rounded for integers beyond 2^53).
@@ -146,6 +148,12 @@ extension JSONValue {
     /// The object, if this value is one.
     public var objectValue: JSONObject? {
         if case .object(let object) = self { return object }
+        return nil
+    }
+
+    /// The elements, if this value is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
         return nil
     }
 

@@ -49,7 +49,9 @@ public enum PythonTime {
     }
 
     /// Parses naive UTC text (`YYYY-MM-DD HH:MM:SS[.f…]`, `T` separator accepted) into
-    /// microseconds since the epoch. Fractions longer than 6 digits are refused.
+    /// microseconds since the epoch. Fractions longer than 6 digits are refused, and so are dates
+    /// and times that do not exist: MySQL's zero date `0000-00-00 00:00:00` (which a non-strict
+    /// `sql_mode` stores for an invalid value), a month or day of 0, February 30, hour 24.
     public static func microseconds(fromNaiveUTC text: String) throws(SessionModelError) -> Int64 {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) throws(SessionModelError) -> Int64 {
@@ -66,9 +68,17 @@ public enum PythonTime {
             bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":")
         else { throw .invalidTimestamp("'\(text)' is not YYYY-MM-DD HH:MM:SS[.ffffff]") }
-        let days = days(fromCivil: try number(0..<4), try number(5..<7), try number(8..<10))
-        var micros = days * 86_400_000_000
-        micros += (try number(11..<13) * 3600 + (try number(14..<16)) * 60 + (try number(17..<19))) * 1_000_000
+        let (year, month, day) = (try number(0..<4), try number(5..<7), try number(8..<10))
+        let (hour, minute, second) = (try number(11..<13), try number(14..<16), try number(17..<19))
+        if year == 0, month == 0, day == 0 {
+            throw .invalidTimestamp("'\(text)' is MySQL's zero date (stored under a non-strict sql_mode), not a time")
+        }
+        guard (1...12).contains(month), (1...daysInMonth(month, of: year)).contains(day) else {
+            throw .invalidTimestamp("'\(text)' is not a valid date")
+        }
+        guard hour < 24, minute < 60, second < 60 else { throw .invalidTimestamp("'\(text)' is not a valid time of day") }
+        var micros = days(fromCivil: year, month, day) * 86_400_000_000
+        micros += (hour * 3600 + minute * 60 + second) * 1_000_000
         if bytes.count > 19 {
             let digits = bytes.count - 20
             guard bytes[19] == UInt8(ascii: "."), (1...6).contains(digits) else {
@@ -84,6 +94,15 @@ public enum PythonTime {
     /// Parses naive UTC text into epoch seconds (see ``microseconds(fromNaiveUTC:)``).
     public static func epoch(fromNaiveUTC text: String) throws(SessionModelError) -> Double {
         epoch(fromMicroseconds: try microseconds(fromNaiveUTC: text))
+    }
+
+    /// Days in `month` (1–12) of the proleptic Gregorian `year`.
+    static func daysInMonth(_ month: Int64, of year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Howard Hinnant's `civil_from_days`.

@@ -19,8 +19,9 @@ public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertibl
         return false
     }
 
-    /// `app/user/session`, for messages. Ids may contain any character.
-    public var description: String { "\(appName)/\(userId)/\(sessionId)" }
+    /// `app/user/session`, for messages. Ids may contain any character: each part is shown through
+    /// ``Printable/name(_:limit:)`` (control characters escaped, at most 200 characters).
+    public var description: String { "\(Printable.name(appName))/\(Printable.name(userId))/\(Printable.name(sessionId))" }
 }
 
 /// One persisted event.

@@ -113,9 +113,11 @@ public struct SnapshotManifest: Sendable, Hashable {
 public struct SnapshotError: DriverError {
     public var code: DriverErrorCode
     public var message: String
+    /// The file that already exists, for the refusal to replace it.
+    public var existingFile: String?
 
-    public var description: String { message }
-    public var debugDescription: String { message }
+    public var description: String { Printable.name(message, limit: Printable.messageLimit) }
+    public var debugDescription: String { description }
 
     static func corrupt(_ path: String, _ detail: String) -> SnapshotError {
         SnapshotError(code: .corrupt, message: "snapshot \(path) is damaged: \(detail); it was not used")
@@ -128,6 +130,6 @@ public struct SnapshotError: DriverError {
     }
 
     static func exists(_ path: String) -> SnapshotError {
-        SnapshotError(code: .constraint, message: "\(path) already exists; pass --force to replace it")
+        SnapshotError(code: .constraint, message: "\(path) already exists; pass --force to replace it", existingFile: path)
     }
 }

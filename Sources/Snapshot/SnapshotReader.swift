@@ -54,7 +54,8 @@ public enum SnapshotReader {
         let recorded = try connection.prepare("SELECT COUNT(*) FROM sessmigrate_sessions")
         _ = try recorded.step()
         guard sessions == manifest.sessions, events == manifest.events, Int(recorded.int64(at: 0)) == sessions else {
-            throw SnapshotError.corrupt(path, "it holds \(sessions) sessions and \(events) events; the manifest says \(manifest.sessions) and \(manifest.events)")
+            throw SnapshotError.corrupt(
+                path, "it holds \(sessions) sessions and \(events) events; the manifest says \(manifest.sessions) and \(manifest.events)")
         }
         return manifest
     }
@@ -74,10 +75,14 @@ public enum SnapshotReader {
     }
 
     /// The snapshot's sessions as a store that owns its own connection.
-    static func openSessions(path: String) throws -> SqliteSessionServiceStore {
+    static func openSessions(path: String) throws -> SQLiteSessionStore {
         let connection = try SQLiteConnection.open(path: path, mode: .readOnly)
         do {
-            return try SqliteSessionServiceStore(connection: connection, detected: try SQLiteLayout.detect(connection), forWriting: false)
+            let detected = try SQLiteLayout.detect(connection)
+            guard detected == .sqliteSessionService || detected == .empty else {
+                throw SQLiteError(code: .unsupported, message: "\(path) holds the \(detected) layout, not SqliteSessionService")
+            }
+            return try SQLiteSessionStore(connection: connection, detected: detected, forWriting: false)
         } catch {
             try? connection.close()
             throw error
@@ -112,7 +117,7 @@ public enum SnapshotReader {
 /// A snapshot opened as a read-only session store. When the snapshot was taken from Redis, each
 /// session carries its recorded expiry, so restoring into Redis keeps it.
 public final class SnapshotStore: SessionStore {
-    private let sessions: SqliteSessionServiceStore
+    private let sessions: SQLiteSessionStore
     private let expiries: SQLiteStatement
     private let connection: SQLiteConnection
     public let manifest: SnapshotManifest

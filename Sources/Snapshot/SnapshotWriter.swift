@@ -11,7 +11,7 @@ public final class SnapshotWriter {
     /// Where the snapshot goes.
     public let path: String
     let temporaryPath: String
-    private let sessions: SqliteSessionServiceStore
+    private let sessions: SQLiteSessionStore
     private let recorder: SQLiteConnection
     private let sourceKeepsExpiry: Bool
     private var finished = false
@@ -28,7 +28,10 @@ public final class SnapshotWriter {
         let connection = try SQLiteConnection.open(path: temporaryPath, mode: .create)
         do {
             let detected = try SQLiteLayout.detect(connection)
-            sessions = try SqliteSessionServiceStore(connection: connection, detected: detected, forWriting: true)
+            guard detected == .sqliteSessionService || detected == .empty else {
+                throw SQLiteError(code: .unsupported, message: "\(temporaryPath) holds the \(detected) layout, not SqliteSessionService")
+            }
+            sessions = try SQLiteSessionStore(connection: connection, detected: detected, forWriting: true)
             recorder = try SQLiteConnection.open(path: temporaryPath, mode: .readWrite)
             try recorder.execute(SnapshotFormat.schema)
         } catch {

@@ -29,7 +29,9 @@ import Testing
     }
 
     @Test func omitsFieldsADK121Lacks() throws {
-        let actions = try JSONValue.parseObject(#"{"state_delta": {"a": 1}, "transfer_to_agent": "x", "transfer_reason": "r", "route": ["a", 2], "render_ui_widgets": [{"id": "w", "provider": "p", "payload": {}}], "set_model_response": {"k": null}}"#)
+        let actions = try JSONValue.parseObject(
+            #"{"state_delta": {"a": 1}, "transfer_to_agent": "x", "transfer_reason": "r", "route": ["a", 2], "render_ui_widgets": [{"id": "w", "provider": "p", "payload": {}}], "set_model_response": {"k": null}}"#
+        )
         #expect(EventActionsPickle.fieldsUnknownToV0Era(actions) == ["transfer_reason", "route", "render_ui_widgets", "set_model_response"])
         let decoded = try EventActionsPickle.decode(try EventActionsPickle.encode(actions))
         #expect(decoded.keys == ["state_delta", "artifact_delta", "transfer_to_agent", "requested_auth_configs", "requested_tool_confirmations"])
@@ -60,7 +62,8 @@ import Testing
 
     @Test func refusesWhatItCannotWrite() throws {
         #expect(throws: PickleError.self) { try EventActionsPickle.encode(JSONObject(), protocol: 3) }
-        let notBase64 = try JSONValue.parseObject(#"{"compaction": {"start_timestamp": 1.0, "end_timestamp": 2.0, "compacted_content": {"parts": [{"inline_data": {"data": "not base64!"}}]}}}"#)
+        let notBase64 = try JSONValue.parseObject(
+            #"{"compaction": {"start_timestamp": 1.0, "end_timestamp": 2.0, "compacted_content": {"parts": [{"inline_data": {"data": "not base64!"}}]}}}"#)
         #expect(throws: PickleError.self) { try EventActionsPickle.encode(notBase64) }
         let huge = try JSONValue.parseObject("{\"state_delta\": {\"n\": \(String(repeating: "9", count: 6000))}}")
         #expect(throws: PickleError.self) { try EventActionsPickle.encode(huge) }

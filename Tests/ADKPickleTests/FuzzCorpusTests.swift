@@ -54,9 +54,12 @@ import Testing
     /// Keys that convert to the same text keep the first position and the last value (json.loads
     /// of pydantic's output, which writes both).
     @Test func keysThatConvertAlikeKeepTheLastValue() throws {
-        let pair: [UInt8] = [UInt8(ascii: "K"), 1, 0x8C, 1, UInt8(ascii: "a"), 0x8C, 1, UInt8(ascii: "x"), UInt8(ascii: "N"),
-                             0x8C, 1, UInt8(ascii: "1"), 0x8C, 1, UInt8(ascii: "b")]
-        let bytes: [UInt8] = [0x80, 4, UInt8(ascii: "}"), 0x8C, 11] + Array("state_delta".utf8) + [UInt8(ascii: "}"), UInt8(ascii: "(")]
+        let pair: [UInt8] = [
+            UInt8(ascii: "K"), 1, 0x8C, 1, UInt8(ascii: "a"), 0x8C, 1, UInt8(ascii: "x"), UInt8(ascii: "N"),
+            0x8C, 1, UInt8(ascii: "1"), 0x8C, 1, UInt8(ascii: "b"),
+        ]
+        let bytes: [UInt8] =
+            [0x80, 4, UInt8(ascii: "}"), 0x8C, 11] + Array("state_delta".utf8) + [UInt8(ascii: "}"), UInt8(ascii: "(")]
             + pair + [UInt8(ascii: "u"), UInt8(ascii: "s"), UInt8(ascii: ".")]
         let delta = try #require(try EventActionsPickle.decode(bytes)["state_delta"]?.objectValue)
         #expect(delta == ["1": .string("b"), "x": .null])

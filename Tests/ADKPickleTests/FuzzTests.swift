@@ -46,7 +46,8 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test(.timeLimit(.minutes(1)))
     func randomInputNeverCrashes() {
         var random = SeededGenerator(state: 20_261_127)
-        let opcodes = Array("()]}0125KMJNabdehjlpqrstuGBCX.".utf8)
+        let opcodes =
+            Array("()]}0125KMJNabdehjlpqrstuGBCX.".utf8)
             + [0x80, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8F, 0x90, 0x91, 0x93, 0x94, 0x95]
         var decoded = 0, failed = 0
         for round in 0..<200_000 {
@@ -55,9 +56,11 @@ struct SeededGenerator: RandomNumberGenerator {
             if round % 2 == 0 {
                 bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             } else {
-                bytes = [0x80, 4] + (0..<count).map { _ in
-                    Bool.random(using: &random) ? opcodes.randomElement(using: &random) ?? 0 : UInt8.random(in: 0...8, using: &random)
-                }
+                bytes =
+                    [0x80, 4]
+                    + (0..<count).map { _ in
+                        Bool.random(using: &random) ? opcodes.randomElement(using: &random) ?? 0 : UInt8.random(in: 0...8, using: &random)
+                    }
             }
             if Self.attempt(bytes) { decoded += 1 } else { failed += 1 }
         }

@@ -15,7 +15,7 @@ import argparse, os, shutil, signal, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import runbook_faults, special_faults  # noqa: E402
+import restart_faults, runbook_faults, special_faults  # noqa: E402
 from harness import Background, check, rows, run, retries_in, verify, wait_until  # noqa: E402
 from servers import MariaDB, Redis  # noqa: E402
 
@@ -120,6 +120,7 @@ def scenario(work, redis, mysql):
                               args.only, args.sessions)
     special_faults.run_all(context)
     runbook_faults.run_all(context)
+    restart_faults.run_all(context)
 
 
 def print_table():

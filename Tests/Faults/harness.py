@@ -29,11 +29,11 @@ def run(*command, timeout=300, env=None):
 class Background:
     """A sessmigrate command running while the test injects a fault; output kept in files."""
 
-    def __init__(self, work, name, *command):
+    def __init__(self, work, name, *command, env=None):
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
         self.out_path, self.err_path = f"{work}/{slug}.out", f"{work}/{slug}.err"
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.process = subprocess.Popen([BIN, *command], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen([BIN, *command], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
 
     def running(self):
         return self.process.poll() is None

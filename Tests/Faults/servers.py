@@ -30,10 +30,11 @@ def wait_gone(pid, seconds=30):
 
 
 class Redis:
-    def __init__(self, directory):
+    def __init__(self, directory, persistent=True):
         self.dir = directory
         self.port = free_port()
         self.process = None
+        self.persistent = persistent
         self.start()
 
     @property
@@ -49,7 +50,8 @@ class Redis:
     def start(self):
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--databases", "16", "--enable-debug-command", "local", "--logfile", f"{self.dir}/redis.log"],
+             "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always", "--databases", "16",
+             "--enable-debug-command", "local", "--logfile", f"{self.dir}/redis.log"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.wait_ready()
 
@@ -110,8 +112,10 @@ class MariaDB:
         return out.stdout.strip()
 
     def start(self):
+        os.makedirs(f"{self.dir}/tmp", exist_ok=True)  # its own tmpdir, as scripts/lib/servers.sh gives its mariadbd
         self.process = subprocess.Popen(
             ["/usr/sbin/mariadbd", "--no-defaults", f"--user={os.environ.get('USER') or 'root'}", f"--datadir={self.dir}/data",
+             f"--tmpdir={self.dir}/tmp",
              f"--socket={self.socket}", f"--port={self.port}", "--bind-address=127.0.0.1", "--skip-name-resolve",
              f"--pid-file={self.dir}/mysqld.pid", f"--log-error={self.dir}/err.log", "--character-set-server=utf8mb4",
              "--collation-server=utf8mb4_unicode_ci", "--innodb-buffer-pool-size=128M", "--max-allowed-packet=64M"],

@@ -1,7 +1,7 @@
 """Faults that need a setup of their own: a MariaDB lock wait timeout and a deadlock during a copy into
 MySQL, Redis BUSY (a long script) during a copy into Redis, Redis LOADING (a restart with a large data
 set) at the start of a verify, and servers killed in the middle of a verify."""
-import subprocess, threading, time
+import os, subprocess, threading, time
 
 from harness import wanted, Background, check, outcome, retries_in, rows, run, verify, wait_until
 
@@ -109,10 +109,15 @@ def mid_verify(c):
         name = f"verify mysql redis, {label} SIGKILL+restart mid-verify"
         if not wanted(c.only, name):
             continue
-        job = Background(c.work, name, "verify", c.src, c.full)
-        time.sleep(0.8 if label == "mysql" else 0.6)  # the debug build reads the stores for several seconds
+        # Both stores are read at once; a test hook pauses the comparison once 600 of the 3,000 sessions
+        # were read (and creates PAUSE.paused), so the server is restarted mid-verify, not after it.
+        pause = f"{c.work}/verify-pause-{label}"
+        env = dict(os.environ, SESSMIGRATE_TEST_PAUSE_VERIFY_AT="600", SESSMIGRATE_TEST_PAUSE_FILE=pause)
+        job = Background(c.work, name, "verify", c.src, c.full, env=env)
+        wait_until(lambda: not job.running() or os.path.exists(pause + ".paused"), timeout=120)
         hit = job.running()
         restart()
+        open(pause + ".go", "w").close()
         rc, stdout, stderr = job.finish()
         retried = retries_in(stderr)
         ok = hit and rc == 0 and "IDENTICAL" in stdout and retried >= 1
@@ -133,7 +138,7 @@ def loading(c):
                and "aof_rewrite_scheduled:0" in c.redis.cli("INFO", "persistence"), timeout=120, every=0.1)
     reply = c.redis.restart(wait=False)
     saw_loading = "LOADING" in reply
-    job = Background(c.work, name, "verify", c.full, c.src)  # Redis first: it is scanned first
+    job = Background(c.work, name, "verify", c.full, c.src)  # both stores are opened (and read) at once
     rc, stdout, stderr = job.finish()
     retried = retries_in(stderr)
     ok = saw_loading and rc == 0 and "IDENTICAL" in stdout and "LOADING" in stderr

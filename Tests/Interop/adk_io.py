@@ -2,8 +2,10 @@
 """Writes or reads a dataset through the REAL ADK session services.
 
 Runs inside one of the interop virtualenvs (see scripts/setup):
-  venv-community: mysql, sqlite-sss, sqlite-dss, redis-community; reads mysql-v0, sqlite-v0
+  venv-community: mysql, sqlite-sss, sqlite-dss, redis-community(-tls); reads mysql-v0, sqlite-v0
   venv-adkredis:  mysql, sqlite-sss, sqlite-dss, redis-adk-redis
+  venv-adkredis014: redis-adk-redis-014 (google-adk-redis 0.1.4: one string per user)
+  venv-community: also redis-community-cluster (RedisSessionService(cluster_uri=…))
   venv-adk121:    mysql-v0, sqlite-v0 (google-adk 1.21.0 creates and writes schema v0)
 
   adk_io.py write  --store KIND --url URL [--dataset NAME]
@@ -19,6 +21,9 @@ URL is the sessmigrate address of the store:
   2.13 detects v0 and reads and appends in v0)
   redis://HOST:PORT/DBNUM[?layout=...]   -> RedisSessionService (google-adk-community)
                                             or RedisMemorySessionService (google-adk-redis)
+  rediss://HOST:PORT/DBNUM?ssl_ca_certs=… -> RedisSessionService over TLS (kind redis-community-tls):
+                                            redis-py gets the URL with its ssl_* parameters as
+                                            the bot's REDIS_URL would carry them
 
 `append` get_session()s each session named in dataset.APPENDS[NAME] and
 append_event()s its new events (the round trip back into a v0 database).
@@ -38,7 +43,7 @@ import logging
 import os
 import sys
 import time
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 os.environ["TZ"] = "UTC"
 time.tzset()
@@ -47,7 +52,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset  # noqa: E402
 
 KINDS = ("mysql", "redis-community", "redis-adk-redis", "sqlite-sss", "sqlite-dss",
-         "mysql-v0", "sqlite-v0")
+         "mysql-v0", "sqlite-v0", "redis-community-tls", "redis-community-cluster",
+         "redis-adk-redis-014")
 V0_KINDS = ("mysql-v0", "sqlite-v0")
 
 
@@ -61,8 +67,11 @@ def _sqlite_path(url: str) -> str:
 
 
 def _redis_uri(url: str) -> str:
+  """The redis-py URL of a sessmigrate address: sessmigrate's own parameters (layout, ttl) dropped,
+  the scheme and redis-py's ssl_* parameters kept."""
   parts = urlsplit(url)
-  return f"redis://{parts.netloc}{parts.path or '/0'}"
+  query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k.startswith("ssl_")])
+  return urlunsplit((parts.scheme, parts.netloc, parts.path or "/0", query, ""))
 
 
 def make_service(kind: str, url: str):
@@ -79,10 +88,13 @@ def make_service(kind: str, url: str):
   if kind == "sqlite-sss":
     from google.adk.sessions.sqlite_session_service import SqliteSessionService
     return SqliteSessionService(_sqlite_path(url))
-  if kind == "redis-community":
+  if kind in ("redis-community", "redis-community-tls"):
     from google.adk_community.sessions.redis_session_service import RedisSessionService
     return RedisSessionService(uri=_redis_uri(url))
-  if kind == "redis-adk-redis":
+  if kind == "redis-community-cluster":
+    from google.adk_community.sessions.redis_session_service import RedisSessionService
+    return RedisSessionService(cluster_uri=_redis_uri(url))
+  if kind in ("redis-adk-redis", "redis-adk-redis-014"):  # 0.1.5 or 0.1.4, by the venv
     from google_adk_redis.redis_memory_session_service import RedisMemorySessionService
     return RedisMemorySessionService(uri=_redis_uri(url), share_cache=False)
   raise SystemExit(f"unknown store kind {kind!r}; expected one of {', '.join(KINDS)}")

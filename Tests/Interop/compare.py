@@ -1,7 +1,7 @@
 """Compares two canonical ADK reads (see adk_io.py `read`).
 
-Normalisations, each forced by a documented store quirk (reference data model
-section 18); nothing else is normalised:
+Normalisations, each forced by a documented store quirk (docs/adk-data-model.md
+§18); nothing else is normalised:
   * `temp:` keys are dropped from session state: google-adk-community's
     create_session keeps them in the blob (every other service drops them, and
     sessmigrate never persists them).
@@ -32,12 +32,12 @@ with ADK 2.13's own read of the v0 source with none of these:
       actions.requested_auth_configs, null dict values are dropped: 1.21
       rebuilds actions with EventActions().model_copy(update=...), which
       leaves those models as plain dicts, so its exclude_none dump keeps
-      every null (section 18). (Done on both sides; 2.x keeps a null that
+      every null (docs/adk-data-model.md §18). (Done on both sides; 2.x keeps a null that
       sits in an Any-typed payload, the dataset has none there.)
   * v0_view(): an ADK 2.13 read compared with a 1.21 read or with data that
     went through a v0 database.
     - Event keys a v0 row has no column for are dropped (v0 keeps 19 event
-      fields, section 4/18: model_version, finish_reason, node_info, ...);
+      fields, docs/adk-data-model.md §4 and §18: model_version, finish_reason, node_info, ...);
       2.13 adds node_info {"path": ""} to every event it reads. Likewise
       actions keys 1.21's EventActions lacks (transfer_reason, route,
       render_ui_widgets, set_model_response). run.py checks separately that
@@ -128,7 +128,7 @@ def compare(expected: list[dict], actual: list[dict], cross_check: bool = False)
 
 # --------------------------------------------------------------------------- schema v0
 
-# The event fields a v0 `events` row holds (one column each; section 4).
+# The event fields a v0 `events` row holds (one column each; docs/adk-data-model.md §4).
 V0_EVENT_FIELDS = frozenset({
     "id", "invocation_id", "author", "actions", "long_running_tool_ids", "branch",
     "timestamp", "content", "grounding_metadata", "custom_metadata", "usage_metadata",

@@ -7,8 +7,8 @@ append_event, the way a real ADK application would.
 Write order: phase 1 creates every session, phase 2 appends every event (in
 each session's list order, which is also timestamp order).
 
-Exclusions, each forced by a store that cannot hold the feature (see the
-reference data model, section 18):
+Exclusions, each forced by a store that cannot hold the feature (see
+docs/adk-data-model.md §18):
   * Every `app:`/`user:` key given at create_session is set again by a later
     event of the same app (and user). google-adk-community's create_session
     keeps those keys private to the session blob and writes no hash, so a

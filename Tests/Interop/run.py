@@ -8,6 +8,11 @@ reads them back unchanged, between every pair of store kinds?
 Needs SESSMIGRATE_REDIS_URL and SESSMIGRATE_MYSQL_URL (scripts/lib/servers.sh) and the
 virtualenvs of scripts/setup (venv-community, venv-adkredis, venv-adk121). Stdlib only:
 every ADK or driver call runs in a venv python (adk_io.py, store_tool.py).
+With SESSMIGRATE_REDIS_TLS_URL and SESSMIGRATE_TLS_DIR (servers.sh with SESSMIGRATE_SERVERS_TLS=1)
+the kind redis-community-tls is a TLS-only Redis reached as Memorystore is: the bot's
+RedisSessionService (redis-py) gets `rediss://127.0.0.1:PORT/DB?ssl_ca_certs=CA`, sessmigrate the
+same URL with `&layout=community`; mysql -> redis-community-tls also checks that the bot's exact
+REDIS_URL, through `--env-file`, works for sessmigrate. Without them that kind is skipped.
 
 For each source kind: fresh store, ADK writes dataset.py's NASTY dataset, ADK reads it
 (the reference). For each other kind as destination: fresh store, `sessmigrate copy
@@ -45,7 +50,8 @@ sys.path.insert(0, HERE)
 import compare  # noqa: E402
 import v0suite  # noqa: E402
 
-KINDS = ["mysql", "sqlite-sss", "sqlite-dss", "redis-community", "redis-adk-redis"]
+TLS_KIND = "redis-community-tls"
+KINDS = ["mysql", "sqlite-sss", "sqlite-dss", "redis-community", "redis-adk-redis", TLS_KIND]
 SOURCE_KINDS = KINDS + list(v0suite.V0_SOURCES)
 VENV_OF = {"redis-adk-redis": "adkredis"}  # every other kind: venv-community
 PASSWORD_MARKERS = ("apppw",)
@@ -64,6 +70,9 @@ class Suite:
     os.makedirs(self.work, exist_ok=True)
     self.redis = (args.redis_url or os.environ.get("SESSMIGRATE_REDIS_URL", "")).rstrip("/")
     self.mysql = args.mysql_url or os.environ.get("SESSMIGRATE_MYSQL_URL", "")
+    self.redis_tls = os.environ.get("SESSMIGRATE_REDIS_TLS_URL", "").rstrip("/")
+    tls_dir = os.environ.get("SESSMIGRATE_TLS_DIR", "")
+    self.tls_ca = os.path.join(tls_dir, "ca.pem") if tls_dir else ""
     self.refs: dict[str, list[dict]] = {}
     self.timings: dict[str, float] = {}
     self.started = time.monotonic()
@@ -86,6 +95,8 @@ class Suite:
       p = urlsplit(self.mysql)
       suffix = "mysql" if kind == "mysql" else "mysqlv0"
       return f"{p.scheme}://{p.netloc}/{self.args.mysql_db_prefix}_{role}_{suffix}"
+    if kind == TLS_KIND:
+      return self.bot_redis_url(role) + "&layout=community"
     if kind.startswith("redis"):
       # community: base (source) / base+1 (destination); adk-redis: base+2 / base+3
       db = self.args.redis_db_base + (0 if kind == "redis-community" else 2) + (role == "dst")
@@ -93,6 +104,11 @@ class Suite:
       return f"{self.redis}/{db}?layout={layout}"
     path = os.path.join(os.path.abspath(self.work), f"{role}-{kind}.db")
     return "sqlite:///" + path + ("?layout=database" if kind == "sqlite-dss" else "")
+
+  def bot_redis_url(self, role: str) -> str:
+    """The bot's REDIS_URL for the TLS Redis: redis-py's form, as Memorystore's would be."""
+    db = self.args.redis_db_base + (role == "dst")
+    return f"{self.redis_tls}/{db}?ssl_ca_certs={self.tls_ca}"
 
   def venv_run(self, kind: str, argv: list[str], timeout: float = 600, venv: str | None = None):
     py = self.python[venv or VENV_OF.get(kind, "community")]
@@ -213,6 +229,28 @@ class Suite:
       self.result(True, f"{label}: copy", f"ADK reads {len(got)} sessions identical to the "
                   f"reference ({took:.2f} s, {written if written is not None else '?'} written)")
     self.noop_check(label, src_url, dst, dst_url)
+    if src == "mysql" and dst == TLS_KIND:
+      self.bot_url_check(src_url, ref)
+
+  def bot_url_check(self, src_url: str, ref: list[dict]) -> None:
+    """The bot's REDIS_URL, exactly as it is in its .env, for sessmigrate (the word `redis` with
+    --env-file; the layout is detected) and for the bot's RedisSessionService."""
+    name = f"{TLS_KIND}: the bot's exact REDIS_URL works for sessmigrate and for ADK"
+    bot_url = self.bot_redis_url("dst")
+    env_file = os.path.join(self.work, "bot-tls.env")
+    with open(env_file, "w", encoding="utf-8") as f:
+      f.write(f"SESSION_BACKEND=redis\nREDIS_URL={bot_url}\n")
+    r, _ = self.sessmigrate("verify", src_url, "redis", "--env-file", env_file)
+    problems = [] if r.returncode == 0 else [f"verify exit {r.returncode}: {_tail(r.stdout + r.stderr, 3)}"]
+    r, _ = self.sessmigrate("inspect", "redis", "--env-file", env_file)
+    if "connection:    TLS (" not in r.stdout:
+      problems.append(f"inspect does not say TLS: {_tail(r.stdout + r.stderr, 4)}")
+    try:
+      problems += compare.compare(ref, self.adk_read(TLS_KIND, bot_url, "read-bot-url"))
+    except Exception as e:  # noqa: BLE001
+      problems.append(f"ADK cannot read through the bot's URL: {e}")
+    self.result(not problems, name, "verify IDENTICAL, inspect says TLS, ADK reads the reference"
+                if not problems else _indent("\n".join(problems[:3])))
 
   def noop_check(self, label: str, src_url: str, dst: str, dst_url: str,
                  name: str | None = None) -> None:
@@ -244,6 +282,10 @@ class Suite:
     args = self.args
     sources = _kinds(args.sources, SOURCE_KINDS)
     dests = _kinds(args.dests)
+    if not (self.redis_tls and self.tls_ca) and TLS_KIND in sources + dests:
+      print(f"SKIP {TLS_KIND}: SESSMIGRATE_REDIS_TLS_URL / SESSMIGRATE_TLS_DIR not set", flush=True)
+      sources = [k for k in sources if k != TLS_KIND]
+      dests = [k for k in dests if k != TLS_KIND]
     missing = [p for v, p in self.python.items() if not os.path.exists(p)
                and (v != "adk121" or any(k in v0suite.V0_SOURCES for k in sources))]
     if missing or not self.redis or not self.mysql:

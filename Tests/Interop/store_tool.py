@@ -30,7 +30,7 @@ import json
 import os
 import sqlite3
 import sys
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from adk_io import _sqlite_path  # noqa: E402
@@ -71,6 +71,9 @@ def _redis(url: str):
   import redis
   p = urlsplit(url)
   db = int((p.path.lstrip("/") or "0"))
+  if p.scheme == "rediss":  # redis-py's own reading of the ssl_* parameters (as adk_io.py passes them)
+    query = urlencode([(k, v) for k, v in parse_qsl(p.query) if k.startswith("ssl_")])
+    return redis.Redis.from_url(urlunsplit((p.scheme, p.netloc, p.path, query, ""))), db
   return redis.Redis(host=p.hostname or "127.0.0.1", port=p.port or 6379, db=db), db
 
 

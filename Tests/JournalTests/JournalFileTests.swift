@@ -18,7 +18,7 @@ import Testing
                 environment: testEnvironment())
             created.close()
             try withJournal(path) { journal in
-                #expect(journal.formatVersion == 1)
+                #expect(journal.formatVersion == JournalFile.currentFormatVersion)
                 #expect(journal.runbookName == "rollback-to-cloudsql")
                 #expect(journal.runbookText == text)
                 #expect(journal.variables.map(\.name) == variables.map(\.name))
@@ -121,10 +121,10 @@ import Testing
     func newerFormatIsRefused() throws {
         try withTemporaryPath { path in
             try withNewJournal(path) { _ in }
-            #expect(try runSQLiteShell(path, "UPDATE journal_meta SET value = '2' WHERE key = 'format_version'") == 0)
+            #expect(try runSQLiteShell(path, "UPDATE journal_meta SET value = '3' WHERE key = 'format_version'") == 0)
             let error = try #require(throws: JournalError.self) { try JournalFile.open(path: path) }
             #expect(error.code == .unsupported)
-            #expect(error.message.contains("format version 2"))
+            #expect(error.message.contains("format version 3"))
         }
     }
 
@@ -145,14 +145,14 @@ import Testing
     func damagedEventIsReportedByItsSeq() throws {
         try withTemporaryPath { path in
             try withNewJournal(path) { journal in _ = try journal.append(runId: "r1", step: nil, kind: .runStarted) }
-            let insert = "INSERT INTO journal_events (run_id, time, host, pid, tool_version, step, kind, detail) "
-                + "VALUES ('r1', 0, 'h', 1, 'v', 'copy', 'checkpoint', '[1, 2]')"
+            let insert =
+                "INSERT INTO journal_events (run_id, time, host, pid, tool_version, step, kind, detail, hash) "
+                + "VALUES ('r1', 0, 'h', 1, 'v', 'copy', 'checkpoint', '[1, 2]', 'x')"
             #expect(try runSQLiteShell(path, insert) == 0)
-            try withJournal(path) { journal in
-                let error = try #require(throws: JournalError.self) { try journal.events() }
-                #expect(error.code == .corrupt)
-                #expect(error.message.contains("event 2"))
-            }
+            // Opening reads (and checks) every event, so the damage is reported at once.
+            let error = try #require(throws: JournalError.self) { try withJournal(path) { _ in } }
+            #expect(error.code == .corrupt)
+            #expect(error.message.contains("event 2"))
         }
     }
 }

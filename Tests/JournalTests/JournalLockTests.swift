@@ -17,7 +17,11 @@ import Testing
                     try withJournal(path) { second in
                         let error = try #require(throws: JournalError.self) { try second.acquireLock(runId: "run-2") }
                         #expect(error.code == .constraint)
-                        #expect(error.lockHolder == LockHolder(host: "test-host", pid: holderPid, startedAt: 1_700_000_002, runId: "run-1"))
+                        #expect(
+                            error.lockHolder
+                                == LockHolder(
+                                    host: "test-host", pid: holderPid, startedAt: 1_700_000_002, runId: "run-1",
+                                    process: ProcessIdentity.of(pid: holderPid)))
                         #expect(error.message.contains("host test-host pid \(holderPid) since \(firstLockTime)"))
                         #expect(error.message.contains("still running"))
                         #expect(error.message.contains("`sessmigrate unlock --journal \(path)`"))
@@ -95,12 +99,19 @@ import Testing
         }
     }
 
-    @Test func forceBreaksALiveHoldersLock() throws {
+    /// A live pid whose lock records no process (written where /proc was unreadable) may be another
+    /// program: `unlock` refuses, suggesting --force, which clears it. (A holder provably alive is never
+    /// cleared: JournalLockLivenessTests.)
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqliteShell)))
+    func forceBreaksALiveHoldersLockThatRecordsNoProcess() throws {
         try withTemporaryPath { path in
             try withLiveProcess { holderPid in
                 try withNewJournal(path, environment: testEnvironment(pid: holderPid)) { holder in
                     try holder.acquireLock(runId: "run-1")
+                    #expect(try runSQLiteShell(path, "UPDATE journal_lock SET boot_id = NULL, process_start = NULL") == 0)
                     try withJournal(path) { second in
+                        let plain = try #require(throws: JournalError.self) { try second.breakLock(force: false) }
+                        #expect(plain.message.contains("--force"), "\(plain)")
                         let broken = try second.breakLock(force: true)
                         #expect(broken?.pid == holderPid)
                         #expect(try second.events().last?.detail["forced"] == .bool(true))

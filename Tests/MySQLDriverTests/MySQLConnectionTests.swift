@@ -1,11 +1,13 @@
-import Testing
 import DriverCore
+import Testing
+
 @testable import MySQLDriver
 
 /// Error text rules that need no server.
 @Suite struct MySQLErrorTextTests {
     @Test func syntaxErrorsLoseTheQuotedSQL() {
-        let message = "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB"
+        let message =
+            "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB"
             + " server version for the right syntax to use near 'VALUES ('secret payload')' at line 1"
         let redacted = MySQLError.redact(message, secret: nil)
         #expect(!redacted.contains("secret payload"))
@@ -122,4 +124,3 @@ struct MySQLConnectionTests {
         }
     }
 }
-

@@ -1,8 +1,9 @@
 import DriverCore
 import Foundation
-import SessionModel
 import SessMigrateTestSupport
+import SessionModel
 import Testing
+
 @testable import MySQLDriver
 
 /// DatabaseSessionService schema v0 (ADK ≤ 1.21) in MySQL, checked against what the real ADK 1.21
@@ -125,17 +126,19 @@ struct MySQLDatabaseV0Tests {
 
     @Test func pre119TableIsReadAndWrittenWithItsColumns() throws {
         // ADK ≤ 1.11 also had `actions` as a plain BLOB.
-        let alter = ["ALTER TABLE events MODIFY actions BLOB NOT NULL"]
+        let alter =
+            ["ALTER TABLE events MODIFY actions BLOB NOT NULL"]
             + Self.pre119Dropped.sorted().map { "ALTER TABLE events DROP COLUMN \($0)" }
         try Self.withV0Database("pre119", then: alter) { config, _ throws in
             let narrowed = try Self.expected.map { $0.dropping(Self.pre119Dropped) }
             try MySQLTestServer.withStore(config) { store throws in
                 expectSame(try MySQLTestServer.all(store), narrowed)
                 let full = try Self.expected.map { try $0.session() }
-                #expect(full.flatMap { store.unrepresentableFields(in: $0) }.sorted() == [
-                    "event.citation_metadata", "event.custom_metadata", "event.input_transcription",
-                    "event.output_transcription", "event.usage_metadata",
-                ])
+                #expect(
+                    full.flatMap { store.unrepresentableFields(in: $0) }.sorted() == [
+                        "event.citation_metadata", "event.custom_metadata", "event.input_transcription",
+                        "event.output_transcription", "event.usage_metadata",
+                    ])
                 try store.writeSessions(full)
                 expectSame(try MySQLTestServer.all(store), narrowed)
             }
@@ -180,7 +183,8 @@ struct MySQLDatabaseV0Tests {
     @Test(arguments: BadPickles.all.map(\.name))
     func badPickleIsASessionDataErrorNamingTheRow(name: String) throws {
         let bytes = try #require(BadPickles.all.first { $0.name == name }).bytes
-        let insert = "INSERT INTO events (id, app_name, user_id, session_id, invocation_id, author, actions, timestamp)"
+        let insert =
+            "INSERT INTO events (id, app_name, user_id, session_id, invocation_id, author, actions, timestamp)"
             + " VALUES ('bad', 'v0app', 'u1', 's1', 'i', 'user', \(BadPickles.hex(bytes)), '2023-11-14 22:13:30')"
         try Self.withV0Database("badpickle", then: [insert]) { config, _ throws in
             try MySQLTestServer.withStore(config, forWriting: false) { store throws in

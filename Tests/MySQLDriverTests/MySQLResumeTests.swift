@@ -1,8 +1,9 @@
 import DriverCore
 import Foundation
-import SessionModel
 import SessMigrateTestSupport
+import SessionModel
 import Testing
+
 @testable import MySQLDriver
 
 /// Resuming MySQL scans (schema v1 and v0) from `SessionCursor.resumeToken` on the dev server.

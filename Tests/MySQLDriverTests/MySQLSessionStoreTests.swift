@@ -1,6 +1,7 @@
-import Testing
 import DriverCore
 import SessionModel
+import Testing
+
 @testable import MySQLDriver
 
 @Suite(.enabled(if: MySQLTestServer.url != nil))
@@ -44,9 +45,11 @@ struct MySQLSessionStoreTests {
 
                 for batchSize in [1, 2, 200] {
                     let read = try MySQLTestServer.all(store, batchSize: batchSize)
-                    #expect(read.map(\.key) == [expected[0].key, expected[1].key, expected[2].key].sorted { a, b in
-                        (a.appName, a.userId, a.sessionId) < (b.appName, b.userId, b.sessionId)
-                    })
+                    #expect(
+                        read.map(\.key)
+                            == [expected[0].key, expected[1].key, expected[2].key].sorted { a, b in
+                                (a.appName, a.userId, a.sessionId) < (b.appName, b.userId, b.sessionId)
+                            })
                     let byKey = Dictionary(uniqueKeysWithValues: read.map { ($0.key, $0) })
                     for session in expected {
                         let got = try #require(byKey[session.key])

@@ -1,6 +1,7 @@
 import DriverCore
 import Foundation
 import Testing
+
 @testable import MySQLDriver
 
 /// TLS against the test server started with `SESSMIGRATE_SERVERS_TLS=1` (scripts/lib/servers.sh):

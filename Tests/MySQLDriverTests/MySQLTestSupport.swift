@@ -1,7 +1,8 @@
-import Foundation
-import Testing
 import DriverCore
+import Foundation
 import SessionModel
+import Testing
+
 @testable import MySQLDriver
 
 /// The test server from `SESSMIGRATE_MYSQL_URL` (`mysql://user:password@host:port/database`).

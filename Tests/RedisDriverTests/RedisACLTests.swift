@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 import SessionModel
 import Testing
+
 @testable import RedisDriver
 
 /// `redis://USER:PASS@…` logs in with `AUTH USER PASS` (Redis 6 ACL users). Each test creates its
@@ -16,6 +17,8 @@ struct RedisACLTests {
         "on", ">\(password)", "resetkeys", "~session:*", "~app:*", "~user:*", "~sessmigrate:*", "resetchannels", "-@all",
         "+auth", "+select", "+ping", "+info", "+scan", "+type", "+get", "+set", "+del", "+pttl", "+pexpire", "+pexpireat",
         "+persist", "+hgetall", "+hset", "+sadd", "+srem", "+multi", "+exec", "+discard",
+        // Fenced writes (a compare-and-set script), the server clock, community index reads, scoped scans.
+        "+script|load", "+evalsha", "+eval", "+time", "+smembers", "+getrange",
     ]
 
     /// Creates the user `name` with `rules`, runs `body`, deletes the user (also on failure).
@@ -36,6 +39,13 @@ struct RedisACLTests {
             defer { try? store.close() }
             try store.writeSessions([session])
             #expect(try store.fetchSessions([session.key])[session.key] != nil)
+            // The copy's fenced write (the compare-and-set script) of a changed session.
+            let stored = try #require(try store.fetchVersionedSessions([session.key])[session.key])
+            var changed = session
+            changed.state["acl"] = .string("fenced")
+            #expect(try store.writeSessions(fenced: [FencedWrite(session: changed, expected: stored.version)]).isEmpty, "nothing refused")
+            #expect(try store.fetchSessions([session.key])[session.key]?.state["acl"] == .string("fenced"))
+            _ = try store.serverTime()
             #expect(try store.fetchStats().sessions == 1)
             try store.acquireRunLock(owner: "test")
             store.releaseRunLock(owner: "test")

@@ -1,7 +1,8 @@
 import DriverCore
 import Foundation
-@testable import RedisDriver
 import Testing
+
+@testable import RedisDriver
 
 @Suite struct ConnectionFailureTests {
     @Test func unreachablePortIsConnectionFailed() throws {
@@ -141,8 +142,10 @@ struct ConnectionTests {
         let keyspace = RedisStandaloneKeyspace(connection: try RedisConnection.open(config.endpoint, options: config.connectionOptions))
         defer { keyspace.close() }
         let groups = (0..<250).map { index in
-            [RedisCommand([Array("SET".utf8), Array("k\(index)".utf8), Array("v".utf8)], keyIndex: 1),
-             RedisCommand([Array("INCR".utf8), Array("counter".utf8)], keyIndex: 1)]
+            [
+                RedisCommand([Array("SET".utf8), Array("k\(index)".utf8), Array("v".utf8)], keyIndex: 1),
+                RedisCommand([Array("INCR".utf8), Array("counter".utf8)], keyIndex: 1),
+            ]
         }
         let results = try keyspace.executeTransactions(groups)
         #expect(results.count == 250)

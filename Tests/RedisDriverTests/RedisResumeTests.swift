@@ -1,9 +1,10 @@
 import DriverCore
 import Foundation
-@testable import RedisDriver
-import SessionModel
 import SessMigrateTestSupport
+import SessionModel
 import Testing
+
+@testable import RedisDriver
 
 /// Resuming Redis scans (both layouts) from `SessionCursor.resumeToken`: `SCAN` positions.
 /// Databases 56–58 belong to these tests.
@@ -17,9 +18,10 @@ struct RedisResumeTests {
 
     @Test(arguments: [(RedisLayout.community, 56), (.adkRedis, 57)])
     func resumedScanSkipsNoSession(layout: RedisLayout, database: Int) throws {
-        try TestRedis.withEmptyDatabase(database) { _ in
+        try TestRedis.withEmptyDatabase(database) { connection in
             try TestRedis.withStore(database, layout: layout) { store in
                 try store.writeSessions(Self.sessions(61))
+                try TestRedis.finishRehashing(connection)
                 for batchSize in [1, 4, 7, 50] {
                     // A step holds about `batchSize` keys (app and user hashes included), sometimes a few more.
                     try ResumeCheck.expectResumes(
@@ -34,9 +36,10 @@ struct RedisResumeTests {
 
     @Test(arguments: [(RedisLayout.community, 56), (.adkRedis, 57)])
     func tokensMarkStepsAndTheEnd(layout: RedisLayout, database: Int) throws {
-        try TestRedis.withEmptyDatabase(database) { _ in
+        try TestRedis.withEmptyDatabase(database) { connection in
             try TestRedis.withStore(database, layout: layout) { store in
                 try store.writeSessions(Self.sessions(30))
+                try TestRedis.finishRehashing(connection)
                 let cursor = try store.scanSessions(SessionQuery(batchSize: 5))
                 #expect(cursor.resumeToken == nil)
                 var tokens: [String] = []
@@ -67,9 +70,10 @@ struct RedisResumeTests {
     /// Redis reseeds its key hashing at every start, so a SCAN cursor of another server process
     /// would skip keys: a token of another epoch starts the scan over (and says so: no token yet).
     @Test func aTokenOfAnotherServerProcessStartsOver() throws {
-        try TestRedis.withEmptyDatabase(58) { _ in
+        try TestRedis.withEmptyDatabase(58) { connection in
             try TestRedis.withStore(58, layout: .community) { store in
                 try store.writeSessions(Self.sessions(30))
+                try TestRedis.finishRehashing(connection)
                 let (first, token) = try ResumeCheck.firstPart(store, batchSize: 5, count: 12)
                 let parts = try #require(token).split(separator: ":", omittingEmptySubsequences: false)
                 #expect(parts[0] == "s2" && first.count == 12)
@@ -86,9 +90,10 @@ struct RedisResumeTests {
     }
 
     @Test func aChangedStepIsReadAgainWhole() throws {
-        try TestRedis.withEmptyDatabase(58) { _ in
+        try TestRedis.withEmptyDatabase(58) { connection in
             try TestRedis.withStore(58, layout: .community) { store in
                 try store.writeSessions(Self.sessions(40))
+                try TestRedis.finishRehashing(connection)
                 var found: ([SessionKey], String)?
                 for count in 2..<40 {
                     let (first, token) = try ResumeCheck.firstPart(store, batchSize: 10, count: count)

@@ -1,7 +1,8 @@
 import DriverCore
-@testable import RedisDriver
 import SessionModel
 import Testing
+
+@testable import RedisDriver
 
 @Suite struct HashSlotTests {
     @Test func crc16MatchesTheClusterSpecTestVector() {
@@ -35,10 +36,11 @@ import Testing
     @Test func decodesEveryRESP2Type() throws {
         let resp = "+OK\r\n-WRONGTYPE bad\r\n:-42\r\n$3\r\na\0b\r\n$-1\r\n*-1\r\n*3\r\n$0\r\n\r\n:1\r\n*1\r\n+x\r\n"
         let replies = try #require(RedisReply.decode(resp: Array(resp.utf8)))
-        #expect(replies == [
-            .status("OK"), .error("WRONGTYPE bad"), .integer(-42), .string([97, 0, 98]), .null, .null,
-            .array([.string([]), .integer(1), .array([.status("x")])]),
-        ])
+        #expect(
+            replies == [
+                .status("OK"), .error("WRONGTYPE bad"), .integer(-42), .string([97, 0, 98]), .null, .null,
+                .array([.string([]), .integer(1), .array([.status("x")])]),
+            ])
         #expect(RedisReply.decode(resp: Array("?bad\r\n".utf8)) == nil)
     }
 
@@ -67,7 +69,7 @@ import Testing
         ("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?", .authentication),
         ("WRONGTYPE Operation against a key holding the wrong kind of value", .query),
         ("MOVED 3999 127.0.0.1:6381", .unsupported),
-        ("LOADING Redis is loading the dataset in memory", .connectionFailed),
+        ("LOADING Redis is loading the dataset in memory", .serverNotReady),
     ])
     func serverErrorsMapOntoCommonCodes(reply: String, code: DriverErrorCode) {
         #expect(RedisError.server(reply, context: "AUTH", secret: nil).code == code)
@@ -105,8 +107,9 @@ import Testing
         #expect(blob.events.map { $0.data.serialized(.python) } == expected)
         #expect(blob.key == SessionKey(appName: "app1", userId: "u1", sessionId: "s1"))
         #expect(blob.lastUpdateTime == 1700000002.0)
-        #expect(JSONValue.object(blob.state).serialized(.python)
-            == #"{"app:theme": "light", "user:name": "Zo\u00eb", "count": 1, "user:lang": "de", "nul": null, "f": 1e-07, "g": 2.5e-05}"#)
+        #expect(
+            JSONValue.object(blob.state).serialized(.python)
+                == #"{"app:theme": "light", "user:name": "Zo\u00eb", "count": 1, "user:lang": "de", "nul": null, "f": 1e-07, "g": 2.5e-05}"#)
     }
 
     @Test func adkRedisBlobsAlreadyHoldTheCanonicalEventData() throws {
@@ -129,7 +132,8 @@ import Testing
     }
 
     @Test func nullsInsideModelsAreDroppedButKeptInUserData() throws {
-        let raw = try JSONValue.parseObject(#"""
+        let raw = try JSONValue.parseObject(
+            #"""
             {"custom_metadata": {"a": null}, "actions": {"state_delta": {"k": null, "n": {"x": null}},
              "requested_auth_configs": {"fc": {"exchanged_auth_credential": null, "credential_key": "c"}},
              "requested_tool_confirmations": {"fc": {"hint": null, "payload": {"p": null}}}},
@@ -140,9 +144,10 @@ import Testing
              "branch": null, "id": "e", "timestamp": 1.0}
             """#)
         let canonical = JSONValue.object(CommunityForm.canonicalEvent(raw)).serialized(.compact)
-        #expect(canonical == #"""
-            {"custom_metadata":{"a":null},"actions":{"state_delta":{"k":null,"n":{"x":null}},"requested_auth_configs":{"fc":{"credential_key":"c"}},"requested_tool_confirmations":{"fc":{"payload":{"p":null}}}},"grounding_metadata":{"grounding_chunks":[{"retrieved_context":{"custom_metadata":[{"key":"k"}]}}],"search_entry_point":{"sdk_blob":"-_8="}},"content":{"parts":[{"function_response":{"parts":[{"inline_data":{"data":"-_8="}}],"response":{"r":null,"data":"+/8="}}},null]},"id":"e","timestamp":1.0}
-            """#)
+        #expect(
+            canonical == #"""
+                {"custom_metadata":{"a":null},"actions":{"state_delta":{"k":null,"n":{"x":null}},"requested_auth_configs":{"fc":{"credential_key":"c"}},"requested_tool_confirmations":{"fc":{"payload":{"p":null}}}},"grounding_metadata":{"grounding_chunks":[{"retrieved_context":{"custom_metadata":[{"key":"k"}]}}],"search_entry_point":{"sdk_blob":"-_8="}},"content":{"parts":[{"function_response":{"parts":[{"inline_data":{"data":"-_8="}}],"response":{"r":null,"data":"+/8="}}},null]},"id":"e","timestamp":1.0}
+                """#)
     }
 }
 

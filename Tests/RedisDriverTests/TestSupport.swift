@@ -1,7 +1,8 @@
 import DriverCore
 import Foundation
-@testable import RedisDriver
 import SessionModel
+
+@testable import RedisDriver
 
 /// The dev server from `SESSMIGRATE_REDIS_URL` (`redis://[user:pass@]host:port[/db]`).
 enum TestRedis {
@@ -25,6 +26,17 @@ enum TestRedis {
         defer { connection.close() }
         try connection.expectOK(connection.command(["FLUSHDB"]), context: "FLUSHDB")
         return try body(connection)
+    }
+
+    /// Ends a hash-table resize Redis may still be in after a burst of writes, so that later SCANs
+    /// see one stable table. A resize (say 64 → 128 buckets) moves one bucket per key lookup and the
+    /// rest in its 100 ms timer; if the timer finishes it between two scans of a test, the second scan
+    /// steps through other buckets and returns a different set of repeats (still every key, which is
+    /// all SCAN promises, but not what the resume tests count). Each lookup moves at least one bucket,
+    /// so 1,024 lookups finish any resize of the tables these tests fill.
+    static func finishRehashing(_ connection: RedisConnection) throws {
+        let lookup: [[UInt8]] = [Array("EXISTS".utf8), Array("sessmigrate-test:rehash-step".utf8)]
+        _ = try connection.pipeline(Array(repeating: lookup, count: 1024))
     }
 
     /// Opens a store on `database`, runs `body`, closes it on both paths.

@@ -3,6 +3,7 @@ import Journal
 import SessMigrate
 import SessionModel
 import Testing
+
 @testable import Runbook
 
 @Suite struct RunbookDocumentTests {
@@ -15,7 +16,7 @@ import Testing
         let document = try RunbookDocument.parse(text)
         #expect(document.name == name)
         #expect(!document.steps.isEmpty)
-        let variables = RunbookVariables(document: document, overrides: [:], environment: BotEnvironment(variables: [:]))
+        let variables = try RunbookVariables(document: document, overrides: [:], environment: BotEnvironment(variables: [:]))
         for step in document.steps {
             for (key, value) in step.values where !value.contains("${steps.") {
                 _ = try variables.substitute(value, outputs: [:])
@@ -25,7 +26,8 @@ import Testing
     }
 
     @Test func variablesOverrideEnvironmentOverridesDefaults() throws {
-        let document = try RunbookDocument.parse("""
+        let document = try RunbookDocument.parse(
+            """
             name: t
             variables:
               a: default-a
@@ -35,14 +37,15 @@ import Testing
               - id: w
                 kind: watermark
             """)
-        let variables = RunbookVariables(document: document, overrides: ["a": "cli"], environment: BotEnvironment(variables: ["b": "env"]))
+        let variables = try RunbookVariables(document: document, overrides: ["a": "cli"], environment: BotEnvironment(variables: ["b": "env"]))
         #expect(try variables.substitute("${a} ${b} ${c}", outputs: [:]) == "cli env default-c")
         #expect(try variables.substitute("${steps.copy.started_at}", outputs: ["copy": ["started_at": .string("17")]]) == "17")
         #expect(throws: RunbookError.self) { try variables.substitute("${missing}", outputs: [:]) }
     }
 
     @Test func secretsAreRedactedForTheJournal() throws {
-        let document = try RunbookDocument.parse("""
+        let document = try RunbookDocument.parse(
+            """
             name: t
             variables:
               target: mysql://bot:hunter22@db:3306/app
@@ -51,7 +54,7 @@ import Testing
               - id: w
                 kind: watermark
             """)
-        let redacted = RunbookVariables(document: document, overrides: [:], environment: BotEnvironment(variables: [:])).redacted()
+        let redacted = try RunbookVariables(document: document, overrides: [:], environment: BotEnvironment(variables: [:])).redacted()
         let text = redacted.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
         #expect(!text.contains("hunter22"))
         #expect(!text.contains("abc"))

@@ -30,7 +30,7 @@ passed = failed = 0
 
 
 def sh(*command, env=None, check=True):
-    result = subprocess.run(list(command), capture_output=True, text=True, env=env)
+    result = subprocess.run(list(command), capture_output=True, text=True, env=env, timeout=300)
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
@@ -47,26 +47,26 @@ def fresh_redis(db):
 
 
 def events(journal):
-    out = sh(BIN, "log", "--journal", journal, "--format", "jsonl").stdout
+    out = sh(BIN, "log", "--journal", journal, "--format", "json").stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def run_to_completion(work, start_command, journal, kill_env, variables):
     """Runs once with the kill point, then resumes (without kill points) until finished."""
     env = dict(os.environ, **kill_env)
-    first = subprocess.run(start_command, capture_output=True, text=True, env=env)
+    first = subprocess.run(start_command, capture_output=True, text=True, env=env, timeout=300)
     killed = first.returncode == -9
     for _ in range(8):
         if result_needs_continue(journal):
             sh(BIN, "continue", "--journal", journal)
         if not os.path.exists(journal):
             # Killed before the journal existed: start again.
-            result = subprocess.run([c for c in start_command], capture_output=True, text=True)
+            result = subprocess.run([c for c in start_command], capture_output=True, text=True, timeout=300)
         else:
             # A killed run leaves its lock behind; its pid is dead on this host, so resume takes it over.
             # Until the kill point has been hit (it may lie after a gate), resumes carry it too.
             result = subprocess.run([BIN, "resume", "--journal", journal, "--no-wait"] + variables, capture_output=True, text=True,
-                                    env=os.environ if killed else env)
+                                    env=os.environ if killed else env, timeout=300)
             if result.returncode == -9:
                 killed = True
                 continue
@@ -100,7 +100,7 @@ def scenario_backfill(work, point, value):
     sh(BIN, "generate", cloudsql, "--sessions", "40", "--events", "6", "--seed", "3")
     journal = os.path.join(work, "backfill.journal")
     variables = ["--var", f"source={cloudsql}", "--var", f"target={redis}", "--var", f"snapshot={work}/backfill.db",
-                 "--var", "ttl_from=now", "--var", "batch_size=4"]
+                 "--var", "ttl_from=now", "--var", "batch_size=4", "--var", "drain=0", "--var", "pass_interval=0"]
     start = [BIN, "run", os.path.join(RUNBOOKS, "backfill.yaml"), "--journal", journal] + variables
     return cloudsql, redis, journal, start, variables
 
@@ -115,7 +115,8 @@ def scenario_rollback(work, point, value):
         f.write("SESSION_BACKEND=redis\n")
     journal = os.path.join(work, "rollback.journal")
     variables = ["--var", f"redis={redis}", "--var", f"cloudsql={cloudsql}", "--var", f"snapshot={work}/rollback.db",
-                 "--var", f"flip=sed -i s/SESSION_BACKEND=redis/SESSION_BACKEND=cloudsql/ {env_file}", "--var", "batch_size=4"]
+                 "--var", f"flip=sed -i s/SESSION_BACKEND=redis/SESSION_BACKEND=cloudsql/ {env_file}", "--var", "batch_size=4",
+                 "--var", "drain=0", "--var", "pass_interval=0"]
     start = [BIN, "run", os.path.join(RUNBOOKS, "rollback-to-cloudsql.yaml"), "--journal", journal] + variables
     return redis, cloudsql, journal, start, variables
 
@@ -249,7 +250,9 @@ def extra_checks():
 
         # A killed run leaves a stale lock: `unlock` clears it, as documented, and resume finishes.
         source, target, journal2, start2, variables2 = scenario_backfill(work, None, None)
-        killed = subprocess.run(start2, capture_output=True, text=True, env=dict(os.environ, SESSMIGRATE_TEST_KILL_AFTER_EVENTS="4"))
+        start2, variables2 = start2 + ["--var", "flip=true"], variables2 + ["--var", "flip=true"]  # no manual gate to wait at
+        killed = subprocess.run(start2, capture_output=True, text=True, env=dict(os.environ, SESSMIGRATE_TEST_KILL_AFTER_EVENTS="4"),
+                                timeout=300)
         status = sh(BIN, "status", "--journal", journal2, check=False).stdout
         unlock = sh(BIN, "unlock", "--journal", journal2, check=False)
         resumed = sh(BIN, "resume", "--journal", journal2, *variables2, check=False)
@@ -262,7 +265,78 @@ def extra_checks():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def suggested(text):
+    """The `sessmigrate ...` commands a message suggests (in backticks), as argument lists without the program."""
+    import re, shlex
+    commands = []
+    for found in re.findall(r"`(sessmigrate [^`]+)`", text):
+        if shlex.split(found)[1:] not in commands:
+            commands.append(shlex.split(found)[1:])
+    return commands
+
+
+def run_suggestion(label, command, extra, expect=0):
+    """Runs a suggested command (plus the run's --var options where it takes them); it must exist and do its job."""
+    result = sh(BIN, *command, *(extra if command[0] in ("resume", "run") else []), check=False)
+    check(f"suggested `sessmigrate {' '.join(command)}` ({label}) exits {expect}", result.returncode == expect,
+          f"{result.returncode} {result.stdout[-300:]} {result.stderr[-300:]}")
+    return result
+
+
+def suggestion_checks():
+    """Every command a message suggests exists and works: a test runs each."""
+    work = tempfile.mkdtemp(prefix="smt-suggest-")
+    try:
+        source, target, journal, start, variables = scenario_rollback(work, None, None)
+        pairs = [variables[i + 1] for i in range(0, len(variables), 2)]
+        variables = [item for pair in pairs if not pair.startswith("flip=") for item in ("--var", pair)]
+        start = [BIN, "run", os.path.join(RUNBOOKS, "rollback-to-cloudsql.yaml"), "--journal", journal] + variables
+        waiting = sh(*start, "--no-wait", check=False)
+        commands = suggested(waiting.stdout + waiting.stderr)
+        check("a run waiting at a gate exits 3 and suggests continue and resume",
+              waiting.returncode == 3 and ["continue", "--journal", journal] in commands and ["resume", "--journal", journal] in commands,
+              f"{waiting.returncode} {commands}")
+        status = sh(BIN, "status", "--journal", journal, check=False)
+        check("status at a gate suggests continue", ["continue", "--journal", journal] in suggested(status.stdout), status.stdout[-400:])
+        for command in commands:
+            if command[0] == "continue":
+                run_suggestion("gate message", command, variables)
+        finished = None
+        for command in commands:
+            if command[0] == "resume":
+                finished = run_suggestion("gate message", command, variables + ["--no-wait"])
+        for command in suggested(finished.stdout if finished else ""):
+            run_suggestion("finished run", command, variables)
+        again = sh(*start, check=False)
+        commands = suggested(again.stderr)
+        check("starting an existing journal is refused and suggests resume", again.returncode == 2 and commands, again.stderr[-300:])
+        for command in commands:
+            run_suggestion("existing journal", command, variables)
+        # A failing step suggests resume; the command exists (it fails again for the same reason, not as a usage error).
+        broken = os.path.join(work, "broken.yaml")
+        with open(broken, "w") as f:
+            f.write(f"name: broken\nsteps:\n  - id: verify\n    kind: verify\n    a: {source}\n    b: {work}/empty.db\n")
+        failing = sh(BIN, "run", broken, "--journal", os.path.join(work, "broken.journal"), check=False)
+        commands = suggested(failing.stderr)
+        check("a failed step suggests resume", failing.returncode == 2 and commands, failing.stderr[-300:])
+        for command in commands:
+            run_suggestion("failed step", command, [], expect=2)
+        # A snapshot that exists: the message suggests --force, which replaces it.
+        snapshot = os.path.join(work, "again.db")
+        sh(BIN, "snapshot", source, snapshot)
+        exists = sh(BIN, "snapshot", source, snapshot, check=False)
+        check("an existing snapshot file is refused and --force is suggested", exists.returncode == 2 and "--force" in exists.stderr, exists.stderr[-300:])
+        forced = sh(BIN, "snapshot", source, snapshot, "--force", check=False)
+        check("the suggested --force replaces the snapshot", forced.returncode == 0, forced.stderr[-300:])
+    except Exception as error:  # noqa: BLE001
+        check("suggested commands", False, str(error)[:600])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if not args.only or "lock" in args.only:
     extra_checks()
+if not args.only or "suggest" in args.only:
+    suggestion_checks()
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

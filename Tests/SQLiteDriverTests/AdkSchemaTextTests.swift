@@ -34,12 +34,12 @@ enum AdkSchemaText {
 
 @Suite struct AdkSchemaTextTests {
     @Test(arguments: [
-        (SQLiteStoreFactory.NewFileLayout.databaseV1, AdkSchemaText.databaseV1),
+        (SQLiteSessionStore.NewFileLayout.databaseV1, AdkSchemaText.databaseV1),
         (.sqliteSessionService, AdkSchemaText.sqliteSessionService),
     ])
-    func newFilesHaveAdksExactSchema(layout: SQLiteStoreFactory.NewFileLayout, expected: [String: String]) throws {
+    func newFilesHaveAdksExactSchema(layout: SQLiteSessionStore.NewFileLayout, expected: [String: String]) throws {
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { _ in }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { _ in }
             let schema = try withConnection(path, mode: .readOnly) { db in
                 let statement = try db.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL")
                 var schema: [String: String] = [:]

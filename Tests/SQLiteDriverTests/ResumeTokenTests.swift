@@ -1,9 +1,9 @@
 import DriverCore
 import Foundation
 import SQLiteDriver
+import SessMigrateTestSupport
 import SessionModel
 import Snapshot
-import SessMigrateTestSupport
 import Testing
 
 /// Resuming scans of every SQLite layout (SqliteSessionService, DatabaseSessionService v1 and v0,
@@ -24,9 +24,10 @@ import Testing
         for index in 0..<23 {
             let key = SessionKey(appName: apps[index % 3], userId: users[index / 3 % 3], sessionId: "\(ids[index % 8])-\(index)")
             let events = try (0..<index % 3).map { try makeEvent("e\(index)-\($0)", at: "\(1_700_000_000 + index * 10 + $0).5") }
-            sessions.append(Session(
-                key: key, state: ["i": .number(JSONNumber(index))], events: events,
-                createTime: 1_700_000_000, lastUpdateTime: Double(1_700_000_000 + index * 10 + 5)))
+            sessions.append(
+                Session(
+                    key: key, state: ["i": .number(JSONNumber(index))], events: events,
+                    createTime: 1_700_000_000, lastUpdateTime: Double(1_700_000_000 + index * 10 + 5)))
         }
         return sessions
     }
@@ -36,9 +37,9 @@ import Testing
         try withTemporaryPath { path in
             switch kind {
             case .sqliteSessionService, .databaseV1:
-                let layout: SQLiteStoreFactory.NewFileLayout = kind == .databaseV1 ? .databaseV1 : .sqliteSessionService
-                try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(sessions) }
-                return try withStore(SQLiteStoreFactory.open(path: path, forWriting: false)) { try body($0) }
+                let layout: SQLiteSessionStore.NewFileLayout = kind == .databaseV1 ? .databaseV1 : .sqliteSessionService
+                try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(sessions) }
+                return try withStore(SQLiteSessionStore.open(path: path, forWriting: false)) { try body($0) }
             case .databaseV0:
                 try SQLiteDatabaseV0Tests.makeFile(path, rows: false)
                 return try withStore(SQLiteDatabaseV0Tests.open(path)) { store in
@@ -105,7 +106,7 @@ import Testing
 
     @Test func emptyStoreTokensStayNilOrTheResumedOne() throws {
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true)) { store in
                 let fresh = try store.scanSessions(SessionQuery())
                 #expect(try fresh.next() == nil)
                 #expect(fresh.resumeToken == nil)

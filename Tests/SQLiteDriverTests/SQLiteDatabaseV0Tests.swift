@@ -1,8 +1,8 @@
 import DriverCore
 import Foundation
 import SQLiteDriver
-import SessionModel
 import SessMigrateTestSupport
+import SessionModel
 import Testing
 
 /// DatabaseSessionService schema v0 (ADK ≤ 1.21) in SQLite files, checked against what the real
@@ -15,8 +15,8 @@ import Testing
         }
     }
 
-    static func open(_ path: String) throws -> SQLiteDatabaseStore {
-        try SQLiteDatabaseStore.open(path: path, forWriting: true, createLayout: false)
+    static func open(_ path: String) throws -> SQLiteSessionStore {
+        try SQLiteSessionStore.open(path: path, forWriting: true, createLayout: false, requiring: .databaseV1)
     }
 
     static var expected: [ADKRead] { get throws { try ADKRead.list(V0Fixtures.expected) } }
@@ -118,10 +118,11 @@ import Testing
                 expectSame(try scanAll(store), narrowed)
                 let full = try Self.expected.map { try $0.session() }
                 let lost = full.flatMap { store.unrepresentableFields(in: $0) }
-                #expect(lost.sorted() == [
-                    "event.citation_metadata", "event.custom_metadata", "event.input_transcription",
-                    "event.output_transcription", "event.usage_metadata",
-                ])
+                #expect(
+                    lost.sorted() == [
+                        "event.citation_metadata", "event.custom_metadata", "event.input_transcription",
+                        "event.output_transcription", "event.usage_metadata",
+                    ])
                 try store.writeSessions(full)
                 expectSame(try scanAll(store), narrowed)
             }
@@ -148,21 +149,24 @@ import Testing
     @Test func fieldsWithoutAColumnAreReported() throws {
         try withTemporaryPath { path in
             try Self.makeFile(path, rows: false)
-            let event = try Event(data: object(
-                #"{"model_version": "gemini-x", "content": {"parts": [{"text": "a"}], "role": "model"}, "#
-                    + #""finish_reason": "STOP", "avg_logprobs": -0.5, "interaction_id": "i1", "invocation_id": "inv", "#
-                    + #""author": "agent", "actions": {"state_delta": {}, "artifact_delta": {}, "#
-                    + #""requested_auth_configs": {}, "requested_tool_confirmations": {}, "route": "left"}, "#
-                    + #""output": {"x": 1}, "node_info": {"path": "a/b"}, "isolation_scope": "s", "id": "e1", "timestamp": 1.5}"#))
-            let plain = try Event(data: object(
-                #"{"invocation_id": "inv", "author": "user", "actions": {}, "node_info": {"path": ""}, "id": "e2", "timestamp": 2.5}"#))
+            let event = try Event(
+                data: object(
+                    #"{"model_version": "gemini-x", "content": {"parts": [{"text": "a"}], "role": "model"}, "#
+                        + #""finish_reason": "STOP", "avg_logprobs": -0.5, "interaction_id": "i1", "invocation_id": "inv", "#
+                        + #""author": "agent", "actions": {"state_delta": {}, "artifact_delta": {}, "#
+                        + #""requested_auth_configs": {}, "requested_tool_confirmations": {}, "route": "left"}, "#
+                        + #""output": {"x": 1}, "node_info": {"path": "a/b"}, "isolation_scope": "s", "id": "e1", "timestamp": 1.5}"#))
+            let plain = try Event(
+                data: object(
+                    #"{"invocation_id": "inv", "author": "user", "actions": {}, "node_info": {"path": ""}, "id": "e2", "timestamp": 2.5}"#))
             let session = Session(
                 key: SessionKey(appName: "a", userId: "u", sessionId: "s"), events: [event, plain], lastUpdateTime: 2.5)
             try withStore(Self.open(path)) { store in
-                #expect(store.unrepresentableFields(in: session) == [
-                    "event.model_version", "event.finish_reason", "event.avg_logprobs", "event.interaction_id",
-                    "event.output", "event.node_info", "event.isolation_scope", "event.actions.route",
-                ])
+                #expect(
+                    store.unrepresentableFields(in: session) == [
+                        "event.model_version", "event.finish_reason", "event.avg_logprobs", "event.interaction_id",
+                        "event.output", "event.node_info", "event.isolation_scope", "event.actions.route",
+                    ])
                 try store.writeSessions([session])
                 let read = try #require(try store.fetchSessions([session.key])[session.key])
                 #expect(read.events.map(\.id) == ["e1", "e2"])
@@ -182,9 +186,10 @@ import Testing
         try withTemporaryPath { path in
             try Self.makeFile(path, rows: false)
             try withStore(Self.open(path)) { store in
-                #expect(store.unrepresentableFields(in: sessions[0]) == [
-                    "event.model_version", "event.timestamp (rounded to microseconds)",
-                ])
+                #expect(
+                    store.unrepresentableFields(in: sessions[0]) == [
+                        "event.model_version", "event.timestamp (rounded to microseconds)",
+                    ])
                 try store.writeSessions(sessions)
                 let read = try store.fetchSessions(sessions.map(\.key))
                 for session in sessions {
@@ -201,10 +206,12 @@ import Testing
     func badPickleIsASessionDataErrorNamingTheRow(name: String) throws {
         let bytes = try #require(BadPickles.all.first { $0.name == name }).bytes
         try withTemporaryPath { path in
-            try Self.makeFile(path, then: [
-                "INSERT INTO events (id, app_name, user_id, session_id, invocation_id, author, actions, timestamp)"
-                    + " VALUES ('bad', 'v0app', 'u1', 's1', 'i', 'user', \(BadPickles.hex(bytes)), '2023-11-14 22:13:30.000000')",
-            ])
+            try Self.makeFile(
+                path,
+                then: [
+                    "INSERT INTO events (id, app_name, user_id, session_id, invocation_id, author, actions, timestamp)"
+                        + " VALUES ('bad', 'v0app', 'u1', 's1', 'i', 'user', \(BadPickles.hex(bytes)), '2023-11-14 22:13:30.000000')"
+                ])
             try withStore(Self.open(path)) { store in
                 for error in [
                     thrownError { try scanAll(store) },

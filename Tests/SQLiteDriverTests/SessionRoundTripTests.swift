@@ -6,14 +6,14 @@ import Snapshot
 import Testing
 
 @Suite struct SessionRoundTripTests {
-    static let layouts: [SQLiteStoreFactory.NewFileLayout] = [.sqliteSessionService, .databaseV1]
+    static let layouts: [SQLiteSessionStore.NewFileLayout] = [.sqliteSessionService, .databaseV1]
 
     @Test(arguments: layouts)
-    func nastySessionsRoundTrip(layout: SQLiteStoreFactory.NewFileLayout) throws {
+    func nastySessionsRoundTrip(layout: SQLiteSessionStore.NewFileLayout) throws {
         let sessions = try nastySessions()
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(sessions) }
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: false)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(sessions) }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: false)) { store in
                 #expect(store.layout.name == (layout == .databaseV1 ? "database-v1" : "sqlite-session-service"))
                 for batchSize in [1, 2, 3, 200] {
                     let scanned = try scanAll(store, batchSize: batchSize)
@@ -37,12 +37,12 @@ import Testing
     }
 
     @Test(arguments: layouts)
-    func writingTwiceLeavesIdenticalTables(layout: SQLiteStoreFactory.NewFileLayout) throws {
+    func writingTwiceLeavesIdenticalTables(layout: SQLiteSessionStore.NewFileLayout) throws {
         let sessions = try nastySessions()
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(sessions) }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(sessions) }
             let first = try dump(path)
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { store in
                 try store.writeSessions(sessions)
                 try store.writeSessions(sessions.reversed())
             }
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test(arguments: layouts)
-    func rewritingReplacesEventsAndMergesScopes(layout: SQLiteStoreFactory.NewFileLayout) throws {
+    func rewritingReplacesEventsAndMergesScopes(layout: SQLiteSessionStore.NewFileLayout) throws {
         let key = SessionKey(appName: "a", userId: "u", sessionId: "s")
         let before = Session(
             key: key, state: object(#"{"x": 1}"#), appState: object(#"{"keep": 1, "over": 1}"#),
@@ -64,7 +64,7 @@ import Testing
         after.events = [try makeEvent("e3", at: "12.0", text: "edited"), try makeEvent("e1", at: "12.0")]
         after.lastUpdateTime = 13
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { store in
                 try store.writeSessions([before])
                 try store.writeSessions([after])
                 let read = try #require(try store.fetchSessions([key])[key])
@@ -80,13 +80,13 @@ import Testing
     }
 
     @Test(arguments: layouts)
-    func createTimeDefaultsToFirstEventOrLastUpdate(layout: SQLiteStoreFactory.NewFileLayout) throws {
+    func createTimeDefaultsToFirstEventOrLastUpdate(layout: SQLiteSessionStore.NewFileLayout) throws {
         let withEvents = Session(
             key: SessionKey(appName: "a", userId: "u", sessionId: "1"),
             events: [try makeEvent("e", at: "100.5")], lastUpdateTime: 200)
         let withoutEvents = Session(key: SessionKey(appName: "a", userId: "u", sessionId: "2"), lastUpdateTime: 300.25)
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: layout)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { store in
                 try store.writeSessions([withEvents, withoutEvents])
                 let read = try store.fetchSessions([withEvents.key, withoutEvents.key])
                 #expect(read[withEvents.key]?.createTime == 100.5)
@@ -99,7 +99,7 @@ import Testing
     @Test func sqliteSessionServiceColumnsMatchAdk() throws {
         let sessions = try nastySessions()
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true)) { try $0.writeSessions(sessions) }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true)) { try $0.writeSessions(sessions) }
             try withConnection(path, mode: .readOnly) { db in
                 let row = try db.prepare("SELECT typeof(timestamp), event_data FROM events WHERE id = 'e1 😀'")
                 #expect(try row.step())
@@ -107,7 +107,10 @@ import Testing
                 #expect(row.text(at: 1).hasPrefix(#"{"content":{"parts":[{"text":"first é"}],"role":"user"},"invocation_id":"inv-1""#))
                 let state = try db.prepare("SELECT state, typeof(update_time) FROM sessions WHERE id = 's 1:2/3 😀'")
                 #expect(try state.step())
-                #expect(state.text(at: 0).hasPrefix(#"{"nested": {"list": [1, 2.5, {"deep": null}], "flag": true}, "big": 9007199254740993, "one": 1.0, "tiny": 1e-07, "text": "Zo\u00eb \ud83d\ude00"#))
+                #expect(
+                    state.text(at: 0).hasPrefix(
+                        #"{"nested": {"list": [1, 2.5, {"deep": null}], "flag": true}, "big": 9007199254740993, "one": 1.0, "tiny": 1e-07, "text": "Zo\u00eb \ud83d\ude00"#
+                    ))
                 #expect(state.text(at: 1) == "real")
                 #expect(try db.tableNames() == ["app_states", "events", "sessions", "user_states"])
             }
@@ -117,7 +120,7 @@ import Testing
     @Test func databaseV1ColumnsMatchAdk() throws {
         let sessions = try nastySessions()
         try withTemporaryPath { path in
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: true, newFileLayout: .databaseV1)) { try $0.writeSessions(sessions) }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: .databaseV1)) { try $0.writeSessions(sessions) }
             try withConnection(path, mode: .readOnly) { db in
                 let row = try db.prepare("SELECT timestamp, event_data FROM events WHERE id = 'e1 😀'")
                 #expect(try row.step())
@@ -135,10 +138,12 @@ import Testing
 
     @Test func readingNeverCreatesAFile() throws {
         try withTemporaryPath { path in
-            let error = try #require(thrownError { try SQLiteStoreFactory.open(path: path, forWriting: false) } as? any DriverError)
+            let error = try #require(thrownError { try SQLiteSessionStore.open(path: path, forWriting: false) } as? any DriverError)
             #expect(error.code == .notFound)
             #expect(!FileManager.default.fileExists(atPath: path))
-            let direct = try #require(thrownError { try SqliteSessionServiceStore.open(path: path, forWriting: false, createLayout: false) } as? any DriverError)
+            let direct = try #require(
+                thrownError { try SQLiteSessionStore.open(path: path, forWriting: false, createLayout: false, requiring: .sqliteSessionService) }
+                    as? any DriverError)
             #expect(direct.code == .notFound)
         }
     }
@@ -146,7 +151,7 @@ import Testing
     @Test func emptyFileReadsAsNoSessions() throws {
         try withTemporaryPath { path in
             try withConnection(path) { _ in }
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: false)) { store throws in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: false)) { store throws in
                 #expect(try scanAll(store).isEmpty)
                 #expect(try store.fetchStats().sessions == 0)
                 #expect(try store.fetchSessions([SessionKey(appName: "a", userId: "b", sessionId: "c")]).isEmpty)
@@ -158,7 +163,7 @@ import Testing
     @Test func notADatabaseIsCorrupt() throws {
         try withTemporaryPath { path in
             try Data("definitely not sqlite, just some text that is long enough".utf8).write(to: URL(fileURLWithPath: path))
-            let error = try #require(thrownError { try SQLiteStoreFactory.open(path: path, forWriting: false) } as? any DriverError)
+            let error = try #require(thrownError { try SQLiteSessionStore.open(path: path, forWriting: false) } as? any DriverError)
             #expect(error.code == .corrupt)
         }
     }
@@ -170,7 +175,7 @@ import Testing
                 try db.execute("INSERT INTO sessions VALUES ('a', 'u', 's', '{\"ok\": 1}', 1.0, 2.0)")
                 try db.execute("INSERT INTO events VALUES ('e1', 'a', 'u', 's', 'i', 1.5, '{not json')")
             }
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: false)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: false)) { store in
                 let error = try #require(thrownError { try scanAll(store) } as? SessionDataError)
                 #expect(error.location == "events row id='e1' of a/u/s")
                 #expect(error.code == .corrupt)
@@ -178,7 +183,7 @@ import Testing
             try withConnection(path) { db in
                 try db.execute("DELETE FROM events; UPDATE sessions SET state = '[1]'")
             }
-            try withStore(SQLiteStoreFactory.open(path: path, forWriting: false)) { store in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: false)) { store in
                 let error = try #require(thrownError { try store.fetchSessions([SessionKey(appName: "a", userId: "u", sessionId: "s")]) } as? SessionDataError)
                 #expect(error.location == "sessions row a/u/s")
             }

@@ -42,8 +42,10 @@ import Testing
     /// Edits (SQL) that made the fuzzers trap or made `check` throw something other than a
     /// SnapshotError, and whether the file must still pass the check afterwards.
     @Test(arguments: [
-        // Trapped in the digest: Int64 microseconds overflow (snapshot-values, first seed run).
-        ("UPDATE sessions SET create_time = 1e13", true),
+        // Trapped in the digest: Int64 microseconds overflow (snapshot-values, first seed run). The
+        // digest leaves create_time out, so this one passed the check until issue 13 (item 1): a time
+        // outside the years 1000–9999 is now bad data wherever it is read.
+        ("UPDATE sessions SET create_time = 1e13", false),
         ("UPDATE sessions SET update_time = 1e13", false),
         ("UPDATE sessions SET update_time = -1e300", false),
         (#"UPDATE events SET event_data = replace(event_data, '"timestamp":1700000000.5', '"timestamp":NaN')"#, false),

@@ -50,10 +50,11 @@ func object(_ text: String) -> JSONObject {
 
 /// An event with this id and time; `extra` members are appended.
 func makeEvent(_ id: String, at timestamp: String, invocation: String = "inv-1", text: String = "hello") throws -> Event {
-    try Event(data: object(
-        #"{"content": {"parts": [{"text": "\#(text)"}], "role": "user"}, "invocation_id": "\#(invocation)", "author": "user", "#
-            + #""actions": {"state_delta": {}, "artifact_delta": {}, "requested_auth_configs": {}, "requested_tool_confirmations": {}}, "#
-            + #""id": "\#(id)", "timestamp": \#(timestamp)}"#))
+    try Event(
+        data: object(
+            #"{"content": {"parts": [{"text": "\#(text)"}], "role": "user"}, "invocation_id": "\#(invocation)", "author": "user", "#
+                + #""actions": {"state_delta": {}, "artifact_delta": {}, "requested_auth_configs": {}, "requested_tool_confirmations": {}}, "#
+                + #""id": "\#(id)", "timestamp": \#(timestamp)}"#))
 }
 
 /// Sessions that exercise every corner: odd ids, nested state, exact big integers, float

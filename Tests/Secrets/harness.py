@@ -20,6 +20,10 @@ class Harness:
         self.redis_host, self.redis_port = redis.hostname or "127.0.0.1", redis.port or 6379
         mysql = urllib.parse.urlsplit(self.mysql_url)
         self.mysql_host, self.mysql_port = mysql.hostname or "127.0.0.1", mysql.port or 3306
+        # The TLS redis-servers (servers.sh with SESSMIGRATE_SERVERS_TLS=1): the same CA as MariaDB's.
+        self.tls_dir = os.environ.get("SESSMIGRATE_TLS_DIR")
+        self.redis_tls_port = urllib.parse.urlsplit(os.environ.get("SESSMIGRATE_REDIS_TLS_URL", "")).port
+        self.redis_mtls_port = urllib.parse.urlsplit(os.environ.get("SESSMIGRATE_REDIS_MTLS_URL", "")).port
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
@@ -62,6 +66,16 @@ class Harness:
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0 or result.stdout.startswith("(error)") or result.stdout.startswith("ERR"):
             raise RuntimeError(f"redis-cli {' '.join(command[7:])[:80]}: {result.stdout.strip()} {result.stderr.strip()}")
+        return result.stdout
+
+    def redis_tls(self, *args, db=0, port=None):
+        """redis-cli over TLS (with the test client certificate) to the TLS server (or `port`)."""
+        tls = ["--tls", "--cacert", f"{self.tls_dir}/ca.pem", "--cert", f"{self.tls_dir}/client-cert.pem",
+               "--key", f"{self.tls_dir}/client-key.pem"]
+        command = ["redis-cli"] + tls + ["-h", "127.0.0.1", "-p", str(port or self.redis_tls_port), "-n", str(db)] + [str(a) for a in args]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0 or result.stdout.startswith("(error)") or result.stdout.startswith("ERR"):
+            raise RuntimeError(f"redis-cli --tls {' '.join(str(a) for a in args)[:80]}: {result.stdout.strip()} {result.stderr.strip()}")
         return result.stdout
 
     def servers_sh(self, function, directory):

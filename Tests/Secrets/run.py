@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Secrets and safety suite (scripts/test runs it): the password search, TLS, same-store refusal,
+"""Secrets and safety suite (scripts/test runs it): the password search (JSON logs and runbook hooks
+included), password commands, TLS (MySQL, native Redis TLS, clear-text authentication), same-store refusal,
 foreign targets. Prints PASS/FAIL lines and a final `N passed, N failed`.
 
   python3 Tests/Secrets/run.py --sessmigrate .build/debug/sessmigrate [--redis-db-base 60] [--keep]
 
 Needs SESSMIGRATE_REDIS_URL, SESSMIGRATE_MYSQL_URL and SESSMIGRATE_MYSQL_ROOT_SOCKET (root over the
 socket creates the users); SESSMIGRATE_MYSQL_TLS_CA / _OTHER_CA for the TLS checks (scripts/lib/servers.sh
-with SESSMIGRATE_SERVERS_TLS=1). Uses Redis databases BASE..BASE+3 and MySQL databases smt_secret_*.
+with SESSMIGRATE_SERVERS_TLS=1), and SESSMIGRATE_REDIS_TLS_URL, _MTLS_URL and SESSMIGRATE_TLS_DIR for the
+Redis TLS checks. Uses Redis databases BASE..BASE+3 (and BASE, BASE+1 on the TLS server) and MySQL
+databases smt_secret_*.
 """
 import argparse, os, shutil, sys, tempfile, traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import passwords, safety
+import logs, password_command, passwords, redis_tls, safety
 from harness import Harness
 
 parser = argparse.ArgumentParser()
@@ -25,18 +28,22 @@ h = Harness(os.path.abspath(args.sessmigrate), work)
 try:
     addresses = passwords.setup(h, args.redis_db_base)
     for part in [lambda: passwords.every_way(h, addresses), lambda: passwords.runbooks(h, addresses),
+                 lambda: logs.logs(h, addresses), lambda: logs.hooks(h, addresses),
                  lambda: passwords.failures(h, addresses), lambda: safety.tls(h, addresses),
+                 lambda: redis_tls.checks(h, addresses, args.redis_db_base), lambda: password_command.every_way(h, addresses),
                  lambda: safety.same_store(h, addresses, args.redis_db_base),
                  lambda: safety.foreign_targets(h, addresses, args.redis_db_base)]:
         try:
             part()
         except Exception:
             h.check(False, "suite part crashed", traceback.format_exc()[-1500:])
-    inputs = {"pw.txt", "pw-open.txt", "pw-bad.txt", "bot.env", "bad.env"}
+    inputs = {"pw.txt", "pw-open.txt", "pw-bad.txt", "bot.env", "bad.env", "wrong.sh"}
     passwords.search(h, inputs)
+    password_command.search_marker(h)
 finally:
     try:
         passwords.cleanup(h, args.redis_db_base)
+        redis_tls.cleanup(h, args.redis_db_base)
     except Exception as error:
         print(f"cleanup failed: {error}")
     if args.keep:

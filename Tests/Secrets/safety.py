@@ -1,8 +1,8 @@
 """Safety checks through the CLI: MySQL TLS modes against the TLS test server and against a plaintext
-server started here (and stopped by PID); copy, restore and runbooks refusing a target that is the
+server started here (and stopped by PID) (Redis TLS: redis_tls.py); copy, restore and runbooks refusing a target that is the
 source under another name; copy and runbooks refusing targets whose schema or key layout is foreign.
 Everything runs with the secret password so that the password search covers these outputs too."""
-import os, shutil, signal, socket, subprocess, tempfile, time
+import os, shutil, tempfile
 from passwords import PASSWORD, USER
 
 COPY_RUNBOOK = """name: one-copy
@@ -37,7 +37,6 @@ def tls(h, a):
     else:
         print("SKIP tls against the TLS server: SESSMIGRATE_MYSQL_TLS_CA is not set (scripts/test sets it)")
     plaintext_server(h)
-    redis_tunnel(h)
 
 
 def plaintext_server(h):
@@ -66,61 +65,6 @@ def plaintext_server(h):
         h.check(stopped.returncode == 0, "plaintext mariadbd stopped by PID", stopped.stderr[-400:])
         if stopped.returncode == 0:
             shutil.rmtree(directory, ignore_errors=True)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def redis_tunnel(h):
-    """docs/SECURITY.md's socat recipe: a TLS-only redis-server (the test CA's certificate for 127.0.0.1)
-    reached through a local tunnel that verifies it; a tunnel trusting another CA or expecting another
-    name refuses, and sessmigrate reports a closed connection (exit 2) without the password."""
-    if not (h.tls_ca and shutil.which("socat")):
-        print("SKIP redis TLS tunnel: needs SESSMIGRATE_MYSQL_TLS_CA and socat")
-        return
-    tls = os.path.dirname(h.tls_ca)
-    directory = tempfile.mkdtemp(prefix="smt-tls-redis-", dir="/tmp")
-    redis_port, tunnel_port = free_port(), free_port()
-    started = subprocess.run(["redis-server", "--port", "0", "--tls-port", str(redis_port), "--bind", "127.0.0.1",
-                              "--tls-cert-file", f"{tls}/server-cert.pem", "--tls-key-file", f"{tls}/server-key.pem",
-                              "--tls-ca-cert-file", h.tls_ca, "--tls-auth-clients", "no", "--requirepass", PASSWORD,
-                              "--save", "", "--appendonly", "no", "--daemonize", "yes", "--dir", directory,
-                              "--pidfile", f"{directory}/redis.pid", "--logfile", f"{directory}/redis.log"], capture_output=True, text=True)
-    if not h.check(started.returncode == 0, "TLS-only redis-server started", started.stderr + started.stdout):
-        return
-    try:
-        for _ in range(100):
-            if os.path.exists(f"{directory}/redis.pid"):
-                break
-            time.sleep(0.05)
-        address = f"redis://:{PASSWORD}@127.0.0.1:{tunnel_port}/0"
-        for label, options, status in [("verified", f"cafile={h.tls_ca},verify=1", 0),
-                                       ("another CA", f"cafile={h.tls_other_ca},verify=1", 2),
-                                       ("another name", f"cafile={h.tls_ca},verify=1,commonname=memorystore.example", 2)]:
-            tunnel = subprocess.Popen(["socat", f"TCP-LISTEN:{tunnel_port},bind=127.0.0.1,reuseaddr,fork",
-                                       f"OPENSSL:127.0.0.1:{redis_port},{options}"], stderr=subprocess.DEVNULL)
-            try:
-                for _ in range(100):
-                    with socket.socket() as probe:
-                        if probe.connect_ex(("127.0.0.1", tunnel_port)) == 0:
-                            break
-                    time.sleep(0.05)
-                h.run(f"redis through a TLS tunnel ({label})", ["inspect", address], expect=status)
-            finally:
-                tunnel.send_signal(signal.SIGTERM)
-                tunnel.wait(timeout=10)
-    finally:
-        with open(f"{directory}/redis.pid") as file:
-            pid = int(file.read().strip())
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
-            if not os.path.exists(f"/proc/{pid}"):
-                break
-            time.sleep(0.05)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def same_store(h, a, db_base):

@@ -1,6 +1,7 @@
 import Foundation
 import MySQLDriver
 import Testing
+
 @testable import SessMigrate
 
 /// Passwords from files, `--password-file` ambiguity rules, MySQL TLS parameters, redaction.

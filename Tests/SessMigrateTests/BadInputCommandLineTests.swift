@@ -39,8 +39,9 @@ struct BadInputCommandLineTests {
 }
 
 extension BadInputCommandLineTests {
-    /// A runbook copy step with `skip_bad: true` finishes; its checkpoints and result in the
-    /// journal list the skipped row (names and reasons only), and `status` and `log` show it.
+    /// A runbook copy step with `skip_bad: true` finishes; the journal names the skipped row in a
+    /// `sessions_skipped` event (names and reasons only) and counts it in the step's result; `status`
+    /// counts it and says how to list it, and `log` shows it.
     @Test func runbookStepRecordsSkippedSessionsInTheJournal() throws {
         try withTemporaryDirectory { directory in
             let source = BadInput.sqlite(directory, "source")
@@ -48,28 +49,30 @@ extension BadInputCommandLineTests {
             try BadInput.sqlite3(source, "UPDATE events SET event_data = '{\(BadInput.marker)' WHERE id = 'good3-e1'")
             let runbook = directory + "/skip.yaml"
             try """
-                name: skip-bad
-                steps:
-                  - id: copy
-                    kind: copy
-                    source: \(directory)/source.db
-                    target: \(directory)/target.db
-                    skip_bad: true
-                  - id: verify
-                    kind: verify
-                    a: \(directory)/source.db
-                    b: \(directory)/target.db
-                    skip_bad: true
-                """.write(toFile: runbook, atomically: true, encoding: .utf8)
+            name: skip-bad
+            steps:
+              - id: copy
+                kind: copy
+                source: \(directory)/source.db
+                target: \(directory)/target.db
+                skip_bad: true
+              - id: verify
+                kind: verify
+                a: \(directory)/source.db
+                b: \(directory)/target.db
+                skip_bad: true
+            """.write(toFile: runbook, atomically: true, encoding: .utf8)
             let journal = directory + "/journal.db"
             let run = try CLI.run(["run", runbook, "--journal", journal])
             #expect(run.status == 0, "\(run.stderr)")
             let row = "events row id='good3-e1' of app/u/good3"
             let status = try CLI.run(["status", "--journal", journal])
-            #expect(status.stdout.contains(row) && status.stdout.contains("\"skipped_count\":1"), "\(status.stdout)")
-            let log = try CLI.run(["log", "--journal", journal])
-            #expect(log.stdout.contains(row), "\(log.stdout)")
-            #expect(!log.stdout.contains(BadInput.marker) && !status.stdout.contains(BadInput.marker))
+            #expect(status.stdout.contains("1 session(s) skipped in step copy") && status.stdout.contains("--step copy"), "\(status.stdout)")
+            let json = try CLI.run(["status", "--journal", journal, "--format", "json"])
+            #expect(json.stdout.contains("\"skipped_count\": 1"), "\(json.stdout)")
+            let log = try CLI.run(["log", "--journal", journal, "--step", "copy"])
+            #expect(log.stdout.contains(row) && log.stdout.contains("sessions_skipped"), "\(log.stdout)")
+            #expect(!log.stdout.contains(BadInput.marker) && !status.stdout.contains(BadInput.marker) && !json.stdout.contains(BadInput.marker))
         }
     }
 }

@@ -4,6 +4,7 @@ import MySQLDriver
 import RedisDriver
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// Stores with one bad session among good ones, and the two checks every bad input gets: without
@@ -94,10 +95,10 @@ enum BadInput {
         defer { try? from.close() }
         let to = try targetStore ?? StoreOpener().open(target, forWriting: true)
         defer { if targetStore == nil { try? to.close() } }
-        var options = CopyOptions(batchSize: batchSize)
+        var options = CopyRequest(batchSize: batchSize)
         options.skipBad = skipBad
-        options.includeExpired = true  // the fixtures' sessions are old; a Redis target would skip them
-        return try CopyEngine(options: options).run(from: from, to: to, resume: resume, checkpoint: checkpoint)
+        options.ttl.includeExpired = true  // the fixtures' sessions are old; a Redis target would skip them
+        return try CopyEngine(request: options).run(from: from, to: to, resume: resume, checkpoint: checkpoint)
     }
 
     /// Compares the readable sessions of `source` with `target`, passing over bad ones.
@@ -136,8 +137,8 @@ enum BadInput {
         let skipTarget = sqlite(directory, "skip-\(UUID().uuidString)")
         let summary = try copy(source, skipTarget, skipBad: true)
         #expect(summary.skippedCount == skipped, "\(summary.skipped)", sourceLocation: sourceLocation)
-        #expect(summary.skipped.allSatisfy { !$0.description.contains(marker) }, sourceLocation: sourceLocation)
-        let first = try #require(summary.skipped.first, sourceLocation: sourceLocation)
+        #expect(summary.skipped.items.allSatisfy { !$0.description.contains(marker) }, sourceLocation: sourceLocation)
+        let first = try #require(summary.skipped.items.first, sourceLocation: sourceLocation)
         #expect(first.location.contains(location) && first.reason.contains(reason), "\(first)", sourceLocation: sourceLocation)
         #expect(summary.total.written == good, sourceLocation: sourceLocation)
         let diff = try compare(source, skipTarget)

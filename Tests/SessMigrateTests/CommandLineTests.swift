@@ -13,6 +13,14 @@ struct CommandLineTests {
         #expect(result.stdout.isEmpty)
     }
 
+    /// Issue 13 item 9: a socket with another host is a usage error (exit 64) naming both.
+    @Test func socketWithAnotherHostExits64() throws {
+        let result = try CLI.run(["inspect", "mysql://u:TopSecret9@db.example.com/app?socket=/tmp/none.sock"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("db.example.com") && result.stderr.contains("/tmp/none.sock"), "\(result.stderr)")
+        #expect(!result.stderr.contains("TopSecret9"))
+    }
+
     @Test func unreachableHostExits2WithoutThePassword() throws {
         for address in ["mysql://app:TopSecret9@127.0.0.1:1/app", "redis://:TopSecret9@127.0.0.1:1/0"] {
             let result = try CLI.run(["copy", address, "/tmp/never-created-\(UUID().uuidString).db"])

@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// The copy engine against real SQLite files in both ADK layouts (no servers needed).
@@ -14,7 +15,7 @@ import Testing
             let sessions = try sampleSessions()
             try write(sessions, to: source)
 
-            let job = CopyJob(source: source, target: target, options: CopyOptions(batchSize: 3))
+            let job = CopyJob(source: source, target: target, options: CopyRequest(batchSize: 3))
             let first = try job.run()
             #expect(first.total.read == sessions.count)
             #expect(first.total.written == sessions.count)
@@ -37,7 +38,7 @@ import Testing
 
     @Test func copyingAStoreOntoItselfIsRefused() throws {
         let address = StoreAddress.sqlite(SQLiteAddress(path: "/tmp/same.db", newFileLayout: .sqliteSessionService))
-        #expect(throws: AddressError.self) { _ = try CopyJob(source: address, target: address, options: CopyOptions()).run() }
+        #expect(throws: AddressError.self) { _ = try CopyJob(source: address, target: address, options: CopyRequest()).run() }
     }
 
     @Test func aChangedSourceSessionIsRewrittenAndOnlyIt() throws {
@@ -46,7 +47,7 @@ import Testing
             let target = StoreAddress.sqlite(SQLiteAddress(path: directory + "/dst.db", newFileLayout: .database))
             var sessions = try sampleSessions()
             try write(sessions, to: source)
-            let job = CopyJob(source: source, target: target, options: CopyOptions(batchSize: 2))
+            let job = CopyJob(source: source, target: target, options: CopyRequest(batchSize: 2))
             _ = try job.run()
 
             sessions[1].state["added"] = .string("later")
@@ -84,25 +85,33 @@ func readAll(_ address: StoreAddress) throws -> [SessionKey: Session] {
 /// Sessions with odd ids, exact numbers, tied timestamps, an empty session and a long one.
 func sampleSessions() throws -> [Session] {
     func event(_ id: String, _ timestamp: String, _ delta: String = "{}") throws -> Event {
-        try Event(data: JSONValue.parseObject(
-            #"{"content": {"parts": [{"text": "h\u00e9llo \ud83e\udd86"}, {"inline_data": {"data": "-__-", "mime_type": "application/octet-stream"}}], "role": "user"}, "#
-                + #""invocation_id": "inv", "author": "user", "actions": {"state_delta": \#(delta), "artifact_delta": {}, "#
-                + #""requested_auth_configs": {}, "requested_tool_confirmations": {}}, "id": "\#(id)", "timestamp": \#(timestamp)}"#))
+        try Event(
+            data: JSONValue.parseObject(
+                #"{"content": {"parts": [{"text": "h\u00e9llo \ud83e\udd86"}, {"inline_data": {"data": "-__-", "mime_type": "application/octet-stream"}}], "role": "user"}, "#
+                    + #""invocation_id": "inv", "author": "user", "actions": {"state_delta": \#(delta), "artifact_delta": {}, "#
+                    + #""requested_auth_configs": {}, "requested_tool_confirmations": {}}, "id": "\#(id)", "timestamp": \#(timestamp)}"#))
     }
     let app: JSONObject = ["theme": .string("dark"), "big": try JSONValue.parse("9007199254740993")]
     var sessions: [Session] = []
-    sessions.append(Session(
-        key: SessionKey(appName: "app one", userId: "u:1", sessionId: "sess: ünï 🦆"),
-        state: try JSONValue.parseObject(#"{"nested": {"a": [1.0, 1e-07, null]}, "n": 1}"#), appState: app,
-        userState: ["name": .string("Zoë")],
-        events: [try event("e1", "1700000000.123456", #"{"n": 1}"#), try event("e2", "1700000000.123456"), try event("e3", "1700000001.5")],
-        createTime: 1_699_999_999.5, lastUpdateTime: 1_700_000_001.5))
-    sessions.append(Session(key: SessionKey(appName: "app one", userId: "u:1", sessionId: "empty"), appState: app, userState: ["name": .string("Zoë")], lastUpdateTime: 1_700_000_002))
+    sessions.append(
+        Session(
+            key: SessionKey(appName: "app one", userId: "u:1", sessionId: "sess: ünï 🦆"),
+            state: try JSONValue.parseObject(#"{"nested": {"a": [1.0, 1e-07, null]}, "n": 1}"#), appState: app,
+            userState: ["name": .string("Zoë")],
+            events: [try event("e1", "1700000000.123456", #"{"n": 1}"#), try event("e2", "1700000000.123456"), try event("e3", "1700000001.5")],
+            createTime: 1_699_999_999.5, lastUpdateTime: 1_700_000_001.5))
+    sessions.append(
+        Session(
+            key: SessionKey(appName: "app one", userId: "u:1", sessionId: "empty"), appState: app, userState: ["name": .string("Zoë")],
+            lastUpdateTime: 1_700_000_002))
     var long: [Event] = []
     for index in 0..<250 { long.append(try event(String(format: "ev-%04d", index), "\(1_700_000_100 + index).25")) }
     sessions.append(Session(key: SessionKey(appName: "app two", userId: "u2", sessionId: "a:b:c"), events: long, lastUpdateTime: 1_700_000_349.25))
     for index in 0..<4 {
-        sessions.append(Session(key: SessionKey(appName: "app two", userId: "u\(index)", sessionId: "s\(index)"), state: ["i": .number(JSONNumber(index))], lastUpdateTime: 1_700_000_000))
+        sessions.append(
+            Session(
+                key: SessionKey(appName: "app two", userId: "u\(index)", sessionId: "s\(index)"), state: ["i": .number(JSONNumber(index))],
+                lastUpdateTime: 1_700_000_000))
     }
     return sessions
 }

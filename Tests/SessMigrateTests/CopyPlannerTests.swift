@@ -1,6 +1,7 @@
 import DriverCore
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// The copy decisions, without any store: transcript style.
@@ -16,8 +17,8 @@ import Testing
         return Session(key: SessionKey(appName: "a", userId: "u", sessionId: id), state: state, events: list, lastUpdateTime: updated)
     }
 
-    func planner(_ options: CopyOptions = CopyOptions(), from: StoreCapabilities, to: StoreCapabilities) -> CopyPlanner {
-        CopyPlanner(options: options, source: from, target: to, targetTTLSeconds: 3600)
+    func planner(_ options: CopyRequest = CopyRequest(), from: StoreCapabilities, to: StoreCapabilities) -> CopyPlanner {
+        CopyPlanner(request: options, source: from, target: to, targetTTLSeconds: 3600)
     }
 
     @Test func newSessionsAreInsertedAndEqualOnesUnchanged() throws {
@@ -28,7 +29,9 @@ import Testing
     }
 
     @Test func newerTargetIsKeptOlderTargetIsMergedByEventId() throws {
-        let p = planner(from: sql, to: sql)
+        var options = CopyRequest()
+        options.onConflict = .newer
+        let p = planner(options, from: sql, to: sql)
         let source = try session(updated: now - 10, events: ["e1", "e2"], state: ["k": .string("source")])
         let newerTarget = try session(updated: now - 5, events: ["e1"])
         #expect(try p.decide(source, existing: newerTarget, now: now) == .keptNewerTarget)
@@ -46,7 +49,7 @@ import Testing
     @Test func sourceSkipAndFailPolicies() throws {
         let source = try session(updated: now - 10, events: ["e1"])
         let other = try session(updated: now - 1, events: ["x"])
-        var options = CopyOptions()
+        var options = CopyRequest()
         options.onConflict = .source
         #expect(try planner(options, from: sql, to: sql).decide(source, existing: other, now: now) == .update(source))
         options.onConflict = .skip
@@ -64,16 +67,16 @@ import Testing
         #expect(written.expiry == .at(now - 600 + 3600))
         #expect(try p.decide(stale, existing: nil, now: now) == .skippedExpired)
 
-        var options = CopyOptions()
-        options.includeExpired = true
+        var options = CopyRequest()
+        options.ttl.includeExpired = true
         guard case .insert(let revived) = try planner(options, from: sql, to: redis).decide(stale, existing: nil, now: now) else {
             Issue.record("not inserted"); return
         }
         #expect(revived.expiry == .at(now + 3600))
 
-        options = CopyOptions()
-        options.ttlOrigin = .now
-        options.ttlSeconds = 60
+        options = CopyRequest()
+        options.ttl.origin = .now
+        options.ttl.seconds = 60
         guard case .insert(let fromNow) = try planner(options, from: sql, to: redis).decide(stale, existing: nil, now: now) else {
             Issue.record("not inserted"); return
         }
@@ -98,7 +101,7 @@ import Testing
     }
 
     @Test func filterScopes() throws {
-        var filter = SessionFilter()
+        var filter = SessionScope()
         filter.apps = ["a"]
         filter.updatedSince = now - 100
         #expect(filter.matches(try session(updated: now - 50)))

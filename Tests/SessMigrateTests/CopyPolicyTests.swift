@@ -3,6 +3,7 @@ import Foundation
 import RedisDriver
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// Dry runs, expiry and mirroring against the real servers.
@@ -22,10 +23,11 @@ struct CopyPolicyTests {
             try write(Array(sessions[0..<3]), to: target)
             let before = try TestStores.rawDump(target)
 
-            var options = CopyOptions(batchSize: 2)
+            var options = CopyRequest(batchSize: 2)
             options.dryRun = true
             options.mirror = true
-            options.ttlOrigin = .now
+            options.ttl.origin = .now
+            options.onConflict = .newer
             let planned = try CopyJob(source: source, target: target, options: options).run()
             #expect(try TestStores.rawDump(target) == before)
             #expect(planned.total.inserted > 0)
@@ -40,7 +42,7 @@ struct CopyPolicyTests {
             let source = StoreAddress.sqlite(SQLiteAddress(path: directory + "/src.db", newFileLayout: .sqliteSessionService))
             try write(try sampleSessions(), to: source)
             let path = directory + "/new.db"
-            var options = CopyOptions()
+            var options = CopyRequest()
             options.dryRun = true
             let planned = try CopyJob(source: source, target: .sqlite(SQLiteAddress(path: path, newFileLayout: .database)), options: options).run()
             #expect(planned.total.inserted == planned.total.read)
@@ -58,7 +60,7 @@ struct CopyPolicyTests {
             stale.lastUpdateTime = now - 7_200
             try write([fresh, stale], to: source)
             let target = try TestStores.make(.redisADK, slot: 3, directory: directory)
-            let copied = try CopyJob(source: source, target: target, options: CopyOptions()).run()
+            let copied = try CopyJob(source: source, target: target, options: CopyRequest()).run()
             #expect(copied.total.inserted == 1)
             #expect(copied.total.skippedExpired == 1)
             let stored = try readAll(target)
@@ -66,8 +68,8 @@ struct CopyPolicyTests {
             guard case .at(let expiry)? = stored[fresh.key]?.expiry else { Issue.record("no expiry"); return }
             #expect(abs(expiry - (fresh.lastUpdateTime + 3_600)) < 2)
 
-            var options = CopyOptions()
-            options.includeExpired = true
+            var options = CopyRequest()
+            options.ttl.includeExpired = true
             let revived = try CopyJob(source: source, target: target, options: options).run()
             #expect(revived.total.inserted == 1)
             guard case .at(let later)? = try readAll(target)[stale.key]?.expiry else { Issue.record("stale not written"); return }
@@ -82,15 +84,15 @@ struct CopyPolicyTests {
             try write(Array(sessions[2...]), to: source)
             let target = try TestStores.make(.redisCommunity, slot: 4, directory: directory)
             try write(sessions, to: target)
-            var options = CopyOptions()
+            var options = CopyRequest()
             options.mirror = true
-            options.ttlOrigin = .now
-            options.filter.apps = ["app two"]
+            options.ttl.origin = .now
+            options.scope.apps = ["app two"]
             _ = try CopyJob(source: source, target: target, options: options).run()
             let after = try readAll(target)
             #expect(after.count == sessions.count, "app one sessions are outside the scope and stay")
-            options.filter = SessionFilter()
-            options.filter.apps = ["app one"]
+            options.scope = SessionScope()
+            options.scope.apps = ["app one"]
             let mirrored = try CopyJob(source: source, target: target, options: options).run()
             #expect(mirrored.total.deleted == 2)
             #expect(try readAll(target).count == sessions.count - 2)

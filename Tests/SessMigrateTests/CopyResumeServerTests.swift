@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// Copies between the server stores (MySQL, Redis in both layouts) interrupted after every batch
@@ -28,9 +29,9 @@ struct CopyResumeServerTests {
             }
             try write(extra, to: target)
 
-            var options = CopyOptions(batchSize: 3)
+            var options = CopyRequest(batchSize: 3)
             options.mirror = true
-            options.ttlOrigin = .now  // The sample sessions are from 2023: counted from their update, they have expired.
+            options.ttl.origin = .now  // The sample sessions are from 2023: counted from their update, they have expired.
             let outcome = try CrashingCopy.run(
                 options: options, source: { try StoreOpener().open(source, forWriting: false) },
                 target: { try StoreOpener().open(target, forWriting: true) })

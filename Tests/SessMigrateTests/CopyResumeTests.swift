@@ -3,6 +3,7 @@ import Foundation
 import SessionModel
 import Snapshot
 import Testing
+
 @testable import SessMigrate
 
 /// A copy interrupted after every batch, between the write and its checkpoint, and resumed from
@@ -20,7 +21,7 @@ enum CrashingCopy {
     /// checkpoint, and crashes in `onBatchWritten` of its second batch (the first process: of its
     /// first), so that every batch is interrupted once after being written.
     static func run(
-        options: CopyOptions, source openSource: () throws -> any SessionStore, target openTarget: () throws -> any SessionStore
+        options: CopyRequest, source openSource: () throws -> any SessionStore, target openTarget: () throws -> any SessionStore
     ) throws -> Outcome {
         var journal: String?
         var crashes = 0
@@ -32,7 +33,7 @@ enum CrashingCopy {
             let resume = try journal.map { try CopyCheckpoint(json: JSONValue.parseObject($0)) }
             var written = 0
             do {
-                let summary = try CopyEngine(options: options).run(
+                let summary = try CopyEngine(request: options).run(
                     from: source, to: target, resume: resume,
                     checkpoint: { journal = $0.json().serialized(.compact) },
                     onBatchWritten: {
@@ -60,10 +61,11 @@ enum CrashingCopy {
     static func sessions() throws -> [Session] {
         var sessions = try sampleSessions()
         for index in 0..<20 {
-            sessions.append(Session(
-                key: SessionKey(appName: "app \(index % 2 == 0 ? "three" : "four")", userId: "u\(index % 3)", sessionId: "r\(index)"),
-                state: ["i": .number(JSONNumber(index))], userState: ["n": .number(JSONNumber(index % 3))],
-                lastUpdateTime: 1_700_000_000 + Double(index)))
+            sessions.append(
+                Session(
+                    key: SessionKey(appName: "app \(index % 2 == 0 ? "three" : "four")", userId: "u\(index % 3)", sessionId: "r\(index)"),
+                    state: ["i": .number(JSONNumber(index))], userState: ["n": .number(JSONNumber(index % 3))],
+                    lastUpdateTime: 1_700_000_000 + Double(index)))
         }
         return sessions
     }
@@ -94,7 +96,7 @@ enum CrashingCopy {
             extra.append(changed)
             if mirror { try write(extra, to: target) }
 
-            var options = CopyOptions(batchSize: 3)
+            var options = CopyRequest(batchSize: 3)
             options.mirror = mirror
             options.onConflict = .source
             let openSource: () throws -> any SessionStore = {
@@ -133,11 +135,13 @@ enum CrashingCopy {
             defer { try? to.close() }
             var events: [String] = []
             var checkpoints: [CopyCheckpoint] = []
-            let summary = try CopyEngine(options: CopyOptions(batchSize: 4)).run(
+            let summary = try CopyEngine(request: CopyRequest(batchSize: 4)).run(
                 from: from, to: to,
-                checkpoint: { checkpoints.append($0); events.append("checkpoint") },
+                checkpoint: {
+                    checkpoints.append($0); events.append("checkpoint")
+                },
                 onBatchWritten: { events.append("written") },
-                progress: { _ in events.append("progress") })
+                events: { if case .advanced = $0 { events.append("progress") } })
             let batches = (sessions.count + 3) / 4
             #expect(checkpoints.count == batches)
             #expect(events.prefix(3) == ["written", "checkpoint", "progress"])
@@ -149,7 +153,7 @@ enum CrashingCopy {
             }
             #expect(checkpoints.last?.summary.total == summary.total)
             // Resuming from the last checkpoint finds nothing left and keeps the counts.
-            let again = try CopyEngine(options: CopyOptions(batchSize: 4)).run(from: from, to: to, resume: checkpoints.last)
+            let again = try CopyEngine(request: CopyRequest(batchSize: 4)).run(from: from, to: to, resume: checkpoints.last)
             #expect(again.total == summary.total)
         }
     }
@@ -162,21 +166,21 @@ enum CrashingCopy {
             let from = try StoreOpener().open(source, forWriting: false)
             defer { try? from.close() }
             let empty = EmptySessionStore(layout: StoreLayout(kind: "sqlite", name: "new file"))
-            var dry = CopyOptions(batchSize: 5)
+            var dry = CopyRequest(batchSize: 5)
             dry.dryRun = true
             dry.mirror = true
             var checkpoints: [CopyCheckpoint] = []
-            let summary = try CopyEngine(options: dry).run(from: from, to: empty, checkpoint: { checkpoints.append($0) })
+            let summary = try CopyEngine(request: dry).run(from: from, to: empty, checkpoint: { checkpoints.append($0) })
             #expect(checkpoints.count == (count + 4) / 5)
             #expect(checkpoints.allSatisfy { $0.summary.dryRun })
             #expect(summary.total.inserted == count)
             // The empty dry-run target forwards the token it was started from.
             #expect(try empty.scanSessions(SessionQuery(resumeAfter: "k1:abc")).resumeToken == "k1:abc")
 
-            let resumedDry = try CopyEngine(options: dry).run(from: from, to: empty, resume: checkpoints[1])
+            let resumedDry = try CopyEngine(request: dry).run(from: from, to: empty, resume: checkpoints[1])
             #expect(resumedDry.total.read == count)
             let error = #expect(throws: CopyResumeError.self) {
-                _ = try CopyEngine(options: CopyOptions(batchSize: 5)).run(from: from, to: empty, resume: checkpoints[1])
+                _ = try CopyEngine(request: CopyRequest(batchSize: 5)).run(from: from, to: empty, resume: checkpoints[1])
             }
             #expect(error?.checkpointIsDryRun == true)
         }

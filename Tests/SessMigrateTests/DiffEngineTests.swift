@@ -1,13 +1,17 @@
 import DriverCore
+import Foundation
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// The diff engine between real SQLite files of both layouts.
 @Suite struct DiffEngineTests {
     func stores(_ directory: String) -> (StoreAddress, StoreAddress) {
-        (.sqlite(SQLiteAddress(path: directory + "/a.db", newFileLayout: .sqliteSessionService)),
-         .sqlite(SQLiteAddress(path: directory + "/b.db", newFileLayout: .database)))
+        (
+            .sqlite(SQLiteAddress(path: directory + "/a.db", newFileLayout: .sqliteSessionService)),
+            .sqlite(SQLiteAddress(path: directory + "/b.db", newFileLayout: .database))
+        )
     }
 
     func diff(_ a: StoreAddress, _ b: StoreAddress) throws -> (DiffSummary, [SessionDifference]) {
@@ -58,6 +62,37 @@ import Testing
             #expect(first.changes.contains(.event(id: "e2", positionInA: 1, positionInB: 1, side: .changed, fields: ["author"])))
             let long = try #require(found.first { $0.key == sessions[2].key })
             #expect(long.changes.contains(.event(id: "ev-0249", positionInA: 249, positionInB: nil, side: .onlyInA, fields: [])))
+        }
+    }
+
+    /// Both stores are read at once; progress counts both, line by line on the caller's thread, and ends
+    /// with the whole count; differences come in key order.
+    @Test func progressCountsBothSidesAndDifferencesComeInKeyOrder() throws {
+        try withTemporaryDirectory { directory in
+            let (a, b) = stores(directory)
+            let sessions = try ScaleData.sessions(40)
+            try write(sessions, to: a)
+            try write(Array(sessions.dropFirst(5)), to: b)
+            var began: Int?
+            var counts: [Int] = []
+            var ended = 0
+            var found: [SessionDifference] = []
+            let caller = Thread.current
+            var offThread = 0
+            let (summary, _, _) = try DiffJob(a: a, b: b, engine: DiffEngine(batchSize: 4, detailed: false)).run(
+                events: { event in
+                    if Thread.current != caller { offThread += 1 }
+                    switch event {
+                    case .began(_, let total): began = total
+                    case .advanced(let progress): counts.append(progress.sessions)
+                    case .ended: ended += 1
+                    default: break
+                    }
+                }, report: { found.append($0) })
+            #expect(began == 75 && ended == 1 && offThread == 0)
+            #expect(counts.last == 75 && counts == counts.sorted() && counts.count >= 10, "\(counts)")
+            #expect(summary.onlyInA == 5 && summary.identical == 35)
+            #expect(found.map(\.key) == found.map(\.key).sorted() && found.count == 5)
         }
     }
 }

@@ -4,6 +4,7 @@ import SQLiteDriver
 import SessionModel
 import Snapshot
 import Testing
+
 @testable import SessMigrate
 
 /// Files holding session data are created mode 0600 whatever the umask: snapshots and their
@@ -47,13 +48,13 @@ import Testing
             try write(try sampleSessions(), to: source)
             for (name, layout) in [("sss.db", SQLiteLayoutName.sqliteSessionService), ("dss.db", .database)] {
                 let target = StoreAddress.sqlite(SQLiteAddress(path: directory + "/" + name, newFileLayout: layout))
-                try withUmask(0) { _ = try CopyJob(source: source, target: target, options: CopyOptions()).run() }
+                try withUmask(0) { _ = try CopyJob(source: source, target: target, options: CopyRequest()).run() }
                 #expect(try mode(directory + "/" + name) == 0o600)
             }
             // An existing file keeps the mode its owner gave it.
             try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: directory + "/sss.db")
             let again = StoreAddress.sqlite(SQLiteAddress(path: directory + "/sss.db", newFileLayout: .sqliteSessionService))
-            _ = try CopyJob(source: source, target: again, options: CopyOptions()).run()
+            _ = try CopyJob(source: source, target: again, options: CopyRequest()).run()
             #expect(try mode(directory + "/sss.db") == 0o640)
         }
     }

@@ -22,7 +22,7 @@ import Testing
         var waits: [Double] = []
         var notices: [RetryNotice] = []
         var retrier = Retrier(policy: RetryPolicy(retries: 3))
-        retrier.sleep = { waits.append($0) }
+        retrier.clock.sleep = { waits.append($0) }
         let value = try retrier.run(notify: { notices.append($0) }) { attempt -> Int in
             if attempt < 2 { throw Fault(code: .connectionFailed) }
             return attempt
@@ -36,7 +36,7 @@ import Testing
     @Test func nonTransientErrorsPassThroughAtOnce() {
         var attempts = 0
         var retrier = Retrier(policy: RetryPolicy(retries: 5))
-        retrier.sleep = { _ in Issue.record("must not wait") }
+        retrier.clock.sleep = { _ in Issue.record("must not wait") }
         #expect(throws: Fault.self) {
             try retrier.run { _ -> Int in
                 attempts += 1
@@ -49,7 +49,7 @@ import Testing
     @Test func givesUpAfterTheBoundWithTheCause() {
         var attempts = 0
         var retrier = Retrier(policy: RetryPolicy(retries: 2))
-        retrier.sleep = { _ in }
+        retrier.clock.sleep = { _ in }
         do {
             _ = try retrier.run { _ -> Int in
                 attempts += 1
@@ -69,7 +69,7 @@ import Testing
         var progress = 0
         var waits: [Double] = []
         var retrier = Retrier(policy: RetryPolicy(retries: 2))
-        retrier.sleep = { waits.append($0) }
+        retrier.clock.sleep = { waits.append($0) }
         // Five faults in all, never more than two in a row without progress in between.
         let value = try retrier.run(progressMarker: { progress }) { attempt -> Int in
             if attempt == 5 { return attempt }

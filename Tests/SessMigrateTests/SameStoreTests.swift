@@ -4,6 +4,7 @@ import MySQLDriver
 import RedisDriver
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// copy, restore and snapshot refuse a target that is the source store under another name: a path
@@ -25,16 +26,16 @@ import Testing
             try FileManager.default.createSymbolicLink(atPath: directory + "/link.db", withDestinationPath: path)
             let before = try Data(contentsOf: URL(fileURLWithPath: path))
             for other in [directory + "/./a.db", directory + "/sub/../a.db", directory + "//a.db", directory + "/link.db"] {
-                expectSameStoreRefusal { _ = try CopyJob(source: sqlite(path), target: sqlite(other), options: CopyOptions()).run() }
-                expectSameStoreRefusal { _ = try CopyJob(source: sqlite(other), target: sqlite(path), options: CopyOptions()).run() }
-                var dryRun = CopyOptions()
+                expectSameStoreRefusal { _ = try CopyJob(source: sqlite(path), target: sqlite(other), options: CopyRequest()).run() }
+                expectSameStoreRefusal { _ = try CopyJob(source: sqlite(other), target: sqlite(path), options: CopyRequest()).run() }
+                var dryRun = CopyRequest()
                 dryRun.dryRun = true
                 expectSameStoreRefusal { _ = try CopyJob(source: sqlite(path), target: sqlite(other), options: dryRun).run() }
                 expectSameStoreRefusal { _ = try SnapshotJob(source: sqlite(other), path: path, force: true).run() }
             }
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
             // A different file is fine.
-            _ = try CopyJob(source: sqlite(path), target: sqlite(directory + "/b.db"), options: CopyOptions()).run()
+            _ = try CopyJob(source: sqlite(path), target: sqlite(directory + "/b.db"), options: CopyRequest()).run()
         }
     }
 
@@ -46,7 +47,7 @@ import Testing
             try FileManager.default.createSymbolicLink(atPath: directory + "/alias.db", withDestinationPath: snapshot)
             let before = try Data(contentsOf: URL(fileURLWithPath: snapshot))
             for other in [directory + "/alias.db", directory + "/./snap.db"] {
-                expectSameStoreRefusal { _ = try RestoreJob(path: snapshot, target: sqlite(other), options: CopyOptions()).run() }
+                expectSameStoreRefusal { _ = try RestoreJob(path: snapshot, target: sqlite(other), options: CopyRequest()).run() }
             }
             #expect(try Data(contentsOf: URL(fileURLWithPath: snapshot)) == before)
         }
@@ -55,13 +56,16 @@ import Testing
 
 /// The same checks against the servers: MySQL over TCP and over the socket as another user,
 /// Redis by another host name. Redis database 41 belongs to these tests.
-@Suite(.serialized, .enabled(if: TestStores.serversAvailable && TestStores.environment["SESSMIGRATE_MYSQL_ROOT_SOCKET"] != nil,
-    "needs SESSMIGRATE_MYSQL_URL, SESSMIGRATE_REDIS_URL and SESSMIGRATE_MYSQL_ROOT_SOCKET"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: TestStores.serversAvailable && TestStores.environment["SESSMIGRATE_MYSQL_ROOT_SOCKET"] != nil,
+        "needs SESSMIGRATE_MYSQL_URL, SESSMIGRATE_REDIS_URL and SESSMIGRATE_MYSQL_ROOT_SOCKET"))
 struct SameServerStoreTests {
     /// `dump`: the same store by an address `TestStores.rawDump` can reach (TCP).
     func expectSameStoreRefusal(_ source: StoreAddress, _ target: StoreAddress, dump: StoreAddress? = nil) throws {
         let before = try TestStores.rawDump(dump ?? target)
-        let error = #expect(throws: AddressError.self) { _ = try CopyJob(source: source, target: target, options: CopyOptions()).run() }
+        let error = #expect(throws: AddressError.self) { _ = try CopyJob(source: source, target: target, options: CopyRequest()).run() }
         #expect(error?.message.contains("are the same store") == true, "\(String(describing: error))")
         #expect(try TestStores.rawDump(dump ?? target) == before)
     }
@@ -77,14 +81,15 @@ struct SameServerStoreTests {
             try expectSameStoreRefusal(.mysql(viaSocket), .mysql(tcp))
             // Another database on the same server is another store.
             guard case .mysql(let other) = try TestStores.make(.mysql, slot: 41, directory: directory) else { return }
-            let summary = try CopyJob(source: .mysql(viaSocket), target: .mysql(other), options: CopyOptions()).run()
+            let summary = try CopyJob(source: .mysql(viaSocket), target: .mysql(other), options: CopyRequest()).run()
             #expect(summary.total.written == (try sampleSessions()).count)
         }
     }
 
     @Test func redisByAnotherHostName() throws {
-        guard case .redis(var address) = try StoreAddress.parse(
-            try #require(TestStores.environment["SESSMIGRATE_REDIS_URL"]), environment: BotEnvironment(variables: [:]))
+        guard
+            case .redis(var address) = try StoreAddress.parse(
+                try #require(TestStores.environment["SESSMIGRATE_REDIS_URL"]), environment: BotEnvironment(variables: [:]))
         else { return }
         (address.database, address.layout) = (41, .community)
         let admin = try RedisConnection.open(host: address.host, port: address.port, options: RedisConnectionOptions(database: 41))

@@ -4,6 +4,7 @@ import SQLiteDriver
 import SessionModel
 import Snapshot
 import Testing
+
 @testable import SessMigrate
 
 /// Snapshot and restore with real SQLite files: round trip, refusal of damaged or newer files.
@@ -26,13 +27,13 @@ import Testing
             #expect(leftovers.isEmpty)
 
             let target = StoreAddress.sqlite(SQLiteAddress(path: directory + "/restored.db", newFileLayout: .sqliteSessionService))
-            let outcome = try RestoreJob(path: snapshot, target: target, options: CopyOptions(batchSize: 2)).run()
+            let outcome = try RestoreJob(path: snapshot, target: target, options: CopyRequest(batchSize: 2)).run()
             #expect(outcome.isVerified)
             #expect(outcome.copy.total.inserted == manifest.sessions)
             var differences = 0
             let (verdict, _, _) = try DiffJob(a: try source(directory), b: target, engine: DiffEngine(detailed: false)).run { _ in differences += 1 }
             #expect(verdict.isIdentical)
-            let again = try RestoreJob(path: snapshot, target: target, options: CopyOptions()).run()
+            let again = try RestoreJob(path: snapshot, target: target, options: CopyRequest()).run()
             #expect(again.copy.total.written == 0)
         }
     }
@@ -65,7 +66,7 @@ import Testing
             }
             let targetPath = directory + "/target.db"
             let target = StoreAddress.sqlite(SQLiteAddress(path: targetPath, newFileLayout: .sqliteSessionService))
-            #expect(throws: (any Error).self) { _ = try RestoreJob(path: snapshot, target: target, options: CopyOptions()).run() }
+            #expect(throws: (any Error).self) { _ = try RestoreJob(path: snapshot, target: target, options: CopyRequest()).run() }
             #expect(!FileManager.default.fileExists(atPath: targetPath))
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SessMigrate
 
 @Suite struct StoreAddressTests {
@@ -23,6 +24,25 @@ import Testing
         }
     }
 
+    /// Issue 13 item 9: `?socket=` with a host used to be ignored (TCP to the host) while the printed
+    /// address claimed the socket. A host other than `localhost` with a socket is refused, naming both.
+    @Test(arguments: ["mysql://bot:pw@db.example.com/db?socket=/cloudsql/p:r:i", "mysql://bot:pw@10.0.0.5:3307/db?unix_socket=/s.sock"])
+    func socketWithAnotherHostIsRefused(text: String) throws {
+        let error = try #require(throws: AddressError.self) { try StoreAddress.parse(text, environment: empty) }
+        let host = text.contains("db.example.com") ? "db.example.com" : "10.0.0.5"
+        #expect(error.message.contains(host) && error.message.contains(text.contains("/s.sock") ? "/s.sock" : "/cloudsql/p:r:i"), "\(error)")
+        #expect(!error.message.contains("pw"), "\(error)")
+    }
+
+    /// `localhost` (any case) with a socket is the conventional socket address: the socket is used.
+    @Test(arguments: ["mysql://bot:pw@localhost/db?socket=/run/m.sock", "mysql://bot:pw@LocalHost:3306/db?socket=/run/m.sock"])
+    func socketWithLocalhostUsesTheSocket(text: String) throws {
+        let address = try StoreAddress.parse(text, environment: empty)
+        guard case .mysql(let mysql) = address else { Issue.record("not mysql"); return }
+        #expect(mysql.socket == "/run/m.sock" && mysql.host == "localhost")
+        #expect(address.description == "mysql://bot:***@localhost/db?socket=/run/m.sock")
+    }
+
     @Test func passwordWithAtSignAndQuestionMarkIsKeptWhole() throws {
         guard case .mysql(let mysql) = try StoreAddress.parse("mysql://u:a@b?c@h:1/d", environment: empty) else {
             Issue.record("not mysql"); return
@@ -39,6 +59,24 @@ import Testing
         #expect(redis.ttlSeconds == 60)
         #expect(redis.password == "sekret")
         #expect(!address.description.contains("sekret"))
+    }
+
+    @Test func redisClusterModeAndTheOlderLayouts() throws {
+        let address = try StoreAddress.parse("redis://10.0.0.7:6379/0?cluster=no&layout=adk-redis-014", environment: empty)
+        guard case .redis(let redis) = address else { Issue.record("not redis"); return }
+        #expect(redis.cluster == .no)
+        #expect(redis.layout == .adkRedis014)
+        #expect(address.description.contains("cluster=no") && address.description.contains("layout=adk-redis-014"))
+        let set1 = try StoreAddress.parse("rediss://10.0.0.7:6379/0?layout=community-set1", environment: empty)
+        guard case .redis(let other) = set1 else { Issue.record("not redis"); return }
+        #expect(other.cluster == .auto && other.layout == .communitySet1)
+        #expect(!set1.description.contains("cluster="))
+        do {
+            _ = try StoreAddress.parse("redis://h/0?layout=adk-redis-013", environment: empty)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.message.contains("adk-redis-014") && error.message.contains("community-set1"))
+        }
     }
 
     @Test func redisDefaultsFromEnvironment() throws {
@@ -82,7 +120,7 @@ import Testing
     @Test(arguments: [
         "notanaddress", "ftp://x/y", "mysql://u:pw@h:99999/db", "mysql://h/db", "mysql://u:pw@h:3306/",
         "redis://h:6379/x", "redis://h/0?layout=weird", "redis://h/0?ttl=-5", "redis://h/0?tls=1",
-        "sqlite://x.db", "sqlite:////x.db?layout=nope", "rediss://h:6379/0", "cloudsql", "redis",
+        "redis://h/0?cluster=maybe", "sqlite://x.db", "sqlite:////x.db?layout=nope", "rediss://h:6379/0?ssl_cert_reqs=none", "cloudsql", "redis",
     ])
     func malformedAddressesAreOneLineErrors(text: String) {
         do {

@@ -2,6 +2,7 @@ import DriverCore
 import Foundation
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// diff and verify between every ordered pair of store kinds, against the real servers.
@@ -25,8 +26,8 @@ struct StorePairTests {
             let b = try TestStores.make(kindB, slot: 1, directory: directory)
             var sessions = try sampleSessions()
             try write(sessions, to: a)
-            var options = CopyOptions(batchSize: 3)
-            options.ttlOrigin = .now  // The sample sessions are from 2023: counted from their update, they have expired.
+            var options = CopyRequest(batchSize: 3)
+            options.ttl.origin = .now  // The sample sessions are from 2023: counted from their update, they have expired.
             _ = try CopyJob(source: a, target: b, options: options).run()
             let (clean, none) = try differences(a, b)
             #expect(clean.isIdentical, "\(kindA) -> \(kindB) copy differs: \(none.prefix(3))")

@@ -4,6 +4,7 @@ import MySQLDriver
 import RedisDriver
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// Fresh stores of every kind for cross-store tests. Servers come from `SESSMIGRATE_MYSQL_URL` and
@@ -70,7 +71,8 @@ extension TestStores {
             let connection = try MySQLConnection.open(host: m.host, port: m.port, user: m.user, password: m.password ?? "", database: m.database)
             defer { connection.close() }
             var lines: [String] = []
-            let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1", buffered: true).collect()
+            let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1", buffered: true)
+                .collect()
             for table in tables.compactMap({ $0.first ?? nil }) {
                 for row in try connection.query("SELECT * FROM `\(table)`", buffered: true).collect() {
                     lines.append(table + ": " + row.map { $0 ?? "NULL" }.joined(separator: " | "))

@@ -4,6 +4,7 @@ import MySQLDriver
 import RedisDriver
 import SessionModel
 import Testing
+
 @testable import SessMigrate
 
 /// Nothing writes into a store whose schema or key layout it does not recognise: copy, restore and
@@ -43,8 +44,10 @@ enum ForeignTarget: String, CaseIterable, CustomStringConvertible {
     var setup: [String] {
         switch self {
         case .sqliteForeignSessions, .mysqlForeignSessions:
-            ["CREATE TABLE sessions (id VARCHAR(64) PRIMARY KEY, data TEXT, expiry DATETIME)",
-             "INSERT INTO sessions VALUES ('flask-1', 'cart=3', '2030-01-01 00:00:00')"]
+            [
+                "CREATE TABLE sessions (id VARCHAR(64) PRIMARY KEY, data TEXT, expiry DATETIME)",
+                "INSERT INTO sessions VALUES ('flask-1', 'cart=3', '2030-01-01 00:00:00')",
+            ]
         case .sqliteNewerVersion, .mysqlNewerVersion:
             Self.v1Tables.split(separator: ";").map { String($0) }.filter { !$0.allSatisfy(\.isWhitespace) }
                 + ["INSERT INTO adk_internal_metadata VALUES ('schema_version', '2')"]
@@ -109,7 +112,7 @@ enum ForeignTarget: String, CaseIterable, CustomStringConvertible {
             _ = try SnapshotJob(source: source, path: snapshot, force: false).run()
             let target = try make(kind, directory: directory)
             let before = try TestStores.rawDump(target)
-            var options = CopyOptions()
+            var options = CopyRequest()
             options.onConflict = .source
             let attempts: [(String, () throws -> Void)] = [
                 ("copy", { _ = try CopyJob(source: source, target: target, options: options).run() }),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SessionModel
 
 /// The committed fuzz corpus (Fuzz/corpus/TARGET, see docs/FUZZING.md) and the inputs the fuzzers

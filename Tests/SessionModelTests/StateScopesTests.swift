@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SessionModel
 
 @Suite struct StateScopesTests {

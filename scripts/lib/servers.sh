@@ -5,7 +5,9 @@
 #   dir=$(mktemp -d /tmp/sessmigrate-srv.XXXXXX)
 #   start_servers "$dir"      # exports SESSMIGRATE_REDIS_URL, SESSMIGRATE_MYSQL_URL,
 #                             #         SESSMIGRATE_MYSQL_ROOT_SOCKET, and with TLS
-#                             #         SESSMIGRATE_MYSQL_TLS_CA, SESSMIGRATE_MYSQL_TLS_OTHER_CA
+#                             #         SESSMIGRATE_MYSQL_TLS_CA, SESSMIGRATE_MYSQL_TLS_OTHER_CA,
+#                             #         SESSMIGRATE_REDIS_TLS_URL, SESSMIGRATE_REDIS_MTLS_URL,
+#                             #         SESSMIGRATE_TLS_DIR (the certificates, below)
 #   ...
 #   stop_servers "$dir"       # SIGTERM by PID, waits, SIGKILL after a bound
 #   start_plain_mariadb DIR2  # one more mariadbd without TLS (a plaintext server for TLS refusal
@@ -23,6 +25,15 @@
 # required). DIR/tls/ca.pem signed the server's certificate and DIR/tls/client-cert.pem (key
 # client-key.pem); DIR/tls/other-ca.pem is an unrelated CA (for "wrong CA" tests). Without it (the
 # default, used by the benchmark and the demo) mariadbd offers no TLS.
+# Redis TLS: with SESSMIGRATE_SERVERS_TLS=1 two more redis-servers listen on TLS ports only (--port 0,
+# --tls-port) with the same server certificate: SESSMIGRATE_REDIS_TLS_URL=rediss://127.0.0.1:PORT
+# (--tls-auth-clients no) and SESSMIGRATE_REDIS_MTLS_URL (--tls-auth-clients yes: a client certificate
+# from the test CA is required). SESSMIGRATE_TLS_DIR=DIR/tls also holds server2-cert.pem/-key.pem (the
+# same CA and IP: a rotated certificate) and expired-cert.pem/-key.pem (expired a day before it began).
+# Redis Cluster: with SESSMIGRATE_SERVERS_CLUSTER=1 start_servers also runs start_redis_cluster (below):
+# SESSMIGRATE_REDIS_CLUSTER_URL, SESSMIGRATE_REDIS_CLUSTER_PORTS.
+# `start_redis_tls DIR NAME AUTH-CLIENTS [CERT KEY]` starts one more (its port in DIR/NAME.port; stopped
+# with stop_servers DIR). The benchmark sets SESSMIGRATE_SERVERS_REDIS_TLS=1 for the TLS Redis alone.
 # Set SESSMIGRATE_SERVERS_QUIET=1 to silence progress messages, SESSMIGRATE_MYSQL_BUFFER_POOL to size
 # InnoDB's buffer pool (default 256M; the benchmark uses 1G, as a production CloudSQL instance has more).
 
@@ -119,14 +130,118 @@ _srv_make_tls() {
                 -extfile server.ext -out server-cert.pem &&
             openssl req "${key[@]}" -subj "/CN=sessmigrate test client" -keyout client-key.pem -out client.csr &&
             openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 7 \
-                -out client-cert.pem
+                -out client-cert.pem &&
+            openssl req "${key[@]}" -subj "/CN=127.0.0.1" -keyout server2-key.pem -out server2.csr &&
+            openssl x509 -req -in server2.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 7 \
+                -extfile server.ext -out server2-cert.pem &&
+            openssl req "${key[@]}" -subj "/CN=127.0.0.1" -keyout expired-key.pem -out expired.csr &&
+            openssl x509 -req -in expired.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days -1 \
+                -extfile server.ext -out expired-cert.pem
     ) >"$1/tls.log" 2>&1 || { echo "servers: openssl failed; see $1/tls.log" >&2; return 1; }
     chmod 600 "$tls"/*-key.pem
 }
 
+# start_redis_tls DIR NAME AUTH-CLIENTS [CERT KEY]: a redis-server on a TLS port only (--port 0), with the
+# certificate in DIR/tls (server-cert.pem by default), trusting DIR/tls/ca.pem for client certificates
+# (--tls-auth-clients AUTH-CLIENTS: yes, no or optional). Port in DIR/NAME.port, PID in DIR/NAME.pid.
+start_redis_tls() {
+    local dir=${1:?usage: start_redis_tls DIR NAME AUTH-CLIENTS [CERT KEY]} name=${2:?} auth=${3:?} port attempt
+    local cert=${4:-$dir/tls/server-cert.pem} key=${5:-$dir/tls/server-key.pem} tls=$dir/tls
+    for attempt in 1 2 3; do
+        port=$(_srv_pick_port $((20000 + (RANDOM % 20000)))) || return 1
+        rm -f "$dir/$name.pid"
+        redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
+            --tls-cert-file "$cert" --tls-key-file "$key" --tls-ca-cert-file "$tls/ca.pem" \
+            --tls-auth-clients "$auth" --appendonly no --databases 64 --daemonize yes \
+            --pidfile "$dir/$name.pid" --logfile "$dir/$name.log" </dev/null >/dev/null 2>&1 || true
+        local deadline=$(($(date +%s) + 20))
+        while [ "$(date +%s)" -lt "$deadline" ]; do
+            if [ -s "$dir/$name.pid" ] && redis-cli --tls --cacert "$tls/ca.pem" --cert "$tls/client-cert.pem" \
+                --key "$tls/client-key.pem" -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+                echo "$port" >"$dir/$name.port"
+                _srv_log "redis-server ($name, TLS, auth-clients $auth) ready on 127.0.0.1:$port (pid $(cat "$dir/$name.pid"))"
+                return 0
+            fi
+            sleep 0.05
+        done
+        _srv_log "redis-server ($name) did not come up on TLS port $port (attempt $attempt); log tail:"
+        tail -n 5 "$dir/$name.log" >&2 2>/dev/null || true
+        _srv_stop_one redis-server "$dir/$name.pid"
+    done
+    return 1
+}
+
+# start_redis_cluster DIR: a Redis Cluster of 3 primaries and 3 replicas on loopback (redis-cli --cluster
+# create --cluster-replicas 1), files in DIR/cluster/NODE, PIDs in DIR/redis-cluster-N.pid (stopped with
+# stop_servers DIR by PID). Ports are 6 free ports probed from a random base (each also needs port+10000
+# free: the cluster bus). Exports SESSMIGRATE_REDIS_CLUSTER_URL=redis://127.0.0.1:FIRST-PORT and
+# SESSMIGRATE_REDIS_CLUSTER_PORTS (space-separated, primaries first as created) and
+# SESSMIGRATE_REDIS_CLUSTER_DIR (DIR/cluster: a node's files are in DIR/cluster/PORT, to restart a killed
+# node) and appends them to DIR/env.
+# cluster-node-timeout is 2000 ms so that a killed primary's replica takes over within a few seconds.
+start_redis_cluster() {
+    local dir=${1:?usage: start_redis_cluster DIR} ports=() port base attempt n
+    mkdir -p "$dir/cluster" || return 1
+    for attempt in 1 2 3; do
+        ports=()
+        base=$((21000 + (RANDOM % 20000)))
+        port=$base
+        while [ ${#ports[@]} -lt 6 ] && [ $port -lt $((base + 400)) ]; do
+            if _srv_port_free "$port" && _srv_port_free $((port + 10000)); then ports+=("$port"); fi
+            port=$((port + 1))
+        done
+        [ ${#ports[@]} = 6 ] || continue
+        n=0
+        for port in "${ports[@]}"; do
+            n=$((n + 1))
+            mkdir -p "$dir/cluster/$port"
+            rm -f "$dir/redis-cluster-$n.pid"
+            redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/cluster/$port" --save '' --appendonly no \
+                --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+                --daemonize yes --pidfile "$dir/redis-cluster-$n.pid" --logfile "$dir/cluster/$port/redis.log" \
+                </dev/null >/dev/null 2>&1 || true
+        done
+        local deadline=$(($(date +%s) + 20)) ready=0
+        while [ "$(date +%s)" -lt "$deadline" ] && [ $ready -lt 6 ]; do
+            ready=0
+            for port in "${ports[@]}"; do
+                redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && ready=$((ready + 1))
+            done
+            [ $ready = 6 ] || sleep 0.05
+        done
+        if [ $ready = 6 ] && redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") \
+            --cluster-replicas 1 --cluster-yes >"$dir/cluster/create.log" 2>&1; then
+            deadline=$(($(date +%s) + 30))
+            while [ "$(date +%s)" -lt "$deadline" ]; do
+                ready=0
+                for port in "${ports[@]}"; do
+                    redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' &&
+                        ready=$((ready + 1))
+                done
+                [ $ready = 6 ] && break
+                sleep 0.1
+            done
+            if [ $ready = 6 ]; then
+                export SESSMIGRATE_REDIS_CLUSTER_URL="redis://127.0.0.1:${ports[0]}"
+                export SESSMIGRATE_REDIS_CLUSTER_PORTS="${ports[*]}"
+                export SESSMIGRATE_REDIS_CLUSTER_DIR="$dir/cluster"
+                echo "export SESSMIGRATE_REDIS_CLUSTER_URL='$SESSMIGRATE_REDIS_CLUSTER_URL'" >>"$dir/env"
+                echo "export SESSMIGRATE_REDIS_CLUSTER_DIR='$SESSMIGRATE_REDIS_CLUSTER_DIR'" >>"$dir/env"
+                echo "export SESSMIGRATE_REDIS_CLUSTER_PORTS='$SESSMIGRATE_REDIS_CLUSTER_PORTS'" >>"$dir/env"
+                _srv_log "redis cluster (3 primaries, 3 replicas) ready on 127.0.0.1 ports ${ports[*]}"
+                return 0
+            fi
+        fi
+        _srv_log "redis cluster did not form on ports ${ports[*]} (attempt $attempt); see $dir/cluster/create.log"
+        for n in 1 2 3 4 5 6; do _srv_stop_one redis-server "$dir/redis-cluster-$n.pid"; done
+        rm -rf "$dir/cluster"/*
+    done
+    return 1
+}
+
 _srv_start_mariadb() {
     local dir=$1 port attempt pid tls_args=()
-    if [ -f "$dir/tls/server-cert.pem" ]; then
+    if [ -f "$dir/tls/server-cert.pem" ] && [ ! -f "$dir/tls/redis-only" ]; then
         tls_args=(--ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server-cert.pem" --ssl-key="$dir/tls/server-key.pem")
     fi
     if [ ! -d "$dir/data/mysql" ]; then
@@ -141,7 +256,11 @@ _srv_start_mariadb() {
     for attempt in 1 2 3; do
         port=$(_srv_pick_port $((40000 + (RANDOM % 20000)))) || return 1
         rm -f "$dir/mysqld.pid"
-        /usr/sbin/mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" \
+        # Its own tmpdir: another mariadbd on the machine (the fault suite's, a second CI job) that starts
+        # up removes temporary files it takes for its own in a shared /tmp ("Error on delete of
+        # '/tmp/#sql-temptable-…'" mid-query).
+        mkdir -p "$dir/tmp"
+        /usr/sbin/mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" --tmpdir="$dir/tmp" \
             --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
             --skip-name-resolve --pid-file="$dir/mysqld.pid" --log-error="$dir/err.log" \
             --local-infile=1 --character-set-server=utf8mb4 \
@@ -187,9 +306,15 @@ start_servers() {
         command -v "$tool" >/dev/null 2>&1 || { echo "servers: $tool not found (run scripts/setup)" >&2; return 1; }
     done
     [ -x /usr/sbin/mariadbd ] || { echo "servers: /usr/sbin/mariadbd not found (run scripts/setup)" >&2; return 1; }
-    if [ "${SESSMIGRATE_SERVERS_TLS:-}" = 1 ]; then
+    if [ "${SESSMIGRATE_SERVERS_TLS:-}" = 1 ] || [ "${SESSMIGRATE_SERVERS_REDIS_TLS:-}" = 1 ]; then
         command -v openssl >/dev/null 2>&1 || { echo "servers: openssl not found (run scripts/setup)" >&2; return 1; }
         _srv_make_tls "$dir" || return 1
+        # SESSMIGRATE_SERVERS_REDIS_TLS alone (the benchmark): mariadbd stays without TLS.
+        [ "${SESSMIGRATE_SERVERS_TLS:-}" = 1 ] || touch "$dir/tls/redis-only"
+        start_redis_tls "$dir" redis-tls no || { stop_servers "$dir"; return 1; }
+    fi
+    if [ "${SESSMIGRATE_SERVERS_TLS:-}" = 1 ]; then
+        start_redis_tls "$dir" redis-mtls yes || { stop_servers "$dir"; return 1; }
     fi
     _srv_start_redis "$dir" || { stop_servers "$dir"; return 1; }
     _srv_start_mariadb "$dir" || { stop_servers "$dir"; return 1; }
@@ -202,7 +327,20 @@ start_servers() {
         echo "export SESSMIGRATE_MYSQL_URL='$SESSMIGRATE_MYSQL_URL'"
         echo "export SESSMIGRATE_MYSQL_ROOT_SOCKET='$SESSMIGRATE_MYSQL_ROOT_SOCKET'"
     } >"$dir/env"
-    if [ -f "$dir/tls/server-cert.pem" ]; then
+    if [ "${SESSMIGRATE_SERVERS_CLUSTER:-}" = 1 ]; then
+        start_redis_cluster "$dir" || { stop_servers "$dir"; return 1; }
+    fi
+    if [ -f "$dir/redis-tls.port" ]; then
+        export SESSMIGRATE_REDIS_TLS_URL="rediss://127.0.0.1:$(cat "$dir/redis-tls.port")"
+        export SESSMIGRATE_TLS_DIR="$dir/tls"
+        echo "export SESSMIGRATE_REDIS_TLS_URL='$SESSMIGRATE_REDIS_TLS_URL'" >>"$dir/env"
+        echo "export SESSMIGRATE_TLS_DIR='$SESSMIGRATE_TLS_DIR'" >>"$dir/env"
+    fi
+    if [ -f "$dir/redis-mtls.port" ]; then
+        export SESSMIGRATE_REDIS_MTLS_URL="rediss://127.0.0.1:$(cat "$dir/redis-mtls.port")"
+        echo "export SESSMIGRATE_REDIS_MTLS_URL='$SESSMIGRATE_REDIS_MTLS_URL'" >>"$dir/env"
+    fi
+    if [ -f "$dir/tls/server-cert.pem" ] && [ ! -f "$dir/tls/redis-only" ]; then
         export SESSMIGRATE_MYSQL_TLS_CA="$dir/tls/ca.pem"
         export SESSMIGRATE_MYSQL_TLS_OTHER_CA="$dir/tls/other-ca.pem"
         {
@@ -239,8 +377,12 @@ _srv_stop_one() {
 stop_servers() {
     local dir=${1:?usage: stop_servers DIR}
     [ -d "$dir" ] || return 0
-    _srv_stop_one redis-server "$dir/redis.pid" &
-    local redis_stopper=$!
+    local stoppers=() file
+    for file in "$dir"/redis*.pid; do
+        [ -e "$file" ] || continue
+        _srv_stop_one redis-server "$file" &
+        stoppers+=($!)
+    done
     _srv_stop_one mariadbd "$dir/mysqld.pid"
-    wait "$redis_stopper" 2>/dev/null || true
+    for file in "${stoppers[@]+"${stoppers[@]}"}"; do wait "$file" 2>/dev/null || true; done
 }

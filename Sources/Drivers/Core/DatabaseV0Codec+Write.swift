@@ -118,7 +118,7 @@ extension DatabaseV0Codec {
     public func readBack(_ session: Session) throws -> Session {
         var copy = DatabaseV1Codec.ordered(session)
         copy.events = try copy.events.map { event in
-            let location = "events row id='\(event.id)' of \(session.key)"
+            let location = RowName.event(event.id, of: session.key)
             return try self.event(id: event.id, values: try values(for: event, location: location), location: location)
         }
         return copy

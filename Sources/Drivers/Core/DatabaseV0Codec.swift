@@ -26,7 +26,7 @@ public struct DatabaseTextLimit: Sendable, Hashable {
 }
 
 /// DatabaseSessionService schema v0 `events` rows ↔ canonical events, shared by the MySQL store and
-/// the SQLite DatabaseSessionService store so both map identically (adk-data-model.md §2, §4, §8).
+/// the SQLite DatabaseSessionService store so both map identically (docs/adk-data-model.md §2, §4, §8).
 ///
 /// Reading builds what ADK 2.13's `get_session` returns for a v0 database (`schemas/v0.py`
 /// `to_event`, then `model_dump(mode="json", exclude_none=True)`): `node_info` `{"path": ""}`,
@@ -256,6 +256,6 @@ struct DatabaseV0RowReader {
     /// The naive `timestamp` column read as UTC.
     func timestamp() throws -> Double {
         guard let text = try text("timestamp") else { throw error("timestamp is NULL") }
-        return try DatabaseV1Codec.epoch(fromDatetime: text, store: store, location: location)
+        return try DatabaseV1Codec.epoch(fromDatetime: text, store: store, location: location + ", timestamp")
     }
 }

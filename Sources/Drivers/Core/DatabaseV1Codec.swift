@@ -1,7 +1,7 @@
 import SessionModel
 
 /// DatabaseSessionService schema v1 rows ↔ the session model, shared by the MySQL store and the
-/// SQLite DatabaseSessionService store so both write identical bytes (adk-data-model.md §3, §7, §8).
+/// SQLite DatabaseSessionService store so both write identical bytes (docs/adk-data-model.md §3, §7, §8).
 ///
 /// JSON columns hold Python `json.dumps` text; datetime columns hold naive UTC with microseconds.
 public enum DatabaseV1Codec {
@@ -47,7 +47,7 @@ public enum DatabaseV1Codec {
         } catch let error as JSONError {
             throw SessionDataError(store: store, location: location, message: "event_data is not valid JSON (\(error))")
         }
-        let columnTime = try epoch(fromDatetime: timestampText, store: store, location: location)
+        let columnTime = try epoch(fromDatetime: timestampText, store: store, location: location + ", timestamp")
         do {
             return try Event(data: object, columnId: id, columnInvocationId: invocationId, columnTimestamp: columnTime)
         } catch {
@@ -91,7 +91,7 @@ public enum DatabaseV1Codec {
     }
 }
 
-/// The DatabaseSessionService tables and how ADK detects their version (§6).
+/// The DatabaseSessionService tables and how ADK detects their version (docs/adk-data-model.md §6).
 public enum DatabaseSchema {
     /// Table names ADK's DatabaseSessionService owns.
     public static let tableNames = ["adk_internal_metadata", "sessions", "events", "app_states", "user_states"]

@@ -1,3 +1,5 @@
+import SessionModel
+
 /// What kind of failure a driver met; the engine and the CLI match on this, never on a backend.
 ///
 /// An extensible struct over a private enum (as postgres-nio's `PSQLError.Code`), so new codes
@@ -9,6 +11,7 @@ public struct DriverErrorCode: Sendable, Hashable, CustomStringConvertible {
         case notFound = "not found"
         case constraint = "constraint violated"
         case timeout = "timed out"
+        case serverNotReady = "server not ready"
         case corrupt = "bad data"
         case unsupported = "unsupported"
         case query = "query failed"
@@ -22,6 +25,9 @@ public struct DriverErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let notFound = Self(base: .notFound)
     public static let constraint = Self(base: .constraint)
     public static let timeout = Self(base: .timeout)
+    /// The server is there but not ready (loading its data, busy, shutting down, failing over, a
+    /// lock wait or deadlock broken): worth waiting for even before a first connection succeeded.
+    public static let serverNotReady = Self(base: .serverNotReady)
     /// Data in the store that cannot be read as ADK data (names the key or row).
     public static let corrupt = Self(base: .corrupt)
     /// A schema, layout or feature this tool does not handle.
@@ -41,11 +47,17 @@ public protocol DriverError: Error, CustomStringConvertible, CustomDebugStringCo
     /// or refused (a server restarting), the server is busy or still loading, a lock wait timed
     /// out or a deadlock was broken. Authentication, data and usage errors are never transient.
     var isTransient: Bool { get }
+    /// True when the server answered but is not ready yet (see ``DriverErrorCode/serverNotReady``):
+    /// a fault to wait out even at the start, unlike a refused connection, which at the start is
+    /// usually a wrong address. Each driver decides from its own error numbers or replies.
+    var isServerNotReady: Bool { get }
 }
 
 extension DriverError {
-    /// Connection failures and timeouts.
-    public var isTransient: Bool { code == .connectionFailed || code == .timeout }
+    /// Connection failures, timeouts, and servers not ready.
+    public var isTransient: Bool { code == .connectionFailed || code == .timeout || isServerNotReady }
+    /// Errors whose code is ``DriverErrorCode/serverNotReady``.
+    public var isServerNotReady: Bool { code == .serverNotReady }
 }
 
 /// Data found in a store that is not valid ADK data, naming where it was found.
@@ -64,6 +76,9 @@ public struct SessionDataError: DriverError {
         self.message = message
     }
 
-    public var description: String { "\(store): bad data at \(location): \(message)" }
+    /// The location and message through ``Printable`` (escaped, bounded): they hold stored names.
+    public var description: String {
+        "\(store): bad data at \(Printable.name(location, limit: Printable.messageLimit)): \(Printable.name(message, limit: Printable.messageLimit))"
+    }
     public var debugDescription: String { description }
 }

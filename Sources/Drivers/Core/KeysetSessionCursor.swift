@@ -5,6 +5,11 @@ import SessionModel
 /// is the keyset token (``ResumeToken``) of the last session returned, so a resumed scan repeats
 /// nothing. Sessions the page loader recorded as bad are passed over and reported through
 /// ``takeSkipped()``; the token covers them like returned ones.
+///
+/// The page loader narrows its query to the scope as far as its store can; the cursor checks every
+/// loaded session against the scope exactly (names compared as exact text, whatever the database
+/// collation), so only sessions in scope are returned. A bad session is reported when its key is in
+/// scope (its time cannot be trusted; the store's query already applied the time bounds).
 public final class KeysetSessionCursor: SessionCursor {
     /// Loads the whole sessions after `after` (all from the start when `nil`), at most `limit`,
     /// recording bad ones in `bad` (or throwing, when it does not skip).
@@ -12,6 +17,7 @@ public final class KeysetSessionCursor: SessionCursor {
 
     private let loadPage: PageLoader
     private let batchSize: Int
+    private let scope: SessionScope
     private var page: [Session] = []
     private var position = 0
     private var lastKey: SessionKey?
@@ -26,10 +32,11 @@ public final class KeysetSessionCursor: SessionCursor {
     ///   - token: the resume token the scan started from (its token until a session is returned).
     ///   - isEmpty: the store has no sessions table yet: nothing to load.
     public init(
-        batchSize: Int, after: SessionKey?, token: String?, isEmpty: Bool = false, skipBad: Bool = false,
+        batchSize: Int, scope: SessionScope = .all, after: SessionKey?, token: String?, isEmpty: Bool = false, skipBad: Bool = false,
         loadPage: @escaping PageLoader
     ) {
         self.loadPage = loadPage
+        self.scope = scope
         self.batchSize = max(1, batchSize)
         self.lastKey = after
         self.startToken = token
@@ -62,8 +69,11 @@ public final class KeysetSessionCursor: SessionCursor {
             let session = page[position]
             position += 1
             lastReturned = session.key
-            guard let skip = bad.skipped(session.key) else { return session }
-            skipped.append(skip)
+            if let skip = bad.skipped(session.key) {
+                if scope.matches(session.key) { skipped.append(skip) }
+            } else if scope.matches(session) {
+                return session
+            }
         }
     }
 }

@@ -19,6 +19,11 @@ import SessionModel
 /// - `s2:<epoch>:<node>:<cursor>[:<skip>:<digest>]` (Redis): the same, valid only on the server
 ///   process `<epoch>` (16 hex digits of its `run_id`): Redis reseeds its key hashing at every
 ///   start, so after a restart the scan starts over instead of skipping keys.
+/// - `c1:<topology>:<node epoch>:<node>:<cursor>[:<skip>:<digest>]` (Redis Cluster): `<node>` is
+///   the shard (primaries in slot order), `<topology>` 16 hex digits of the digest of the slot
+///   map and `<node epoch>` the `run_id` prefix of the primary the cursor came from. Another slot
+///   map scans again from the start; another process on that shard (a failover) scans that shard
+///   again from its start.
 public enum ResumeToken {
     /// The tag of keyset tokens.
     public static let keysetPrefix = "k1:"
@@ -48,7 +53,8 @@ public enum ResumeToken {
 }
 
 /// A resume token a store cannot continue from: malformed, damaged, or made by another kind of
-/// store. Code `.unsupported`; the message shows at most the token's first 60 characters.
+/// store. Code `.unsupported`; the message shows at most the token's first 60 characters, escaped
+/// (``Printable``).
 public struct ResumeTokenError: DriverError {
     public var code: DriverErrorCode { .unsupported }
     /// The store, e.g. `mysql`, `redis`, `sqlite`.
@@ -65,9 +71,7 @@ public struct ResumeTokenError: DriverError {
     }
 
     public var description: String {
-        let printable = token.unicodeScalars.prefix(60).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
-        let shown = String(printable) + (token.unicodeScalars.count > 60 ? "…" : "")
-        return "\(store): cannot resume from token '\(shown)': \(message)"
+        "\(store): cannot resume from token '\(Printable.name(token, limit: 60))': \(message)"
     }
 
     public var debugDescription: String { description }

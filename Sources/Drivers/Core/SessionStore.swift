@@ -16,11 +16,32 @@ public protocol SessionStore: AnyObject {
     var capabilities: StoreCapabilities { get }
     /// Counts and update-time range, computed by the store.
     func fetchStats() throws -> StoreStats
+    /// Which life of the server holds the data: a value that changes when the server restarts and may
+    /// have lost writes (Redis: its `run_id`; a Redis without persistence, or with `everysec`, loses what
+    /// it held or its last second on a restart). `nil` for stores whose committed writes survive a
+    /// restart (MySQL, SQLite). A copy that resumes into a store whose epoch changed starts over.
+    func writeEpoch() throws -> String?
+    /// How many sessions this store's scans listed (an index set member, a `SCAN` result, a given id)
+    /// whose data was gone when it was loaded: expired or deleted meanwhile. Passed over, never an
+    /// error; reported. 0 for stores that list and load in one read.
+    var listedSessionsMissing: Int { get }
+    /// The store's own clock (epoch seconds), for watermarks taken on the server whose data they
+    /// bound; `nil` for stores without a server (files: the local clock is theirs).
+    func serverTime() throws -> Double?
+    /// How many sessions `scope` holds, when the store can count them cheaply (an index count);
+    /// `nil` otherwise. For progress totals.
+    func countSessions(_ scope: SessionScope) throws -> Int?
     /// Streams every session matching `query`, `query.batchSize` at a time; memory stays bounded
     /// by the batch size. Order is store-specific (see each store).
     func scanSessions(_ query: SessionQuery) throws -> any SessionCursor
     /// The current version of each of these sessions that exists in the store.
     func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session]
+    /// The current version of each of these sessions that exists, with the version a fenced write
+    /// of it is conditioned on (see ``FencedWrite``).
+    func fetchVersionedSessions(_ keys: [SessionKey]) throws -> [SessionKey: VersionedSession]
+    /// Writes each session only if the store still holds the version it was planned against;
+    /// returns the keys refused because the stored session changed meanwhile (see ``FencedWrite``).
+    func writeSessions(fenced writes: [FencedWrite]) throws -> Set<SessionKey>
     /// Makes each session in the store equal to the given one (session row or blob, exactly these
     /// events) and merges its app and user state into the stored ones as ADK's `dict.update`
     /// does. One session is written atomically where the store has transactions.
@@ -86,10 +107,20 @@ extension SessionStore {
     /// Releases the lock if `owner` holds it.
     public func releaseRunLock(owner: String) {}
 
+    public func serverTime() throws -> Double? { nil }
+
+    public var listedSessionsMissing: Int { 0 }
+
+    public func writeEpoch() throws -> String? { nil }
+
+    public func countSessions(_ scope: SessionScope) throws -> Int? {
+        guard capabilities.countsCheaply, scope.isEmpty else { return nil }
+        return try fetchStats().sessions
+    }
+
     public func unrepresentableFields(in session: Session) -> [String] { [] }
     public func readBack(_ session: Session) throws -> Session { session }
 }
-
 
 /// A single-pass stream of sessions. Not Sendable: use it on the thread that made it.
 public protocol SessionCursor: AnyObject {
@@ -111,20 +142,25 @@ public protocol SessionCursor: AnyObject {
     func takeSkipped() -> [SkippedSession]
 }
 
-/// Which sessions to read. More filters arrive with the copy options; an empty query means all.
+/// Which sessions to read, and how.
 public struct SessionQuery: Sendable, Hashable {
+    /// The sessions wanted. Each store narrows its reads to them as far as it can (see
+    /// ``SessionScope``) and never returns a session outside it.
+    public var scope: SessionScope
     /// Sessions fetched per round trip.
     public var batchSize: Int
-    /// A ``SessionCursor/resumeToken`` of an earlier scan of the same store: the scan continues
-    /// after the sessions that token covers. `nil` scans from the beginning. A token that is
-    /// malformed or belongs to another kind of store makes `scanSessions` throw a
+    /// A ``SessionCursor/resumeToken`` of an earlier scan of the same store with the same scope:
+    /// the scan continues after the sessions that token covers. `nil` scans from the beginning. A
+    /// token that is malformed or belongs to another kind of store makes `scanSessions` throw a
     /// ``ResumeTokenError``.
     public var resumeAfter: String?
     /// Pass over sessions whose data is bad (a ``SessionDataError``) instead of throwing: the
     /// cursor reports them through ``SessionCursor/takeSkipped()``. Other errors still throw.
+    /// Bad sessions whose key is known to be out of scope are not reported.
     public var skipBad: Bool
 
-    public init(batchSize: Int = 200, resumeAfter: String? = nil, skipBad: Bool = false) {
+    public init(scope: SessionScope = .all, batchSize: Int = 200, resumeAfter: String? = nil, skipBad: Bool = false) {
+        self.scope = scope
         self.batchSize = max(1, batchSize)
         self.resumeAfter = resumeAfter
         self.skipBad = skipBad

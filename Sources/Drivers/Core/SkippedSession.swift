@@ -24,8 +24,11 @@ public struct SkippedSession: Sendable, Hashable, CustomStringConvertible {
         self.init(store: error.store, location: error.location, reason: error.message, key: key)
     }
 
+    /// Location, key and reason through ``Printable`` (escaped, bounded).
     public var description: String {
-        "\(store): \(location)" + (key.map { " (session \($0))" } ?? "") + ": \(reason)"
+        let limit = Printable.messageLimit
+        return "\(store): \(Printable.name(location, limit: limit))" + (key.map { " (session \($0))" } ?? "")
+            + ": \(Printable.name(reason, limit: limit))"
     }
 }
 
@@ -96,6 +99,10 @@ public struct SessionRejectedError: DriverError {
     /// The rejection as a skipped session of the target.
     public var skipped: SkippedSession { SkippedSession(error, key: key) }
 
-    public var description: String { "\(error.store): cannot write session \(key): \(error.location): \(error.message)" }
+    public var description: String {
+        let limit = Printable.messageLimit
+        return "\(error.store): cannot write session \(key): \(Printable.name(error.location, limit: limit)): "
+            + Printable.name(error.message, limit: limit)
+    }
     public var debugDescription: String { description }
 }

@@ -1,5 +1,5 @@
-import DriverCore
 internal import CMariaDB
+import DriverCore
 
 /// The raw libmariadb connection handle; never leaves this module.
 typealias MySQLHandle = UnsafeMutablePointer<MYSQL>
@@ -63,6 +63,8 @@ public final class MySQLConnection {
         // An empty host with a socket path (a CloudSQL proxy socket) means the socket.
         let host = host.isEmpty && unixSocket != nil ? "localhost" : host
         let target = host == "localhost" ? unixSocket ?? "the default socket" : "\(host):\(port)"
+        let clearTextAllowed = allowsClearTextPassword(host: host, tls: tls)
+        if !clearTextAllowed { mysql_options(raw, MARIADB_OPT_RESTRICTED_AUTH, hashedAuthPlugins) }
         let connected = mysql_real_connect(
             raw, host, user, password, database, UInt32(clamping: port), unixSocket, 0)
         guard connected != nil else {
@@ -72,6 +74,10 @@ public final class MySQLConnection {
                 // Not a transient failure: retrying cannot make the server prove its identity.
                 error.code = error.message.contains("does not support") ? .unsupported : .authentication
                 error.message = "TLS (ssl-mode=\(tls.mode.rawValue)) refused: \(error.message)"
+            }
+            if !clearTextAllowed, error.errorNumber == pluginNotAllowed {
+                error.code = .unsupported
+                error.message = clearTextRefusal
             }
             mysql_close(raw)
             throw error
@@ -249,3 +255,30 @@ public final class MySQLConnection {
 
 @available(*, unavailable)
 extension MySQLConnection: Sendable {}
+
+// MARK: - Clear-text passwords
+
+/// The authentication plugins allowed when the password could be seen on the way: all but the two
+/// that send it in clear text (`mysql_clear_password`, which CloudSQL IAM database authentication
+/// asks for, and `dialog`, PAM's). libmariadb 3.3 sends a clear-text password to any server that asks
+/// for it, even with `MYSQL_OPT_SSL_ENFORCE` to a server that offers no TLS (checked with a fake
+/// server in Tests/Secrets), so the list is set on every connection that is not known to be private.
+///
+/// Related documentation: <https://mariadb.com/kb/en/mysql_optionsv/> (`MARIADB_OPT_RESTRICTED_AUTH`)
+let hashedAuthPlugins = "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519,mysql_old_password"
+
+/// True when a clear-text password cannot be seen by anyone else: over a Unix socket (host
+/// `localhost`), or with `ssl-mode=verify-identity`, the one mode in which libmariadb refuses a server
+/// without TLS (or with a certificate for another name) before anything is sent. `required` and
+/// `verify-ca` log in before they find out that the server offered no TLS.
+func allowsClearTextPassword(host: String, tls: MySQLTLS) -> Bool {
+    host == "localhost" || tls.mode == .verifyIdentity
+}
+
+/// `CR_PLUGIN_NOT_ALLOWED` (errmsg.h): the server asked for a plugin outside `hashedAuthPlugins`.
+let pluginNotAllowed: UInt32 = 5010
+
+let clearTextRefusal =
+    "the server asks for the password in clear text (mysql_clear_password, e.g. CloudSQL IAM database authentication); "
+    + "sessmigrate sends it only over a Unix socket (?socket=, e.g. the Cloud SQL Auth Proxy's) or with "
+    + "ssl-mode=verify-identity, never where it could be read on the way"

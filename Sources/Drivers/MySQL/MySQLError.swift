@@ -1,4 +1,5 @@
 import DriverCore
+import SessionModel
 
 /// An error reported by libmariadb or the MariaDB/MySQL server, or by this driver's use of them.
 ///
@@ -35,11 +36,15 @@ public struct MySQLError: DriverError {
     /// `1053` shutting down), lock wait timeouts (`1205`), deadlocks (`1213`, `1614`): the
     /// transaction was rolled back and may be run again.
     public var isTransient: Bool {
-        code == .connectionFailed || code == .timeout || [1053, 1205, 1213, 1614, 1927].contains(errorNumber)
+        code == .connectionFailed || code == .timeout || isServerNotReady || errorNumber == 1927
     }
 
+    /// Too many connections (`1040`), shutting down (`1053`), a lock wait timeout (`1205`), a
+    /// deadlock (`1213`, `1614`): the server is there and the work may be run again after a pause.
+    public var isServerNotReady: Bool { code == .serverNotReady || [1040, 1053, 1205, 1213, 1614].contains(errorNumber) }
+
     public var description: String {
-        var text = "mysql: \(code): \(message)"
+        var text = "mysql: \(code): \(Printable.name(message, limit: Printable.messageLimit))"
         if errorNumber != 0 { text += " (errno \(errorNumber), SQLSTATE \(sqlState))" }
         if let context { text += " during \(context)" }
         return text
@@ -67,7 +72,8 @@ public struct MySQLError: DriverError {
         }
     }
 
-    /// Removes SQL fragments quoted by the server (`… near 'VALUES (…)' at line 1`) so no payload
+    /// Removes SQL fragments and row values quoted by the server (`… near 'VALUES (…)' at line 1`,
+    /// `Incorrect string value: '\xF0…'`) so no payload
     /// reaches a log, and replaces `secret` wherever it appears. (libmariadb never puts the password
     /// in a message; the replacement is a second line of defence, skipped for secrets shorter than
     /// 4 characters, which would only match by coincidence and garble the message.)
@@ -80,6 +86,10 @@ public struct MySQLError: DriverError {
             let tail = text[near.upperBound...]
             let rest = tail.firstRange(of: "' at line ").map { String(tail[$0.lowerBound...].dropFirst()) } ?? ""
             text = String(text[..<near.upperBound]) + "…'" + rest
+        }
+        // "Incorrect string value: '\xF0\x9F…' for column …" quotes bytes of a row's value.
+        if let value = text.firstRange(of: "string value: '"), let end = text[value.upperBound...].firstRange(of: "' for column") {
+            text = String(text[..<value.upperBound]) + "…" + String(text[end.lowerBound...])
         }
         return text
     }

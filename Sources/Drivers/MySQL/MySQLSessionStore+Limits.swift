@@ -23,10 +23,10 @@ extension MySQLSessionStore {
             let key = session.key
             for (name, value) in [("app_name", key.appName), ("user_id", key.userId), ("id", key.sessionId)]
             where value.unicodeScalars.count > Self.keyLength {
-                throw reject(key, "sessions row \(key)", "\(name) has \(value.unicodeScalars.count) characters; the column holds \(Self.keyLength)")
+                throw reject(key, RowName.session(key), "\(name) has \(value.unicodeScalars.count) characters; the column holds \(Self.keyLength)")
             }
             for event in session.events {
-                let location = "events row id='\(event.id)' of \(key)"
+                let location = RowName.event(event.id, of: key)
                 if event.id.unicodeScalars.count > Self.keyLength {
                     throw reject(key, location, "id has \(event.id.unicodeScalars.count) characters; the column holds \(Self.keyLength)")
                 }

@@ -9,8 +9,10 @@ extension MySQLSessionStore {
         let result = try connection.query("SELECT GET_LOCK(\(name), 0)", buffered: true).collect()
         if result.first?.first ?? nil == "1" { return }
         let holder = try connection.query(
-            "SELECT ID, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK(\(name))", buffered: true).collect()
-        let text = holder.first.map { row in "MySQL connection \(row[0] ?? "?") from \(row[1] ?? "?"), holding it for \(row[2] ?? "?") s" }
+            "SELECT ID, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK(\(name))", buffered: true
+        ).collect()
+        let text =
+            holder.first.map { row in "MySQL connection \(row[0] ?? "?") from \(row[1] ?? "?"), holding it for \(row[2] ?? "?") s" }
             ?? "another connection"
         throw RunLockError(
             store: "the mysql database", holder: RunLockHolder(text: text),

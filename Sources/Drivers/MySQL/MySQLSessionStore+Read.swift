@@ -2,33 +2,23 @@ import DriverCore
 import SessionModel
 
 // Reading: one page of `sessions` rows, then the events of that page in one query, then the
-// app and user state rows the page needs. Memory is bounded by the page.
+// app and user state rows the page needs, all in one consistent snapshot (`START TRANSACTION WITH
+// CONSISTENT SNAPSHOT, READ ONLY`), so a session and its events are read as of one moment even
+// while ADK appends. Memory is bounded by the page.
 extension MySQLSessionStore {
-    /// The next `limit` sessions after `key` in the primary key's order (the first page when
-    /// `key` is `nil`). The OR-expanded keyset condition lets MariaDB use a range scan of the
-    /// primary key (a row-constructor `>` is not range-optimised there).
-    func loadPage(after key: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
+    /// The next `limit` sessions in `scope` after `key` in the primary key's order (the first page
+    /// when `key` is `nil`).
+    func loadPage(scope: SessionScope, after key: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
         sql.append("SELECT app_name, user_id, id, state, create_time, update_time FROM sessions")
-        if let key {
-            sql.append(" WHERE app_name > ")
-            try sql.appendLiteral(key.appName)
-            sql.append(" OR (app_name = ")
-            try sql.appendLiteral(key.appName)
-            sql.append(" AND (user_id > ")
-            try sql.appendLiteral(key.userId)
-            sql.append(" OR (user_id = ")
-            try sql.appendLiteral(key.userId)
-            sql.append(" AND id > ")
-            try sql.appendLiteral(key.sessionId)
-            sql.append(")))")
-        }
+        try sql.appendWhere(scope: scope, after: key)
         sql.append(" ORDER BY app_name, user_id, id LIMIT \(limit)")
-        return try loadSessions(sql, bad: &bad)
+        return try connection.withConsistentSnapshot { try loadSessions(sql, bad: &bad).map(\.session) }
     }
 
-    /// The sessions with these keys that exist (in primary key order).
-    func loadSessions(keys: [SessionKey]) throws -> [Session] {
+    /// The sessions with these keys that exist (in primary key order), each with its
+    /// `update_time` text (its ``DriverCore/StoredVersion``), read in one consistent snapshot.
+    func loadVersionedSessions(keys: [SessionKey]) throws -> [(session: Session, version: String)] {
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
         sql.append("SELECT app_name, user_id, id, state, create_time, update_time FROM sessions")
         sql.append(" WHERE (app_name, user_id, id) IN (")
@@ -38,17 +28,20 @@ extension MySQLSessionStore {
         }
         sql.append(") ORDER BY app_name, user_id, id")
         var bad = BadSessionLog(skipBad: false)
-        return try loadSessions(sql, bad: &bad)
+        return try connection.withConsistentSnapshot { try loadSessions(sql, bad: &bad) }
     }
 
     /// Runs a `sessions` query (columns as in ``loadPage(after:limit:)``) and completes each row
-    /// with its events and its app and user state. A session with bad data is recorded in `bad`
-    /// (or throws, see ``BadSessionLog``) and stays in the result, incomplete: callers drop it.
-    private func loadSessions(_ statement: MySQLStatementBuilder, bad: inout BadSessionLog) throws -> [Session] {
+    /// with its events and its app and user state; each session comes with its row's
+    /// `update_time` text. A session with bad data is recorded in `bad` (or throws, see
+    /// ``BadSessionLog``) and stays in the result, incomplete: callers drop it.
+    private func loadSessions(_ statement: MySQLStatementBuilder, bad: inout BadSessionLog) throws -> [(session: Session, version: String)] {
         var sessions: [Session] = []
+        var versions: [String] = []
         let result = try statement.query(buffered: true)
         while let session = try result.nextRaw({ row -> Session in
             let key = try Self.key(from: row, table: "sessions")
+            versions.append(row.string(at: 5) ?? "")
             do {
                 return try Self.session(from: row, key: key)
             } catch {
@@ -65,7 +58,7 @@ extension MySQLSessionStore {
             try attachEvents(to: &sessions, bad: &bad)
         }
         try attachScopedState(to: &sessions, bad: &bad)
-        return sessions
+        return Array(zip(sessions, versions))
     }
 
     /// The key columns (0–2) of a `sessions` or `events` row; a key that is not valid UTF-8
@@ -74,9 +67,9 @@ extension MySQLSessionStore {
         var parts: [String] = []
         for index in 0..<3 {
             guard let bytes = row.bytes(at: index), let text = UTF8Text.decode(bytes) else {
-                let shown = (0..<3).map { row.string(at: $0) ?? "NULL" }.joined(separator: "/")
+                let shown = (0..<3).map { row.string(at: $0) ?? "NULL" }
                 throw SessionDataError(
-                    store: storeName, location: "\(table) row \(shown)", message: "key column \(index + 1) is NULL or not valid UTF-8")
+                    store: storeName, location: RowName.row(table, shown), message: "key column \(index + 1) is NULL or not valid UTF-8")
             }
             parts.append(text)
         }
@@ -90,11 +83,12 @@ extension MySQLSessionStore {
     }
 
     private static func session(from row: MySQLRawRow, key: SessionKey) throws -> Session {
-        let location = "sessions row \(key)"
+        let location = RowName.session(key)
         let state = try DatabaseV1Codec.state(
             fromText: text(row, 3, location: location, column: "state"), store: storeName, location: location)
         let createTime = try datetime(row, 4, location: location, column: "create_time")
         let updateTime = try datetime(row, 5, location: location, column: "update_time")
+        try StoredTime.check(createTime: createTime, lastUpdateTime: updateTime, store: storeName, location: location)
         return Session(key: key, state: state, createTime: createTime, lastUpdateTime: updateTime)
     }
 
@@ -116,7 +110,7 @@ extension MySQLSessionStore {
     }
 
     /// Selects `app_name, user_id, session_id, id` and `valueColumns` (from index 4) of the events of
-    /// all `sessions` in one query ordered `(timestamp, id)`, and appends `makeEvent(row, id, location)`
+    /// all `sessions` in one query (read newest first, in the index's order), and appends `makeEvent(row, id, location)`
     /// to each row's session. Shared by schema v1 and v0. A bad row is recorded against its session in
     /// `bad` (or throws); the session's other rows are still read, and the caller drops it.
     func attachEvents(
@@ -129,12 +123,16 @@ extension MySQLSessionStore {
         sql.append("SELECT app_name, user_id, session_id, id, \(valueColumns.joined(separator: ", ")) FROM events")
         sql.append(" WHERE (app_name, user_id, session_id) IN (")
         try sql.appendKeyList(sessions.lazy.map(\.key))
-        sql.append(") ORDER BY app_name, user_id, session_id, timestamp, id")
+        // In the order of ADK's index (app_name, user_id, session_id, timestamp DESC, id DESC), so the range
+        // scan needs no filesort (sorting 4,000 rows with their event_data cost MariaDB more CPU than reading
+        // them); each session's events are reversed below into (timestamp, id) order.
+        sql.append(") ORDER BY app_name, user_id, session_id, timestamp DESC, id DESC")
+        defer { for index in sessions.indices { sessions[index].events.reverse() } }
         let result = try sql.query(buffered: false)
         while try result.nextRaw({ (row: MySQLRawRow) -> Void in
             let key = try Self.key(from: row, table: "events")
             let id = row.string(at: 3) ?? ""
-            let location = "events row id='\(id)' of \(key)"
+            let location = RowName.event(id, of: key)
             guard let index = indexByKey[key] else {
                 throw SessionDataError(
                     store: Self.storeName, location: location,
@@ -143,7 +141,9 @@ extension MySQLSessionStore {
             guard !bad.isBad(key) else { return }
             do {
                 _ = try Self.text(row, 3, location: location, column: "id")
-                sessions[index].events.append(try makeEvent(row, id, location))
+                let event = try makeEvent(row, id, location)
+                try StoredTime.check(event, store: Self.storeName, location: location)
+                sessions[index].events.append(event)
             } catch {
                 try bad.record(error, for: key)
             }
@@ -193,7 +193,8 @@ extension MySQLSessionStore {
         var states: [[String]: JSONObject] = [:]
         let columns = keyColumns.joined(separator: ", ")
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM \(table)")
-        sql.append("SELECT \(columns), state FROM \(table) WHERE (\(columns)) IN (")
+        // FORCE INDEX: a locking read must lock only the rows asked for, even in a tiny table.
+        sql.append("SELECT \(columns), state FROM \(table)\(forUpdate ? " FORCE INDEX (PRIMARY)" : "") WHERE (\(columns)) IN (")
         for (index, key) in keys.enumerated() {
             if index > 0 { sql.append(", ") }
             try sql.appendTuple(key)
@@ -202,7 +203,7 @@ extension MySQLSessionStore {
         let result = try sql.query(buffered: true)
         while let (key, state) = try result.nextRaw({ row -> ([String], Result<JSONObject, SessionDataError>) in
             let key = (0..<keyColumns.count).map { row.string(at: $0) ?? "" }
-            let location = "\(table) row \(key.joined(separator: "/"))"
+            let location = RowName.row(table, key)
             do {
                 let text = try Self.text(row, keyColumns.count, location: location, column: "state")
                 return (key, .success(try DatabaseV1Codec.state(fromText: text, store: Self.storeName, location: location)))
@@ -218,5 +219,22 @@ extension MySQLSessionStore {
             }
         }
         return states
+    }
+}
+
+extension MySQLConnection {
+    /// Runs `body` in a read-only transaction that reads one consistent snapshot (InnoDB's
+    /// REPEATABLE READ, which the store sets on its connection): every query of `body` sees the
+    /// database as of the transaction's start. Must not be called inside another transaction.
+    func withConsistentSnapshot<R>(_ body: () throws -> R) throws -> R {
+        try execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        do {
+            let value = try body()
+            try commit()
+            return value
+        } catch {
+            try? rollback()
+            throw error
+        }
     }
 }

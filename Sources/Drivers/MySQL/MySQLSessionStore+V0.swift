@@ -23,30 +23,35 @@ extension MySQLSessionStore {
         return .text(try UTF8Text.decode(bytes, store: storeName, location: location, column: column))
     }
 
-    /// Upserts the v0 rows of every event (only the table's columns), as ADK 1.21 writes them.
-    func upsertV0Events(_ sessions: [Session], codec: DatabaseV0Codec) throws {
-        let rows = sessions.flatMap { session in session.events.map { (session.key, $0) } }
-        let columns = codec.valueColumns
+    /// The v0 row of `event` as an escaped `(…)` literal (only the table's columns, as ADK 1.21
+    /// writes them); a row too large for a packet rejects the session.
+    func v0EventRow(_ event: Event, of key: SessionKey, codec: DatabaseV0Codec, location: String) throws -> [UInt8] {
+        var sql = MySQLStatementBuilder(connection, context: "INSERT INTO events")
+        sql.append("(")
+        for value in [event.id, key.appName, key.userId, key.sessionId] {
+            try sql.appendLiteral(value)
+            sql.append(", ")
+        }
+        for (index, value) in try codec.values(for: event, location: location).enumerated() {
+            if index > 0 { sql.append(", ") }
+            try sql.appendValue(value)
+        }
+        sql.append(")")
+        try checkRowSize(sql.count, owner: key, location: location)
+        return sql.bytes
+    }
+
+    /// Upserts the prepared v0 rows of every event.
+    func upsertV0Events(_ sessions: [MySQLPreparedSession]) throws {
+        guard let columns = v0?.valueColumns else { return }
         try executeChunked(
-            rows, context: "INSERT INTO events",
+            sessions.flatMap { session in session.v0EventRows.map { (session.write.session.key, $0.id, $0.row) } }, context: "INSERT INTO events",
             prefix: "INSERT INTO events (id, app_name, user_id, session_id, \(columns.joined(separator: ", "))) VALUES ",
             separator: ", ",
-            suffix: " ON DUPLICATE KEY UPDATE " + columns.map { "\($0) = VALUES(\($0))" }.joined(separator: ", ")
+            suffix: " ON DUPLICATE KEY UPDATE " + columns.map { "\($0) = VALUES(\($0))" }.joined(separator: ", "),
+            owner: { key, id, _ in RowOwner(key: key, location: RowName.event(id, of: key)) }
         ) { sql, row in
-            let (key, event) = row
-            let location = "events row id='\(event.id)' of \(key)"
-            let start = sql.count
-            sql.append("(")
-            for value in [event.id, key.appName, key.userId, key.sessionId] {
-                try sql.appendLiteral(value)
-                sql.append(", ")
-            }
-            for (index, value) in try codec.values(for: event, location: location).enumerated() {
-                if index > 0 { sql.append(", ") }
-                try sql.appendValue(value)
-            }
-            sql.append(")")
-            try checkRowSize(sql.count - start, owner: key, location: location)
+            sql.append(bytes: row.2)
         }
     }
 }

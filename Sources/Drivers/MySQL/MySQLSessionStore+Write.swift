@@ -1,103 +1,69 @@
 import DriverCore
 import SessionModel
 
-// Writing one batch inside one transaction (the caller opens it):
-// 1. app_states / user_states: lock the rows, merge (dict.update), INSERT missing, UPDATE changed;
-// 2. sessions: multi-row upsert (update_time = the session's last update, as ADK sets it);
-// 3. check that MySQL's collation did not fold two different keys into one row;
-// 4. events: delete the stored events of each session that are not in its list, then upsert.
+// Writing one batch (docs/DESIGN.md "Fencing"), in an order that cannot deadlock with ADK:
+// 0. outside any transaction: check ids, build every sessions and events row (a row too large for
+//    a packet rejects its session before anything is written), and refuse the fenced writes whose
+//    session has already changed (a plain read of `update_time`);
+// 1. app_states / user_states in a transaction of their own (MySQLSessionStore+State.swift);
+// 2. one transaction for the sessions and their events: lock the `sessions` rows (`FOR UPDATE`, by
+//    primary key, in key order), refuse the fenced writes whose row changed, upsert the rows whose
+//    content changes, check that MySQL's collation did not fold two keys into one row, delete each
+//    session's stored events that are not in its list, then upsert its events.
 // Unchanged rows are never touched, so writing twice leaves every row byte-identical.
 extension MySQLSessionStore {
-    func write(_ sessions: [Session]) throws {
-        try checkWritable(sessions)
-        try mergeStates(
-            table: "app_states", keyColumns: ["app_name"],
-            updates: sessions.map { ([$0.key.appName], $0.appState, $0.key) })
-        try mergeStates(
-            table: "user_states", keyColumns: ["app_name", "user_id"],
-            updates: sessions.map { ([$0.key.appName, $0.key.userId], $0.userState, $0.key) })
-        let latest = lastOccurrences(sessions)
-        try upsertSessionRows(latest)
-        try verifyStoredKeys(latest)
-        try deleteStaleEvents(latest)
-        if let v0 {
-            try upsertV0Events(latest, codec: v0)
-        } else {
-            try upsertEvents(latest)
-        }
-    }
-
-    /// Each key once, keeping its last version, in batch order (writing the batch equals writing
-    /// its sessions one after another).
-    private func lastOccurrences(_ sessions: [Session]) -> [Session] {
-        var lastIndex: [SessionKey: Int] = [:]
-        for (index, session) in sessions.enumerated() { lastIndex[session.key] = index }
-        return sessions.enumerated().compactMap { lastIndex[$0.element.key] == $0.offset ? $0.element : nil }
-    }
-
-    /// Merges each update into the stored state row of its key, in order, as ADK's
-    /// `dict.update`; rows are created (as ADK's `create_session` does) even for an empty state.
-    /// A merged state too large for a packet rejects the first session (`owner`) that updates it.
-    private func mergeStates(table: String, keyColumns: [String], updates: [([String], JSONObject, SessionKey)]) throws {
-        var keys: [[String]] = []
-        var seen: Set<[String]> = []
-        var owners: [[String]: SessionKey] = [:]
-        for (key, _, owner) in updates where seen.insert(key).inserted {
-            keys.append(key)
-            owners[key] = owner
-        }
-        let stored = try readStates(table: table, keyColumns: keyColumns, keys: keys, forUpdate: true)
-        var merged = stored
-        for (key, delta, _) in updates { merged[key, default: [:]].update(with: delta) }
-        func checkSize(_ sql: MySQLStatementBuilder, from start: Int, key: [String]) throws {
-            guard let owner = owners[key] else { return }
-            try checkRowSize(sql.count - start, owner: owner, location: "\(table) row \(key.joined(separator: "/"))")
-        }
-
-        let columns = keyColumns.joined(separator: ", ")
-        let missing = keys.filter { stored[$0] == nil }
-        try executeChunked(
-            missing, context: "INSERT INTO \(table)",
-            prefix: "INSERT INTO \(table) (\(columns), state, update_time) VALUES ", separator: ", ", suffix: ""
-        ) { sql, key in
-            let start = sql.count
-            sql.append("(")
-            for value in key {
-                try sql.appendLiteral(value)
-                sql.append(", ")
+    /// Writes the batch and returns the keys of the fenced writes refused because the stored
+    /// session is not the version they expected. Nothing of a session refused in step 0 is
+    /// written; one refused in step 2 (changed between the two checks) keeps the app and user
+    /// keys step 1 merged.
+    func write(_ batch: [MySQLSessionWrite]) throws -> Set<SessionKey> {
+        let writes = lastOccurrences(batch)
+        try checkWritable(writes.map(\.session))
+        let rows = try prepareRows(writes)
+        var refused = try refuseChanged(writes, stored: fetchStoredVersions(writes.filter(\.isFenced).map(\.session.key)))
+        let remaining = rows.filter { !refused.contains($0.write.session.key) }
+        guard !remaining.isEmpty else { return refused }
+        // Every write of a key merges its state, in batch order, as writing them one after another would.
+        try mergeScopedStates(batch.lazy.map(\.session).filter { !refused.contains($0.key) })
+        try connection.withTransaction {
+            let stored = try lockSessionRows(remaining.map(\.write.session.key))
+            let changed = try refuseChanged(remaining.map(\.write), stored: stored.mapValues(\.updateTime))
+            refused.formUnion(changed)
+            let accepted = remaining.filter { !changed.contains($0.write.session.key) }
+            guard !accepted.isEmpty else { return }
+            try upsertSessionRows(accepted.filter { stored[$0.write.session.key].map($0.isStored) != true })
+            let sessions = accepted.map(\.write.session)
+            try verifyStoredKeys(sessions)
+            try deleteStaleEvents(sessions)
+            if v0 != nil {
+                try upsertV0Events(accepted)
+            } else {
+                try upsertEvents(accepted)
             }
-            try sql.appendLiteral(DatabaseV1Codec.stateText(merged[key] ?? [:]))
-            sql.append(", UTC_TIMESTAMP(6))")
-            try checkSize(sql, from: start, key: key)
+            rowsWritten += accepted.reduce(accepted.count) { $0 + $1.write.session.events.count }
         }
-        for key in keys {
-            guard let old = stored[key], let new = merged[key], old != new else { continue }
-            var sql = MySQLStatementBuilder(connection, context: "UPDATE \(table)")
-            sql.append("UPDATE \(table) SET state = ")
-            try sql.appendLiteral(DatabaseV1Codec.stateText(new))
-            sql.append(", update_time = UTC_TIMESTAMP(6) WHERE ")
-            try sql.appendEquals(keyColumns, key)
-            try checkSize(sql, from: 0, key: key)
-            try sql.execute()
-        }
+        return refused
     }
 
-    private func upsertSessionRows(_ sessions: [Session]) throws {
+    /// Each key once, keeping its last write, in batch order (writing the batch equals writing
+    /// its sessions one after another).
+    private func lastOccurrences(_ writes: [MySQLSessionWrite]) -> [MySQLSessionWrite] {
+        var lastIndex: [SessionKey: Int] = [:]
+        for (index, write) in writes.enumerated() { lastIndex[write.session.key] = index }
+        return writes.enumerated().compactMap { lastIndex[$0.element.session.key] == $0.offset ? $0.element : nil }
+    }
+
+    /// Upserts the prepared `sessions` rows (update_time = the session's last update, as ADK sets it).
+    private func upsertSessionRows(_ rows: [MySQLPreparedSession]) throws {
         try executeChunked(
-            sessions, context: "INSERT INTO sessions",
+            rows, context: "INSERT INTO sessions",
             prefix: "INSERT INTO sessions (app_name, user_id, id, state, create_time, update_time) VALUES ",
             separator: ", ",
             suffix: " ON DUPLICATE KEY UPDATE state = VALUES(state), create_time = VALUES(create_time),"
-                + " update_time = VALUES(update_time)"
-        ) { sql, session in
-            let start = sql.count
-            try sql.appendTuple([
-                session.key.appName, session.key.userId, session.key.sessionId,
-                DatabaseV1Codec.stateText(session.state),
-                DatabaseV1Codec.datetimeText(DatabaseV1Codec.createTime(of: session)),
-                DatabaseV1Codec.datetimeText(session.lastUpdateTime),
-            ])
-            try checkRowSize(sql.count - start, owner: session.key, location: "sessions row \(session.key)")
+                + " update_time = VALUES(update_time)",
+            owner: { RowOwner(key: $0.write.session.key, location: RowName.session($0.write.session.key)) }
+        ) { sql, row in
+            sql.append(bytes: row.sessionRow)
         }
     }
 
@@ -154,9 +120,9 @@ extension MySQLSessionStore {
         }
     }
 
-    /// Upserts every event row with the bulk protocol, in round trips of up to 2,000 rows and
-    /// at most ``statementLimit`` bytes (or one row, up to the packet limit).
-    private func upsertEvents(_ sessions: [Session]) throws {
+    /// Upserts every prepared event row with the bulk protocol, in round trips of up to 2,000 rows
+    /// and at most ``statementLimit`` bytes (or one row, up to the packet limit).
+    private func upsertEvents(_ sessions: [MySQLPreparedSession]) throws {
         let context = "INSERT INTO events"
         let statement = try MySQLBulkStatement(
             connection,
@@ -166,56 +132,75 @@ extension MySQLSessionStore {
             context: context)
         defer { statement.close() }
         var rows: [[String]] = []
+        var owners: [RowOwner] = []
         var bytes = 0
+        func execute() throws {
+            try attributingRowErrors(owners) { subset in try statement.execute(subset.map { [rows[$0]] } ?? rows) }
+            rows.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
         for session in sessions {
-            for event in session.events {
-                let row = [
-                    event.id, session.key.appName, session.key.userId, session.key.sessionId, event.invocationId,
-                    DatabaseV1Codec.datetimeText(event.timestamp), DatabaseV1Codec.eventDataText(event),
-                ]
-                let rowBytes = row.reduce(16) { $0 + $1.utf8.count }
-                try checkRowSize(rowBytes, owner: session.key, location: "events row id='\(event.id)' of \(session.key)")
-                if !rows.isEmpty, rows.count == 2000 || bytes + rowBytes > statementLimit {
-                    try statement.execute(rows)
-                    rows.removeAll(keepingCapacity: true)
-                    bytes = 0
-                }
+            for row in session.eventRows {
+                let rowBytes = MySQLPreparedSession.bulkRowBytes(row)
+                let owner = RowOwner(key: session.write.session.key, location: RowName.event(row[0], of: session.write.session.key))
+                if !rows.isEmpty, rows.count == 2000 || bytes + rowBytes > statementLimit { try execute() }
                 bytes += rowBytes
                 rows.append(row)
+                owners.append(owner)
             }
         }
-        try statement.execute(rows)
+        try execute()
     }
 
     /// Runs `prefix item separator item … suffix` for all items, in as many statements as keep
     /// each near ``statementLimit`` bytes (a statement ends after the item that crosses it), and
     /// never over `max_allowed_packet` (an item that would take it over starts the next statement).
+    /// With `owner`, an error the server raises about one row names that row's session
+    /// (``attributingRowErrors(_:run:)``).
     func executeChunked<Item>(
         _ items: [Item], context: String, prefix: String, separator: String, suffix: String,
-        item appendItem: (inout MySQLStatementBuilder, Item) throws -> Void
+        owner: ((Item) -> RowOwner)? = nil, item appendItem: (inout MySQLStatementBuilder, Item) throws -> Void
     ) throws {
         var sql = MySQLStatementBuilder(connection, context: context)
-        var rows = 0
+        var pending: [Item] = []
+        func run(_ statement: MySQLStatementBuilder, _ rows: [Item]) throws {
+            guard let owner else {
+                try statement.execute()
+                return
+            }
+            try attributingRowErrors(rows.map(owner)) { subset in
+                guard let subset else {
+                    try statement.execute()
+                    return
+                }
+                var alone = MySQLStatementBuilder(connection, context: context)
+                alone.append(prefix)
+                try appendItem(&alone, rows[subset])
+                alone.append(suffix)
+                try alone.execute()
+            }
+        }
         func flush() throws {
-            guard rows > 0 else { return }
+            guard !pending.isEmpty else { return }
             sql.append(suffix)
-            try sql.execute()
+            try run(sql, pending)
             sql = MySQLStatementBuilder(connection, context: context)
-            rows = 0
+            pending = []
         }
         let packetLimit = maxPacket - suffix.utf8.count - 64
         for item in items {
             let mark = sql.count
-            sql.append(rows == 0 ? prefix : separator)
+            sql.append(pending.isEmpty ? prefix : separator)
             try appendItem(&sql, item)
-            if rows > 0, sql.count > packetLimit {
+            if !pending.isEmpty, sql.count > packetLimit {
                 let moved = sql.removeBytes(from: mark + separator.utf8.count)
                 sql.truncate(to: mark)
                 try flush()
                 sql.append(prefix)
                 sql.append(bytes: moved)
             }
-            rows += 1
+            pending.append(item)
             if sql.count >= statementLimit { try flush() }
         }
         try flush()

@@ -44,7 +44,9 @@ public struct MySQLStoreConfig: Sendable, Hashable, CustomStringConvertible, Cus
 /// ADK DatabaseSessionService tables (schema v1) in a MySQL or MariaDB database.
 ///
 /// One connection; reads page through `sessions` by primary key (keyset pagination, bounded
-/// pages with `mysql_store_result`), writes one transaction per batch. Sessions are scanned in
+/// pages with `mysql_store_result`), each page in one consistent snapshot; writes merge a batch's
+/// app and user state in one transaction, then its sessions and events in another (see
+/// docs/DESIGN.md "Fencing"). Sessions are scanned in
 /// the database collation's order of `(app_name, user_id, id)`; events come back ordered by
 /// `(timestamp, id)` as ADK ≥ 2.7 reads them.
 ///
@@ -63,6 +65,10 @@ public final class MySQLSessionStore: SessionStore {
     let statementLimit: Int
     /// The server's `max_allowed_packet` for this connection: no statement or row may be larger.
     let maxPacket: Int
+    /// Opened for writing with an empty `sessions` table (MySQLSessionStore+Statistics.swift).
+    var startedEmpty = false
+    /// Sessions and events rows this store wrote.
+    var rowsWritten = 0
 
     public var layout: StoreLayout { schema.layout }
 
@@ -100,12 +106,17 @@ public final class MySQLSessionStore: SessionStore {
             try connection.execute(
                 "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES',"
                     + " CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))")
+            // Reads take one consistent snapshot per page, and fenced writes lock the sessions rows
+            // they check: both rely on InnoDB's REPEATABLE READ, whatever the server's default is.
+            try connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             let packet = try connection.query("SELECT @@max_allowed_packet", buffered: true).collect()
             let maxPacket = packet.first.flatMap { $0.first ?? nil }.flatMap { Int($0) } ?? 4 << 20
             let schema = try MySQLSchema.prepare(connection, forWriting: forWriting)
             let v0 = schema == .v0 ? try MySQLSchema.v0Codec(connection) : nil
-            return MySQLSessionStore(
+            let store = MySQLSessionStore(
                 connection: connection, schema: schema, v0: v0, forWriting: forWriting, maxPacket: maxPacket)
+            if forWriting { store.startedEmpty = try store.sessionsTableIsEmpty() }
+            return store
         } catch {
             connection.close()
             throw error
@@ -113,6 +124,7 @@ public final class MySQLSessionStore: SessionStore {
     }
 
     public func close() throws {
+        refreshStatisticsAfterFillingEmptyTables()
         connection.close()
     }
 
@@ -127,7 +139,9 @@ public final class MySQLSessionStore: SessionStore {
         let rows = try connection.query(
             "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM events),"
                 + " (SELECT COUNT(*) FROM app_states), (SELECT COUNT(*) FROM user_states),"
-                + " (SELECT MIN(update_time) FROM sessions), (SELECT MAX(update_time) FROM sessions)",
+                // A zero date (a non-strict sql_mode stored it) is bad data of its session, not a time.
+                + " (SELECT MIN(update_time) FROM sessions WHERE update_time >= '1000-01-01'),"
+                + " (SELECT MAX(update_time) FROM sessions WHERE update_time >= '1000-01-01')",
             buffered: true
         ).collect()
         guard let row = rows.first, row.count == 6 else {
@@ -149,8 +163,9 @@ public final class MySQLSessionStore: SessionStore {
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: Self.storeName) }
         return KeysetSessionCursor(
-            batchSize: query.batchSize, after: after, token: query.resumeAfter, isEmpty: schema == .empty, skipBad: query.skipBad
-        ) { [self] after, limit, bad in try loadPage(after: after, limit: limit, bad: &bad) }
+            batchSize: query.batchSize, scope: query.scope, after: after, token: query.resumeAfter, isEmpty: schema == .empty,
+            skipBad: query.skipBad
+        ) { [self] after, limit, bad in try loadPage(scope: query.scope, after: after, limit: limit, bad: &bad) }
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
@@ -160,7 +175,7 @@ public final class MySQLSessionStore: SessionStore {
         let unique = Array(wanted)
         for start in stride(from: 0, to: unique.count, by: 500) {
             let chunk = Array(unique[start..<min(start + 500, unique.count)])
-            for session in try loadSessions(keys: chunk) where wanted.contains(session.key) {
+            for (session, _) in try loadVersionedSessions(keys: chunk) where wanted.contains(session.key) {
                 found[session.key] = session
             }
         }
@@ -172,7 +187,7 @@ public final class MySQLSessionStore: SessionStore {
             throw MySQLError(code: .unsupported, message: "the store was opened for reading", context: "write")
         }
         guard !sessions.isEmpty else { return }
-        try connection.withTransaction { try write(sessions) }
+        _ = try write(sessions.map { MySQLSessionWrite(session: $0, fence: .none) })
     }
 
     /// Nothing for schema v1; for v0, the event fields its columns cannot hold

@@ -1,4 +1,5 @@
 import SessionModel
+
 /// Builds one SQL statement as UTF-8 bytes, with string values inlined as escaped literals
 /// (`mysql_real_escape_string`), for multi-row `INSERT`s and `IN (…)` lists.
 ///

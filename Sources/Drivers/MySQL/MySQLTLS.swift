@@ -1,5 +1,5 @@
-import DriverCore
 internal import CMariaDB
+import DriverCore
 
 /// How a MySQL connection uses TLS: the `ssl-mode` of MySQL's clients, and the files it needs.
 ///

@@ -1,38 +1,33 @@
-internal import CHiredis
 import DriverCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The hiredis context pointer; never leaves this module.
-typealias RedisContextPointer = UnsafeMutablePointer<redisContext>
-
-/// One blocking connection to a Redis server through hiredis 0.14 (RESP2, no TLS).
+/// One blocking connection to a Redis server (RESP2), plaintext or TLS.
 ///
-/// Owns its `redisContext` and frees it in ``close()`` (or, as a last resort, in `deinit`).
-/// A hiredis context must be used by one thread at a time, so this class is not `Sendable`.
-/// Once hiredis reports an I/O or protocol error the context is unusable and every later call
-/// throws; open a new connection.
+/// The transport is our own (``RedisTransport``): a non-blocking socket, OpenSSL 3 over memory
+/// buffers for `rediss://` (hiredis 0.14 has no TLS), and hiredis' own command formatter and reply
+/// reader for both, so every reply is parsed by the same code. A connection must be used by one
+/// thread at a time, so this class is not `Sendable`. After an I/O or protocol error the
+/// connection is unusable and every later call throws; open a new connection.
 ///
-/// Related hiredis documentation: <https://github.com/redis/hiredis/tree/v0.14.1#synchronous-api>
+/// Related hiredis documentation: <https://github.com/redis/hiredis/tree/v0.14.1#reply-parsing-api>
 public final class RedisConnection {
-    private var context: RedisContextPointer?
+    private let transport: RedisTransport
     /// Where this connection goes, for messages.
     public let endpoint: RedisEndpoint
     private let secret: String?
+    private let commandTimeout: Double?
+    private let tls: RedisTLSOptions?
 
-    private init(context: RedisContextPointer, endpoint: RedisEndpoint, secret: String?) {
-        self.context = context
+    private init(transport: RedisTransport, endpoint: RedisEndpoint, options: RedisConnectionOptions) {
+        self.transport = transport
         self.endpoint = endpoint
-        self.secret = secret
+        self.secret = options.password
+        self.commandTimeout = options.commandTimeout
+        self.tls = options.tls
     }
 
     deinit {
         // Last resort: callers are expected to call close().
-        if let context { redisFree(context) }
+        transport.close()
     }
 
     /// Connects to `host:port`, then authenticates and selects the database.
@@ -45,27 +40,19 @@ public final class RedisConnection {
         try open(.unixSocket(path: socketPath), options: options)
     }
 
-    /// Connects to `endpoint`, then runs `AUTH` (if a password is given) and `SELECT`.
+    /// Connects to `endpoint` (with the TLS handshake when `options.tls` is set), then runs `AUTH`
+    /// (if a password is given) and `SELECT`. A TLS connection that sends neither sends `PING`, so
+    /// that a server refusing it (TLS 1.3 reports a missing client certificate after the
+    /// handshake) is reported here, not by the first command.
     public static func open(_ endpoint: RedisEndpoint, options: RedisConnectionOptions = .init()) throws -> RedisConnection {
-        let step = "connect \(endpoint)"
-        let timeout = timeval(seconds: options.connectTimeout)
-        let raw: RedisContextPointer? =
-            switch endpoint {
-            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(clamping: port), timeout)
-            case .unixSocket(let path): redisConnectUnixWithTimeout(path, timeout)
-            }
-        guard let raw else {
-            throw RedisError(code: .connectionFailed, message: "hiredis could not allocate a context", context: step)
-        }
-        let connection = RedisConnection(context: raw, endpoint: endpoint, secret: options.password)
+        let transport = try RedisTransport(endpoint, tls: options.tls, connectTimeout: options.connectTimeout)
+        let connection = RedisConnection(transport: transport, endpoint: endpoint, options: options)
         do {
-            try connection.check(raw.pointee.err == 0 ? REDIS_OK : REDIS_ERR, context: step, connecting: true)
-            if let seconds = options.commandTimeout {
-                try connection.check(redisSetTimeout(raw, timeval(seconds: seconds)), context: step, connecting: true)
-            }
             try connection.authenticate(options)
             if options.database != 0 {
                 try connection.expectOK(connection.command(["SELECT", String(options.database)]), context: "SELECT")
+            } else if options.tls != nil, options.password == nil {
+                if case .error(let message) = try connection.command(["PING"]) { throw connection.error(for: message, context: "PING") }
             }
         } catch {
             connection.close()
@@ -88,28 +75,27 @@ public final class RedisConnection {
         try expectOK(reply, context: "AUTH")
     }
 
-    /// Frees the hiredis context. Safe to call more than once.
+    /// Closes the connection. Safe to call more than once.
     public func close() {
-        if let context { redisFree(context) }
-        context = nil
+        transport.close()
+    }
+
+    /// `TLS (TLSv1.3, TLS_AES_256_GCM_SHA384); certificate verified against ca.pem; IP address
+    /// 10.0.0.3 checked against it`, or `plaintext`: for `inspect`.
+    public var securityDescription: String {
+        guard let tls, case .tcp(let host, _) = endpoint else { return transport.negotiated }
+        return "\(transport.negotiated); \(tls.verificationSummary(host: host))"
     }
 
     /// Sends one command and waits for its reply. Error replies are returned as
     /// ``RedisReply/error(_:)``; only connection failures throw.
     public func command(_ arguments: [[UInt8]]) throws -> RedisReply {
-        let context = try liveContext()
-        let name = Self.commandName(arguments)
         guard !arguments.isEmpty else { throw RedisError(code: .query, message: "empty command") }
-        let raw = RedisArgv.with(arguments) { argc, argv, lengths in
-            redisCommandArgv(context, argc, argv, lengths)
-        } ?? nil
-        guard let raw else {
-            try check(REDIS_ERR, context: name)
-            throw RedisError(code: .io, message: "no reply", context: name)
-        }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
-        return RedisReply(copying: reply)
+        var request: [UInt8] = []
+        try RedisCommandFormat.append(arguments, to: &request)
+        let replies = try exchange(request, count: 1, context: Self.commandName(arguments))
+        guard let reply = replies.first else { throw RedisError(code: .io, message: "no reply", context: Self.commandName(arguments)) }
+        return reply
     }
 
     /// ``command(_:)`` with string arguments (UTF-8).
@@ -123,24 +109,12 @@ public final class RedisConnection {
     /// every reply is read, so such a reply is never taken for data.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
-        let context = try liveContext()
+        try transport.checkUsable()
         if commands.contains(where: \.isEmpty) { throw RedisError(code: .query, message: "empty command in a pipeline") }
-        for arguments in commands {
-            let status = RedisArgv.with(arguments) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            } ?? REDIS_ERR
-            try check(status, context: "pipeline of \(commands.count) commands")
-        }
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for arguments in commands {
-            var raw: UnsafeMutableRawPointer?
-            let status = redisGetReply(context, &raw)
-            defer { if let raw { freeReplyObject(raw) } }
-            try check(status, context: Self.commandName(arguments))
-            guard let raw else { throw RedisError(code: .io, message: "no reply", context: Self.commandName(arguments)) }
-            replies.append(RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self)))
-        }
+        var request: [UInt8] = []
+        request.reserveCapacity(commands.reduce(0) { total, command in total + command.reduce(16) { $0 + $1.count + 16 } })
+        for arguments in commands { try RedisCommandFormat.append(arguments, to: &request) }
+        let replies = try exchange(request, count: commands.count, context: "pipeline of \(commands.count) commands")
         for (arguments, reply) in zip(commands, replies) {
             if case .error(let message) = reply, RedisError.notReadyPrefixes.contains(String(message.prefix { $0 != " " })) {
                 throw RedisError.server(message, context: Self.commandName(arguments), secret: secret)
@@ -163,38 +137,14 @@ public final class RedisConnection {
         RedisError.server(reply, context: context, secret: secret)
     }
 
-    private func liveContext() throws -> RedisContextPointer {
-        guard let context else {
-            throw RedisError(code: .connectionFailed, message: "the connection is closed", context: "\(endpoint)")
-        }
-        try check(context.pointee.err == 0 ? REDIS_OK : REDIS_ERR, context: "\(endpoint)")
-        return context
-    }
-
-    /// The single place hiredis statuses become errors.
-    private func check(_ status: Int32, context step: String, connecting: Bool = false) throws {
-        guard status != REDIS_OK else { return }
-        let savedErrno = errno
-        guard let context else {
-            throw RedisError(code: .connectionFailed, message: "the connection is closed", context: step)
-        }
-        let err = context.pointee.err
-        let message = RedisError.redact(Self.errorText(context), secret: secret)
-        let timedOut = err == REDIS_ERR_IO
-            && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK || savedErrno == ETIMEDOUT
-                || message.contains("timed out") || message.contains("temporarily unavailable"))
-        let code: DriverErrorCode =
-            if timedOut { .timeout }
-            else if connecting || err == REDIS_ERR_IO || err == REDIS_ERR_EOF { .connectionFailed }
-            else if err == REDIS_ERR_OOM { .io }
-            else { .query }
-        throw RedisError(code: code, hiredisError: err, message: message.isEmpty ? "hiredis error \(err)" : message, context: step)
-    }
-
-    private static func errorText(_ context: RedisContextPointer) -> String {
-        withUnsafeBytes(of: &context.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+    /// The single place transport errors leave the connection: with the password scrubbed from
+    /// the message as a second line of defence.
+    private func exchange(_ request: [UInt8], count: Int, context: String) throws -> [RedisReply] {
+        do {
+            return try transport.exchange(request, count: count, timeout: commandTimeout, context: context)
+        } catch var error as RedisError {
+            error.message = RedisError.redact(error.message, secret: secret)
+            throw error
         }
     }
 

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Where a Redis server listens.
 public enum RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// A TCP host and port.
@@ -31,29 +25,24 @@ public struct RedisConnectionOptions: Sendable, Hashable, CustomStringConvertibl
     public var password: String?
     /// Database number for `SELECT` (0 is not selected explicitly).
     public var database: Int
+    /// TLS (`rediss://`); `nil` is plaintext.
+    public var tls: RedisTLSOptions?
 
     public init(
         connectTimeout: Double = 5, commandTimeout: Double? = 120, username: String? = nil,
-        password: String? = nil, database: Int = 0
+        password: String? = nil, database: Int = 0, tls: RedisTLSOptions? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     public var description: String {
-        "RedisConnectionOptions(user: \(username ?? "default"), password: \(password == nil ? "none" : "***"), database: \(database))"
-    }
-}
-
-extension timeval {
-    /// A `timeval` of `seconds` (negative values become zero).
-    init(seconds: Double) {
-        let clamped = max(0, seconds)
-        let whole = clamped.rounded(.towardZero)
-        self.init(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
+        "RedisConnectionOptions(user: \(username ?? "default"), password: \(password == nil ? "none" : "***"), database: \(database), "
+            + "tls: \(tls == nil ? "no" : "yes"))"
     }
 }
 

@@ -1,4 +1,5 @@
 import DriverCore
+import SessionModel
 
 /// An error reported by hiredis, by the Redis server, or by this driver's use of them.
 ///
@@ -31,12 +32,15 @@ public struct RedisError: DriverError {
     }
 
     public var description: String {
-        var text = "redis: \(code): \(message)"
+        var text = "redis: \(code): \(Printable.name(message, limit: Printable.messageLimit))"
         if let context { text += " during \(context)" }
         return text
     }
 
     public var debugDescription: String { description }
+
+    /// `LOADING`, `BUSY`, `TRYAGAIN`, `MASTERDOWN` replies.
+    public var isServerNotReady: Bool { code == .serverNotReady || serverErrorPrefix.map(Self.notReadyPrefixes.contains) == true }
 
     /// An error for a server error reply such as `WRONGPASS invalid username-password pair`.
     static func server(_ reply: String, context: String?, secret: String?) -> RedisError {
@@ -61,13 +65,14 @@ public struct RedisError: DriverError {
         case "MOVED", "ASK", "CLUSTERDOWN", "CROSSSLOT":
             return .unsupported
         case _ where notReadyPrefixes.contains(prefix):
-            return .connectionFailed
+            return .serverNotReady
         default:
             // Redis < 6 says `ERR invalid password`; 6+ without a password configured says
             // `ERR AUTH <password> called without any password configured for the default user`.
             let lower = message.lowercased()
             if lower.contains("invalid password") || lower.contains("without any password configured")
-                || lower.contains("invalid username-password") {
+                || lower.contains("invalid username-password")
+            {
                 return .authentication
             }
             return .query

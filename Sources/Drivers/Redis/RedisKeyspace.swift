@@ -58,11 +58,12 @@ public struct RedisServerVersion: Sendable, Hashable, Comparable, CustomStringCo
 ///   cursor); a standalone server is one node. See ``RedisKeyScan``.
 /// - **Commands** carry the key they touch (``RedisCommand/key``). A router groups them per
 ///   node by ``RedisHashSlot`` and pipelines each group; replies come back in command order.
-/// - **Transactions**: a group of commands is wrapped in `MULTI`/`EXEC` only when all its keys
-///   live on one node. Keys of one community session (`session:{id}`, `app:{app}`,
-///   `user:{app}:{user}`, `app::{app}:{user}`) hash to different slots, so on a cluster such a
-///   session is written without a transaction (each command is idempotent, so a retry repairs a
-///   partial write); on a standalone server every group is one `MULTI`/`EXEC`.
+/// - **Transactions**: on a standalone server every group is one `MULTI`/`EXEC`. Keys of one
+///   community session (`session:{id}`, `app:{app}`, `user:{app}:{user}`, `app::{app}:{user}`)
+///   hash to different slots, so on a cluster a group is split per slot, one `MULTI`/`EXEC` each,
+///   run in the order the slots first appear in the group (``RedisClusterKeyspace``): the blob,
+///   written first, is in place before the set that lists it. Each command is idempotent, so a
+///   retry repairs a partial write.
 ///
 /// Requirements are the per-node primitives; ``scanKeys(match:count:)`` is built on them.
 public protocol RedisKeyspace: AnyObject {
@@ -79,22 +80,42 @@ public protocol RedisKeyspace: AnyObject {
     func executeTransactions(_ groups: [[RedisCommand]]) throws -> [[RedisReply]]
     /// The oldest server version among the nodes.
     func fetchServerVersion() throws -> RedisServerVersion
+    /// Runs one keyless command on every node (once each) and returns the replies in node order
+    /// (`SCRIPT LOAD`, `INFO`, `DBSIZE`).
+    func executeOnEveryNode(_ arguments: [[UInt8]]) throws -> [RedisReply]
+    /// The cluster's slot map; `nil` for a standalone server.
+    var clusterTopology: RedisClusterTopology? { get }
+    /// For each node, the process its `SCAN` cursors belong to (16 hex digits of its `run_id`;
+    /// `nil` when `INFO` is refused). Only a cluster keyspace needs them; a standalone server's
+    /// tokens carry its epoch as a whole.
+    func nodeEpochs() throws -> [String?]
     /// Closes every connection.
     func close()
 }
 
 extension RedisKeyspace {
+    public var clusterTopology: RedisClusterTopology? { nil }
+    public func nodeEpochs() throws -> [String?] { Array(repeating: nil, count: nodeCount) }
+
     /// Starts a streaming `SCAN` over every node, at `position` (the beginning by default).
     /// Memory stays bounded by one `SCAN` reply.
     public func scanKeys(match pattern: String, count: Int, from position: RedisScanPosition = .start) -> RedisKeyScan {
-        RedisKeyScan(keyspace: self, pattern: pattern, count: count, from: position)
+        RedisKeyScan(keyspace: self, patterns: [pattern], count: count, from: position)
+    }
+
+    /// Starts a streaming `SCAN` of each pattern in turn over every node (see ``RedisKeyScan``).
+    public func scanKeys(matchingEach patterns: [String], count: Int, from position: RedisScanPosition = .start) -> RedisKeyScan {
+        RedisKeyScan(keyspace: self, patterns: patterns, count: count, from: position)
     }
 }
 
 /// Where a keyspace-wide scan stands: the node being scanned and that node's `SCAN` cursor.
 /// A public value so a journal can store it and resume.
+///
+/// A scan of several patterns walks (pattern, node) units in order, pattern-major: `node` is then
+/// the unit's index, `pattern × nodeCount + node`.
 public struct RedisScanPosition: Sendable, Hashable {
-    /// Index of the node being scanned.
+    /// Index of the node (or pattern and node unit) being scanned.
     public var node: Int
     /// That node's `SCAN` cursor (`"0"` = start).
     public var cursor: String
@@ -115,29 +136,33 @@ public struct RedisScanPosition: Sendable, Hashable {
 /// writes for the rare duplicate across batches.
 public final class RedisKeyScan {
     private let keyspace: any RedisKeyspace
-    private let pattern: String
+    private let patterns: [String]
     private let count: Int
+    /// (pattern, node) units: patterns × nodes.
+    public var unitCount: Int { patterns.count * keyspace.nodeCount }
     /// Where the next step starts; `nil` once every node is done.
     public private(set) var position: RedisScanPosition?
     /// Where the step that returned the keys of the last ``next()`` started: scanning again from
     /// there returns those keys again (and any others of the same step). `nil` before the first.
     public private(set) var stepPosition: RedisScanPosition?
 
-    /// A scan starting at `position`; a node index at or past the node count means done.
-    init(keyspace: any RedisKeyspace, pattern: String, count: Int, from position: RedisScanPosition = .start) {
+    /// A scan starting at `position`; a unit index at or past ``unitCount`` means done.
+    init(keyspace: any RedisKeyspace, patterns: [String], count: Int, from position: RedisScanPosition = .start) {
         self.keyspace = keyspace
-        self.pattern = pattern
+        self.patterns = patterns
         self.count = max(1, count)
-        self.position = position.node < keyspace.nodeCount ? position : nil
+        self.position = position.node < patterns.count * keyspace.nodeCount ? position : nil
     }
 
     /// The next non-empty batch of keys (one or more `SCAN` steps), or `nil` at the end.
     public func next() throws -> [[UInt8]]? {
+        let nodes = keyspace.nodeCount
         while let current = position {
-            let (cursor, keys) = try keyspace.scan(node: current.node, cursor: current.cursor, match: pattern, count: count)
+            let (cursor, keys) = try keyspace.scan(
+                node: current.node % nodes, cursor: current.cursor, match: patterns[current.node / nodes], count: count)
             if cursor != "0" {
                 position = RedisScanPosition(node: current.node, cursor: cursor)
-            } else if current.node + 1 < keyspace.nodeCount {
+            } else if current.node + 1 < unitCount {
                 position = RedisScanPosition(node: current.node + 1, cursor: "0")
             } else {
                 position = nil

@@ -1,28 +1,72 @@
 import DriverCore
 import SessionModel
 
-/// The key layouts of the two Redis session services ADK users run.
+/// The key layouts of the Redis session services ADK users run.
+///
+/// | layout | session data | index of a user's sessions |
+/// |---|---|---|
+/// | `community` | string `session:{id}` (orjson, python-mode dump) | set `app::{app}:{user}` |
+/// | `community-set1` | the same | set `app:{app}:{user}` (the community's fix of its double colon) |
+/// | `adk-redis` (google-adk-redis ≥ 0.1.5) | string `session:{app}:{user}:{id}` (`json.dumps`, json mode) | none |
+/// | `adk-redis-014` (google-adk-redis ≤ 0.1.4) | one string per user, `app:{app}:{user}`: `{id: session, …}` | the string itself |
+///
+/// All four keep app and user state in the hashes `app:{app}` and `user:{app}:{user}`. The names
+/// `app:{app}:{user}` of `community-set1` and `adk-redis-014` are the same: the key's type (set
+/// or string) tells them apart.
 public enum RedisLayout: String, Sendable, Hashable, CaseIterable {
     /// google-adk-community `RedisSessionService`: `session:{id}` blobs (orjson, python-mode
     /// dump), index sets `app::{app}:{user}`, state hashes `app:{app}` and `user:{app}:{user}`.
     case community
-    /// google-adk-redis `RedisMemorySessionService`: `session:{app}:{user}:{id}` blobs (Python
+    /// google-adk-community with the index set at `app:{app}:{user}` (single colon).
+    case communitySet1 = "community-set1"
+    /// google-adk-redis `RedisMemorySessionService` ≥ 0.1.5: `session:{app}:{user}:{id}` blobs (Python
     /// `json.dumps`, json-mode dump without nulls), the same state hashes, no index set.
     case adkRedis = "adk-redis"
+    /// google-adk-redis ≤ 0.1.4: one `json.dumps` string per user at `app:{app}:{user}` holding
+    /// `{session_id: session}` (each session as 0.1.5 dumps it), the same state hashes.
+    case adkRedis014 = "adk-redis-014"
 
-    /// The key of a session's blob.
+    /// True for the two community variants (community blob encoding, merged state in the blob).
+    var isCommunity: Bool { self == .community || self == .communitySet1 }
+
+    /// The encoding of a session's JSON: community's, or google-adk-redis' (both versions).
+    var blobEncoding: RedisLayout { isCommunity ? .community : .adkRedis }
+
+    /// True when several sessions share one key (the user's string).
+    var sharesKeys: Bool { self == .adkRedis014 }
+
+    /// The key of a session's data: its blob, or for `adk-redis-014` its user's string.
     func sessionKey(_ key: SessionKey) -> String {
         switch self {
-        case .community: "session:\(key.sessionId)"
+        case .community, .communitySet1: "session:\(key.sessionId)"
         case .adkRedis: "session:\(key.appName):\(key.userId):\(key.sessionId)"
+        case .adkRedis014: "app:\(key.appName):\(key.userId)"
         }
     }
 
-    /// The layout whose blob key for `key` is `storageKey`, if any.
+    /// The set listing a user's session ids (community variants), `nil` for the others.
+    func userSessionSet(_ app: String, _ user: String) -> String? {
+        switch self {
+        case .community: RedisKeys.userSessionSet(app, user)
+        case .communitySet1: "app:\(app):\(user)"
+        case .adkRedis, .adkRedis014: nil
+        }
+    }
+
+    /// The pattern a scan of every session's data uses.
+    var dataPattern: String { self == .adkRedis014 ? "app:*" : RedisKeys.sessionPattern }
+
+    /// The layout whose blob key for `key` is `storageKey`, if any (`session:` blobs only: the
+    /// community variants answer `community`).
     static func matching(storageKey: String, key: SessionKey) -> RedisLayout? {
         if storageKey == RedisLayout.adkRedis.sessionKey(key) { return .adkRedis }
         if storageKey == RedisLayout.community.sessionKey(key) { return .community }
         return nil
+    }
+
+    /// True when a blob at `storageKey` belongs where this layout keeps `key`.
+    func holds(storageKey: String, key: SessionKey) -> Bool {
+        storageKey == sessionKey(key)
     }
 }
 

@@ -15,15 +15,24 @@ import SessionModel
 /// the same keys (same digest); otherwise it returns the whole step again. Either way no session
 /// is skipped (`SCAN` returns every key that stays present to a scan continued from a cursor),
 /// and a copy that is interrupted after every batch still moves forward.
+///
+/// **Scope**: each `SCAN` step's keys go through the scope's ``RedisKeyFilter`` before any is loaded
+/// (the key itself, then the blobs' tails for time bounds, one pipelined round trip per step); the
+/// step is then the keys worth loading, and every loaded session is checked against the scope. A
+/// resumed step is filtered again: when the same keys pass, the covered prefix is skipped, else the
+/// step is read again whole.
 final class RedisSessionCursor: SessionCursor {
     private let scan: RedisKeyScan?
     private let loader: RedisSessionLoader?
+    private let filter: RedisKeyFilter?
     private let batchSize: Int
     private let nodeCount: Int
     private let start: RedisResumePoint?
     private let startToken: String?
     /// The server epoch tokens carry (``RedisResumePoint/epoch``).
     private let epoch: String?
+    /// On a cluster, each node's epoch (``RedisResumePoint/nodeEpoch``); `nil` for a standalone server.
+    private let nodeEpochs: [String?]?
     /// The de-duplicated keys of the current step, and how many of them were loaded.
     private var stepKeys: [[UInt8]] = []
     private var loaded = 0
@@ -39,8 +48,10 @@ final class RedisSessionCursor: SessionCursor {
 
     init(
         scan: RedisKeyScan?, loader: RedisSessionLoader?, batchSize: Int, nodeCount: Int, start: RedisResumePoint?, startToken: String?,
-        epoch: String? = nil, skipBad: Bool = false
+        epoch: String? = nil, nodeEpochs: [String?]? = nil, skipBad: Bool = false, filter: RedisKeyFilter? = nil
     ) {
+        self.nodeEpochs = nodeEpochs
+        self.filter = filter
         self.epoch = epoch
         self.skipBad = skipBad
         self.scan = scan
@@ -54,9 +65,16 @@ final class RedisSessionCursor: SessionCursor {
     var resumeToken: String? {
         guard hasReturned, let scan, let step = scan.stepPosition else { return startToken }
         if loaded == stepKeys.count && position == buffer.count {
-            return RedisResumePoint(position: scan.position ?? .end(nodeCount: nodeCount), epoch: epoch).token
+            let end = scan.position ?? .end(nodeCount: nodeCount)
+            return RedisResumePoint(position: end, epoch: epoch, nodeEpoch: nodeEpoch(of: end)).token
         }
-        return RedisResumePoint(position: step, covering: stepKeys.prefix(covered), epoch: epoch).token
+        return RedisResumePoint(position: step, covering: stepKeys.prefix(covered), epoch: epoch, nodeEpoch: nodeEpoch(of: step)).token
+    }
+
+    /// The epoch of the node a cluster position is on (`nil` on a standalone server).
+    private func nodeEpoch(of position: RedisScanPosition) -> String? {
+        guard let nodeEpochs, !nodeEpochs.isEmpty else { return nil }
+        return nodeEpochs[position.node % nodeEpochs.count] ?? RedisResumePoint.unknownNodeEpoch
     }
 
     func takeSkipped() -> [SkippedSession] {
@@ -71,7 +89,10 @@ final class RedisSessionCursor: SessionCursor {
                 if loaded == stepKeys.count {
                     guard let scan, let keys = try scan.next() else { return nil }
                     var seen = Set<[UInt8]>()
-                    stepKeys = keys.filter { seen.insert($0).inserted }
+                    let unique = keys.filter { seen.insert($0).inserted }
+                    // The scope's filter runs on the whole step at once (one pipelined round trip of tail reads for
+                    // time bounds); the step is then the keys worth loading, and a resume token covers those.
+                    stepKeys = try filter.map { filter in try filter.select(unique, keyspace: loader.keyspace).map { unique[$0] } } ?? unique
                     loaded = 0
                     covered = 0
                     if isFirstStep, let start, start.skip > 0, scan.stepPosition == start.position, start.isCovering(stepKeys) {
@@ -84,7 +105,12 @@ final class RedisSessionCursor: SessionCursor {
                 // State changes only once the load succeeded, so a failed load never moves the token.
                 let batch = Array(stepKeys[loaded..<min(loaded + batchSize, stepKeys.count)])
                 let entries = try loader.loadEntries(batch, skipBad: skipBad)
-                covers = entries.map { loaded + $0.index + 1 }
+                // A key holding several sessions (a user string) is covered once its last one is returned.
+                covers = entries.indices.map { position in
+                    let index = entries[position].index
+                    let more = position + 1 < entries.count && entries[position + 1].index == index
+                    return loaded + index + (more ? 0 : 1)
+                }
                 buffer = entries
                 loaded += batch.count
                 position = 0
@@ -93,8 +119,8 @@ final class RedisSessionCursor: SessionCursor {
             covered = max(covered, covers[position])
             position += 1
             hasReturned = true
-            if let session = entry.session { return session }
-            if let bad = entry.skipped { skipped.append(bad) }
+            if let session = entry.session, filter?.scope.matches(session) ?? true { return session }
+            if let bad = entry.skipped, bad.key.map({ filter?.scope.matches($0) ?? true }) ?? true { skipped.append(bad) }
         }
     }
 }
@@ -113,34 +139,49 @@ extension RedisScanPosition {
 /// SHA-256 of the length-prefixed keys) matches. A node index equal to the node count (cursor 0)
 /// means the scan is complete. `s2:<epoch>:…` is the same with the server's epoch (16 hex digits
 /// of its `run_id`) first: valid only on that server process.
+///
+/// On a cluster: `c1:<topology>:<node epoch>:<node>:<cursor>…`, with the slot map's digest as the
+/// epoch and the run id prefix of the shard's primary as ``nodeEpoch`` (`0` × 16 when unknown).
 public struct RedisResumePoint: Sendable, Hashable {
     static let tag = "s1"
     static let epochTag = "s2"
+    static let clusterTag = "c1"
+    static let unknownNodeEpoch = String(repeating: "0", count: 16)
     public var position: RedisScanPosition
-    /// The server process the cursor belongs to; `nil` for `s1` tokens (no check).
+    /// The server process the cursor belongs to; `nil` for `s1` tokens (no check). On a cluster:
+    /// the slot map's digest.
     public var epoch: String?
+    /// On a cluster, the process of the shard's primary the cursor belongs to; `nil` otherwise.
+    public var nodeEpoch: String?
     /// Keys at the start of the step already returned (0: none).
     public var skip: Int
     /// Digest of those keys; empty when `skip` is 0.
     public var digest: String
 
-    public init(position: RedisScanPosition, epoch: String? = nil) {
+    public init(position: RedisScanPosition, epoch: String? = nil, nodeEpoch: String? = nil) {
         self.position = position
         self.epoch = epoch
+        self.nodeEpoch = nodeEpoch
         self.skip = 0
         self.digest = ""
     }
 
-    init(position: RedisScanPosition, covering keys: ArraySlice<[UInt8]>, epoch: String? = nil) {
+    init(position: RedisScanPosition, covering keys: ArraySlice<[UInt8]>, epoch: String? = nil, nodeEpoch: String? = nil) {
         self.position = position
         self.epoch = epoch
+        self.nodeEpoch = nodeEpoch
         self.skip = keys.count
         self.digest = keys.isEmpty ? "" : Self.digest(of: keys)
     }
 
     /// The token text.
     public var token: String {
-        let head = epoch.map { "\(Self.epochTag):\($0)" } ?? Self.tag
+        let head: String
+        if let nodeEpoch {
+            head = "\(Self.clusterTag):\(epoch ?? Self.unknownNodeEpoch):\(nodeEpoch)"
+        } else {
+            head = epoch.map { "\(Self.epochTag):\($0)" } ?? Self.tag
+        }
         let base = "\(head):\(position.node):\(position.cursor)"
         return skip > 0 ? "\(base):\(skip):\(digest)" : base
     }
@@ -169,12 +210,17 @@ public struct RedisResumePoint: Sendable, Hashable {
         func fail(_ message: String) -> ResumeTokenError { ResumeTokenError(store: "redis", token: token, message: message) }
         var parts = token.split(separator: ":", omittingEmptySubsequences: false)
         var epoch: String?
+        var nodeEpoch: String?
+        func isEpoch(_ text: Substring) -> Bool { text.count == 16 && text.allSatisfy({ $0.isHexDigit && !$0.isUppercase && $0.isASCII }) }
         if parts.first == Substring(Self.epochTag), parts.count >= 2 {
-            guard parts[1].count == 16, parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase && $0.isASCII }) else {
-                throw fail("the server epoch is damaged")
-            }
+            guard isEpoch(parts[1]) else { throw fail("the server epoch is damaged") }
             epoch = String(parts[1])
             parts = [Substring(Self.tag)] + parts.dropFirst(2)
+        } else if parts.first == Substring(Self.clusterTag), parts.count >= 3 {
+            guard isEpoch(parts[1]), isEpoch(parts[2]) else { throw fail("the cluster topology or node epoch is damaged") }
+            epoch = String(parts[1])
+            nodeEpoch = String(parts[2])
+            parts = [Substring(Self.tag)] + parts.dropFirst(3)
         }
         guard parts.count == 3 || parts.count == 5, parts[0] == Self.tag else {
             throw fail("not a Redis SCAN position (expected s1:<node>:<cursor>)")
@@ -185,7 +231,7 @@ public struct RedisResumePoint: Sendable, Hashable {
         guard parts[2].allSatisfy(\.isASCIIDigit), let cursor = UInt64(parts[2]), node < nodeCount || cursor == 0 else {
             throw fail("SCAN cursor is not an unsigned 64-bit decimal number")
         }
-        self.init(position: RedisScanPosition(node: node, cursor: String(cursor)), epoch: epoch)
+        self.init(position: RedisScanPosition(node: node, cursor: String(cursor)), epoch: epoch, nodeEpoch: nodeEpoch)
         guard parts.count == 5 else { return }
         guard parts[3].allSatisfy(\.isASCIIDigit), parts[3].count <= 9, let skip = Int(parts[3]), skip > 0, node < nodeCount,
             parts[4].count == 16, parts[4].allSatisfy({ $0.isHexDigit && !$0.isUppercase && $0.isASCII })

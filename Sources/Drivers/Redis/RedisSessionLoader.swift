@@ -2,17 +2,25 @@ import DriverCore
 import SessionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Loads whole sessions for a batch of blob keys in two pipelined round trips:
 /// `GET` + `PTTL` of every blob, then `HGETALL` of the distinct app and user hashes of the batch
 /// (cached for this batch only, so memory stays bounded by the batch).
+///
+/// A key whose blob is gone when it is loaded (expired or deleted since it was listed: a community
+/// `app::{app}:{user}` member whose blob expired, a key `SCAN` returned a moment earlier) is passed
+/// over, never an error, and counted in ``missing`` when given.
 struct RedisSessionLoader {
     let keyspace: any RedisKeyspace
     let layout: RedisLayout
+    /// Counts the keys passed over because their blob was gone (`nil`: not counted).
+    var missing: RedisMissingKeyCounter? = nil
+    /// Also give each entry the SHA-1 of its blob's bytes as read (its ``DriverCore/StoredVersion``).
+    var computesVersions = false
 
     /// The sessions stored under `storageKeys`, in that order; keys that vanished meanwhile
     /// (nil `GET`, `PTTL` -2) are skipped. Bad data throws.
@@ -32,6 +40,8 @@ struct RedisSessionLoader {
             commands.append(RedisCommand([Array("PTTL".utf8), key], key: key))
         }
         let replies = try keyspace.execute(commands)
+        let foundTypes = try Self.typesOfWrongTypeReplies(
+            storageKeys, replies: stride(from: 0, to: replies.count, by: 2).map { replies[$0] }, keyspace: keyspace)
         let nowMilliseconds = RedisClock.nowMilliseconds()
         var entries: [RedisLoadedEntry] = []
         var blobs: [(entry: Int, blob: SessionBlob, expiry: SessionExpiry)] = []
@@ -39,19 +49,36 @@ struct RedisSessionLoader {
         for (index, key) in storageKeys.enumerated() {
             let name = String(decoding: key, as: UTF8.self)
             do {
-                guard let bytes = try Self.blobBytes(replies[2 * index], storageKey: name),
+                guard let bytes = try Self.blobBytes(replies[2 * index], storageKey: name, foundType: foundTypes[index], layout: layout),
                     let ttl = replies[2 * index + 1].integer, ttl != -2
-                else { continue }
+                else {
+                    missing?.count += 1
+                    continue
+                }
                 guard String(validating: key, as: UTF8.self) != nil else {
-                    throw SessionDataError(store: "redis", location: name, message: "the key name is not valid UTF-8")
+                    throw SessionDataError(store: "redis", location: Printable.name(name), message: "the key name is not valid UTF-8")
+                }
+                let expiry: SessionExpiry = ttl < 0 ? .never : .at(Double(nowMilliseconds + ttl) / 1000)
+                let version = computesVersions ? RedisSHA1.hex(of: bytes) : nil
+                if layout.sharesKeys {
+                    for member in try SessionBlobCodec.userStringMembers(bytes, storageKey: name) {
+                        do {
+                            let blob = try SessionBlobCodec.decodeUserStringMember(member, storageKey: name, layout: layout)
+                            blobs.append((entries.count, blob, expiry))
+                            entries.append(RedisLoadedEntry(index: index, session: nil, skipped: nil, version: version))
+                        } catch let error as SessionDataError where skipBad {
+                            let key = try? SessionBlobCodec.key(of: member.object, storageKey: name)
+                            entries.append(RedisLoadedEntry(index: index, session: nil, skipped: SkippedSession(error, key: key)))
+                        }
+                    }
+                    continue
                 }
                 let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)
                 try checkLayout(storageKey: name, key: blob.key)
-                let expiry: SessionExpiry = ttl < 0 ? .never : .at(Double(nowMilliseconds + ttl) / 1000)
                 blobs.append((entries.count, blob, expiry))
-                entries.append(RedisLoadedEntry(index: index, session: nil, skipped: nil))
+                entries.append(RedisLoadedEntry(index: index, session: nil, skipped: nil, version: version))
             } catch let error as SessionDataError where skipBad {
-                let key = try? SessionBlobCodec.decodeKey(replies[2 * index].bytes ?? [], storageKey: name)
+                let key = layout.sharesKeys ? nil : try? SessionBlobCodec.decodeKey(replies[2 * index].bytes ?? [], storageKey: name)
                 entries.append(RedisLoadedEntry(index: index, session: nil, skipped: SkippedSession(error, key: key)))
             }
         }
@@ -67,29 +94,47 @@ struct RedisSessionLoader {
         return entries
     }
 
-    /// The bytes of a `GET` reply; `nil` when the key vanished.
-    static func blobBytes(_ reply: RedisReply, storageKey: String) throws -> [UInt8]? {
+    /// The bytes of a `GET` reply; `nil` when the key vanished. A key of another type is named
+    /// with the type found (`foundType`, from `TYPE`) and the one `layout` keeps there.
+    static func blobBytes(_ reply: RedisReply, storageKey: String, foundType: String? = nil, layout: RedisLayout? = nil) throws -> [UInt8]? {
         switch reply {
         case .string(let bytes): return bytes
         case .null: return nil
         case .error(let message):
-            throw SessionDataError(store: "redis", location: storageKey, message: "cannot be read as a string (\(message.prefix { $0 != " " }))")
+            if let foundType {
+                let expected = layout == .adkRedis014 ? "a string (a google-adk-redis 0.1.4 user's sessions)" : "a string (a session blob)"
+                throw SessionDataError(
+                    store: "redis", location: Printable.name(storageKey),
+                    message: "wrong key type: expected \(expected), found a \(foundType)\(RedisKeyTypes.hint(found: foundType, name: storageKey))")
+            }
+            throw SessionDataError(
+                store: "redis", location: Printable.name(storageKey), message: "cannot be read as a string (\(message.prefix { $0 != " " }))")
         default:
-            throw SessionDataError(store: "redis", location: storageKey, message: "unexpected GET reply")
+            throw SessionDataError(store: "redis", location: Printable.name(storageKey), message: "unexpected GET reply")
         }
+    }
+
+    /// `TYPE` of each key whose reply is a `WRONGTYPE` error (one pipeline; none when there is none).
+    static func typesOfWrongTypeReplies(_ keys: [[UInt8]], replies: [RedisReply], keyspace: any RedisKeyspace) throws -> [String?] {
+        let wrong = replies.indices.filter { if case .error(let message) = replies[$0] { message.hasPrefix("WRONGTYPE") } else { false } }
+        var types = [String?](repeating: nil, count: keys.count)
+        guard !wrong.isEmpty else { return types }
+        let found = try keyspace.execute(wrong.map { RedisCommand([Array("TYPE".utf8), keys[$0]], key: keys[$0]) })
+        for (index, reply) in zip(wrong, found) { types[index] = reply.text ?? "key of unknown type" }
+        return types
     }
 
     /// Throws unless the blob's key is where this layout puts it.
     func checkLayout(storageKey: String, key: SessionKey) throws {
+        if layout.holds(storageKey: storageKey, key: key) { return }
         let found = RedisLayout.matching(storageKey: storageKey, key: key)
-        if found == layout { return }
         if let found {
             throw SessionDataError(
-                store: "redis", location: storageKey,
+                store: "redis", location: Printable.name(storageKey),
                 message: "key has the \(found.rawValue) layout but the store is read as \(layout.rawValue) (mixed layouts)")
         }
         throw SessionDataError(
-            store: "redis", location: storageKey,
+            store: "redis", location: Printable.name(storageKey),
             message: "key matches neither layout for the blob's app_name/user_id/id (\(key))")
     }
 
@@ -126,16 +171,17 @@ struct RedisSessionLoader {
         let appState = hashes[RedisKeys.appHash(blob.key.appName)] ?? [:]
         let userState = hashes[RedisKeys.userHash(blob.key.appName, blob.key.userId)] ?? [:]
         var state = blob.state
-        if layout == .community {
-            state = JSONObject(state.members.filter { member in
-                if member.key.hasPrefix(StateScopes.appPrefix) {
-                    return appState[String(member.key.dropFirst(StateScopes.appPrefix.count))] == nil
-                }
-                if member.key.hasPrefix(StateScopes.userPrefix) {
-                    return userState[String(member.key.dropFirst(StateScopes.userPrefix.count))] == nil
-                }
-                return true
-            })
+        if layout.isCommunity {
+            state = JSONObject(
+                state.members.filter { member in
+                    if member.key.hasPrefix(StateScopes.appPrefix) {
+                        return appState[String(member.key.dropFirst(StateScopes.appPrefix.count))] == nil
+                    }
+                    if member.key.hasPrefix(StateScopes.userPrefix) {
+                        return userState[String(member.key.dropFirst(StateScopes.userPrefix.count))] == nil
+                    }
+                    return true
+                })
         }
         return Session(
             key: blob.key, state: state, appState: appState, userState: userState, events: blob.events,
@@ -149,6 +195,13 @@ struct RedisLoadedEntry {
     var index: Int
     var session: Session?
     var skipped: SkippedSession?
+    /// The SHA-1 of the blob as read, when the loader ``RedisSessionLoader/computesVersions``.
+    var version: String? = nil
+}
+
+/// How many listed keys a store's reads passed over because their blob was gone.
+final class RedisMissingKeyCounter {
+    var count = 0
 }
 
 /// Wall-clock time for expiries.

@@ -8,13 +8,14 @@ extension RedisSessionStore {
     /// to the same app and user. Missing sessions are ignored.
     public func deleteSessions(_ keys: [SessionKey]) throws {
         guard !keys.isEmpty, case .known(let layout) = layoutState else { return }
+        if layout.sharesKeys { return try deleteFromUserStrings(keys) }
         let existing = try fetchSessions(keys)
         var groups: [[RedisCommand]] = []
         for key in keys where existing[key] != nil {
             let sessionKey = Array(layout.sessionKey(key).utf8)
             var group = [RedisCommand([Array("DEL".utf8), sessionKey], key: sessionKey)]
-            if layout == .community {
-                let set = Array(RedisKeys.userSessionSet(key.appName, key.userId).utf8)
+            if let setName = layout.userSessionSet(key.appName, key.userId) {
+                let set = Array(setName.utf8)
                 group.append(RedisCommand([Array("SREM".utf8), set, Array(key.sessionId.utf8)], key: set))
             }
             groups.append(group)

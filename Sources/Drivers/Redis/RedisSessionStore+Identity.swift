@@ -5,6 +5,13 @@ extension RedisSessionStore {
     /// database number, from `INFO`. `nil` when `INFO` is not allowed (an ACL user without
     /// `+info`): the engine then compares addresses only.
     public func fetchIdentity() throws -> StoreIdentity? {
+        if let topology = keyspace.clusterTopology {
+            // Any primary in common is the same cluster (node ids survive restarts; a failover
+            // changes one, the others still match).
+            return StoreIdentity(
+                keys: Set(topology.shards.map { "redis-cluster-node:\($0.nodeID)" }),
+                description: "Redis Cluster with primaries \(topology.shards.map { String($0.nodeID.prefix(12)) }.joined(separator: ", "))")
+        }
         guard let fields = try fetchInfo(["server", "replication"]) else { return nil }
         guard let runID = fields["run_id"], !runID.isEmpty else { return nil }
         var keys: Set<String> = ["redis-run:\(runID)/\(config.database)"]
@@ -19,6 +26,17 @@ extension RedisSessionStore {
     /// resume tokens. `nil` when `INFO` is not allowed; tokens then carry no epoch and a restart
     /// between runs is not detected.
     func fetchScanEpoch() throws -> String? {
+        try fetchScanEpochs().epoch
+    }
+
+    /// The epoch of scan tokens, and on a cluster each shard primary's epoch: there the epoch is
+    /// the slot map's digest (``RedisClusterTopology/digest``) and each node's is its `run_id`.
+    func fetchScanEpochs() throws -> (epoch: String?, nodeEpochs: [String?]?) {
+        if let topology = keyspace.clusterTopology { return (topology.digest, try keyspace.nodeEpochs()) }
+        return (try fetchStandaloneScanEpoch(), nil)
+    }
+
+    private func fetchStandaloneScanEpoch() throws -> String? {
         guard let id = try fetchInfo(["server"])?["run_id"]?.prefix(16) else { return nil }
         return id.count == 16 && id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) ? String(id) : nil
     }
@@ -38,6 +56,23 @@ extension RedisSessionStore {
         return fields
     }
 
-    /// hiredis 0.14 has no TLS: always plaintext (see docs/SECURITY.md for TLS tunnels).
-    public var connectionSecurity: String? { "plaintext (no TLS in hiredis 0.14; use a TLS tunnel across networks)" }
+    /// `plaintext`, or TLS with the protocol, cipher and what was verified (docs/SECURITY.md).
+    public var connectionSecurity: String? {
+        if let cluster = keyspace as? RedisClusterKeyspace {
+            return "\(clusterSummary(cluster)); \(cluster.connectionSecurity ?? (config.tls == nil ? "plaintext" : "TLS"))"
+        }
+        return (keyspace as? RedisStandaloneKeyspace)?.connectionSecurity ?? (config.tls == nil ? "plaintext" : "TLS")
+    }
+
+    /// `Redis Cluster, 3 primaries: 127.0.0.1:7000 slots 0-5460 (120 keys), …`, for `inspect`;
+    /// the key counts are each primary's `DBSIZE` (every key, sessions or not).
+    func clusterSummary(_ cluster: RedisClusterKeyspace) -> String {
+        let sizes = (try? cluster.executeOnEveryNode([Array("DBSIZE".utf8)]))?.map(\.integer) ?? []
+        let nodes = cluster.topology.shards.enumerated().map { index, shard in
+            let keys = sizes.indices.contains(index) ? sizes[index].map { " (\($0) keys)" } ?? "" : ""
+            return "\(shard.address) [\(shard.nodeID.prefix(8))] slots \(RedisClusterTopology.rangesText(shard.slots))\(keys)"
+        }
+        let unassigned = cluster.topology.unassignedSlots
+        return "Redis Cluster, \(nodes.count) primaries: " + nodes.joined(separator: ", ") + (unassigned > 0 ? ", \(unassigned) slots unserved" : "")
+    }
 }

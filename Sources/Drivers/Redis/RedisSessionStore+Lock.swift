@@ -9,8 +9,10 @@ extension RedisSessionStore {
     /// `SET sessmigrate:run-lock OWNER NX PX 600000`; refused with the holder's line when taken.
     public func acquireRunLock(owner: String) throws {
         let key = Self.runLockKey
-        let reply = try keyspace.execute([RedisCommand(
-            [Array("SET".utf8), key, Array(owner.utf8), Array("NX".utf8), Array("PX".utf8), Array(String(Self.runLockMilliseconds).utf8)], key: key)])
+        let reply = try keyspace.execute([
+            RedisCommand(
+                [Array("SET".utf8), key, Array(owner.utf8), Array("NX".utf8), Array("PX".utf8), Array(String(Self.runLockMilliseconds).utf8)], key: key)
+        ])
         if case .status = reply.first { return }
         if case .string(let value)? = reply.first, value == Array(owner.utf8) { return }
         let holder = try keyspace.execute([RedisCommand([Array("GET".utf8), key], key: key)])

@@ -11,19 +11,30 @@ extension RedisSessionStore {
         var oldest: Double?
         var newest: Double?
         if case .known(let layout) = layoutState {
-            let scan = keyspace.scanKeys(match: RedisKeys.sessionPattern, count: 200)
+            let scan = keyspace.scanKeys(match: layout.dataPattern, count: 200)
             while let batch = try scan.next() {
                 var seen = Set<[UInt8]>()
-                let keys = batch.filter { seen.insert($0).inserted }
+                var keys = batch.filter { seen.insert($0).inserted }
+                if layout.sharesKeys { keys = try RedisKeyFilter.userStrings(among: Array(keys.indices), keys: keys, keyspace: keyspace).map { keys[$0] } }
                 let replies = try keyspace.execute(keys.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
-                for (key, reply) in zip(keys, replies) {
+                let types = try RedisSessionLoader.typesOfWrongTypeReplies(keys, replies: replies, keyspace: keyspace)
+                for (index, key) in keys.enumerated() {
                     let name = String(decoding: key, as: UTF8.self)
-                    guard let bytes = try RedisSessionLoader.blobBytes(reply, storageKey: name) else { continue }
-                    let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)
-                    sessions += 1
-                    events += blob.events.count
-                    oldest = min(oldest ?? blob.lastUpdateTime, blob.lastUpdateTime)
-                    newest = max(newest ?? blob.lastUpdateTime, blob.lastUpdateTime)
+                    guard let bytes = try RedisSessionLoader.blobBytes(replies[index], storageKey: name, foundType: types[index], layout: layout) else {
+                        continue
+                    }
+                    let blobs =
+                        layout.sharesKeys
+                        ? try SessionBlobCodec.userStringMembers(bytes, storageKey: name).map {
+                            try SessionBlobCodec.decodeUserStringMember($0, storageKey: name, layout: layout)
+                        }
+                        : [try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)]
+                    for blob in blobs {
+                        sessions += 1
+                        events += blob.events.count
+                        oldest = min(oldest ?? blob.lastUpdateTime, blob.lastUpdateTime)
+                        newest = max(newest ?? blob.lastUpdateTime, blob.lastUpdateTime)
+                    }
                 }
             }
         }

@@ -1,4 +1,5 @@
 import DriverCore
+import SessionModel
 
 extension RedisSessionStore {
     /// Refuses to become a copy target when the database holds keys under ADK's names that are not
@@ -11,15 +12,16 @@ extension RedisSessionStore {
     /// Checks a sample: up to `sampleSize` keys of each pattern within `maxScanSteps` `SCAN` steps.
     public func checkRecognisedForWriting(sampleSize: Int = 64, maxScanSteps: Int = 200) throws {
         guard case .known(let layout) = layoutState else { return }  // Writes to an undetected layout are refused anyway.
-        let sessions = try sampleKeys(RedisKeys.sessionPattern, sampleSize: sampleSize, maxScanSteps: maxScanSteps)
+        let sessions = layout.sharesKeys ? [] : try sampleKeys(RedisKeys.sessionPattern, sampleSize: sampleSize, maxScanSteps: maxScanSteps)
         let blobs = try keyspace.execute(sessions.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
         for (key, reply) in zip(sessions, blobs) {
             let name = String(decoding: key, as: UTF8.self)
             do {
                 guard let bytes = try RedisSessionLoader.blobBytes(reply, storageKey: name) else { continue }
                 let sessionKey = try SessionBlobCodec.decodeKey(bytes, storageKey: name)
-                guard RedisLayout.matching(storageKey: name, key: sessionKey) == layout else {
-                    throw SessionDataError(store: "redis", location: name, message: "not where the \(layout.rawValue) layout keeps \(sessionKey)")
+                guard layout.holds(storageKey: name, key: sessionKey) else {
+                    throw SessionDataError(
+                        store: "redis", location: Printable.name(name), message: "not where the \(layout.rawValue) layout keeps \(sessionKey)")
                 }
             } catch {
                 throw foreign(name, "\(error)")
@@ -30,16 +32,35 @@ extension RedisSessionStore {
             let types = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
             for (key, type) in zip(keys, types) {
                 let name = String(decoding: key, as: UTF8.self)
-                let allowed: Set<RedisReply> = name.hasPrefix("app::") ? [.status("set"), .status("none")] : [.status("hash"), .status("none")]
-                if !allowed.contains(type) { throw foreign(name, "a \(type.text ?? type.kind) where ADK keeps \(name.hasPrefix("app::") ? "a set" : "a hash")") }
+                let (allowed, expected) = Self.allowedTypes(name, layout: layout)
+                let found = type.text ?? type.kind
+                if !allowed.contains(found) && found != "none" {
+                    throw foreign(name, "wrong key type: expected \(expected), found a \(found)\(RedisKeyTypes.hint(found: found, name: name))")
+                }
             }
+        }
+    }
+
+    /// The types `layout` keeps under `name` (an `app:*` or `user:*` key), and how to say so.
+    static func allowedTypes(_ name: String, layout: RedisLayout) -> (Set<String>, String) {
+        if name.hasPrefix("user:") { return (["hash"], "a hash (user state)") }
+        switch layout {
+        case .community where name.hasPrefix("app::"), .adkRedis where name.hasPrefix("app::"):
+            return (["set"], "a set (google-adk-community's index of a user's sessions)")
+        case .communitySet1:
+            return (["set", "hash"], "a set (index of a user's sessions) or a hash (app state)")
+        case .adkRedis014:
+            return (["string", "hash"], "a string (a user's sessions) or a hash (app state)")
+        default:
+            return (["hash"], "a hash (app state)")
         }
     }
 
     private func foreign(_ key: String, _ reason: String) -> RedisError {
         RedisError(
             code: .unsupported,
-            message: "the target database holds \(key), which is not ADK data (\(reason)); refusing to write into a database whose keys sessmigrate does not recognise",
+            message:
+                "the target database holds \(Printable.name(key)), which is not ADK data (\(reason)); refusing to write into a database whose keys sessmigrate does not recognise",
             context: "target check")
     }
 

@@ -15,19 +15,25 @@ extension RedisSessionStore {
         guard case .known(let layout) = layoutState else {
             throw RedisError(
                 code: .unsupported,
-                message: "the Redis database holds no sessions, so its layout cannot be detected; add ?layout=community or ?layout=adk-redis to the address",
+                message:
+                    "the Redis database holds no sessions, so its layout cannot be detected; add ?layout=community (or community-set1, adk-redis, adk-redis-014) to the address",
                 context: "write")
         }
         guard !sessions.isEmpty else { return }
+        if layout.sharesKeys {
+            _ = try writeUserStrings(sessions, expected: nil)
+            return
+        }
         let now = RedisClock.nowMilliseconds()
         let expiries = sessions.map { expiryMilliseconds($0.expiry, now: now) }
-        let setPlans = layout == .community ? try planUserSessionSets(sessions, expiries: expiries, now: now) : [:]
+        let hasSets = layout.userSessionSet("", "") != nil
+        let setPlans = hasSets ? try planUserSessionSets(sessions, expiries: expiries, now: now, layout: layout) : [:]
         var groups: [[RedisCommand]] = []
         groups.reserveCapacity(sessions.count)
         for (session, expiry) in zip(sessions, expiries) {
             var group = sessionCommands(session, expiry: expiry, layout: layout)
-            if layout == .community {
-                let set = Array(RedisKeys.userSessionSet(session.key.appName, session.key.userId).utf8)
+            if let setName = layout.userSessionSet(session.key.appName, session.key.userId) {
+                let set = Array(setName.utf8)
                 group.append(RedisCommand([Array("SADD".utf8), set, Array(session.key.sessionId.utf8)], key: set))
                 if let command = setPlans[set] { group.append(command) }
             }
@@ -47,7 +53,7 @@ extension RedisSessionStore {
     /// Absolute expiry in milliseconds; `nil` means persistent. A non-finite time falls back to
     /// the default TTL; times are clamped to 1 … 9·10¹⁵ ms (a past time deletes the key, as
     /// the session has expired).
-    private func expiryMilliseconds(_ expiry: SessionExpiry?, now: Int64) -> Int64? {
+    func expiryMilliseconds(_ expiry: SessionExpiry?, now: Int64) -> Int64? {
         let fallback = now + Int64(config.defaultTTLSeconds) * 1000
         switch expiry {
         case .never:
@@ -60,7 +66,7 @@ extension RedisSessionStore {
         }
     }
 
-    private func sessionCommands(_ session: Session, expiry: Int64?, layout: RedisLayout) -> [RedisCommand] {
+    func sessionCommands(_ session: Session, expiry: Int64?, layout: RedisLayout) -> [RedisCommand] {
         let key = Array(layout.sessionKey(session.key).utf8)
         var commands = [RedisCommand([Array("SET".utf8), key, SessionBlobCodec.encode(session, layout: layout)], key: key)]
         if let expiry {
@@ -86,11 +92,11 @@ extension RedisSessionStore {
     /// The expiry command for each community `app::{app}:{user}` set touched by this batch (if
     /// any): the set must never expire before a member written now. One pipelined `PTTL` of the
     /// sets first; see ``setExpiryCommand(set:ttl:latest:supportsGT:now:)``.
-    private func planUserSessionSets(_ sessions: [Session], expiries: [Int64?], now: Int64) throws -> [[UInt8]: RedisCommand] {
+    func planUserSessionSets(_ sessions: [Session], expiries: [Int64?], now: Int64, layout: RedisLayout) throws -> [[UInt8]: RedisCommand] {
         var latest: [[UInt8]: Int64?] = [:]
         var order: [[UInt8]] = []
         for (session, expiry) in zip(sessions, expiries) {
-            let set = Array(RedisKeys.userSessionSet(session.key.appName, session.key.userId).utf8)
+            let set = Array((layout.userSessionSet(session.key.appName, session.key.userId) ?? "").utf8)
             if let previous = latest[set] {
                 latest[set] = previous.flatMap { old in expiry.map { max(old, $0) } }  // nil = persistent wins
             } else {
@@ -125,7 +131,7 @@ extension RedisSessionStore {
         return now + ttl < latest ? RedisCommand(expireAt, key: set) : nil
     }
 
-    private func fetchCachedServerVersion() throws -> RedisServerVersion {
+    func fetchCachedServerVersion() throws -> RedisServerVersion {
         if let serverVersion { return serverVersion }
         let version = try keyspace.fetchServerVersion()
         serverVersion = version

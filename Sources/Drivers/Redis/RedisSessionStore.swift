@@ -1,13 +1,13 @@
 import DriverCore
 import SessionModel
 
-/// ADK sessions in a Redis database, in the google-adk-community or google-adk-redis layout.
+/// ADK sessions in a Redis database or Redis Cluster, in one of the ``RedisLayout``s.
 ///
-/// - **Layout.** Given in ``RedisStoreConfig/layout`` or detected at ``open(_:)`` from up to 16
-///   `session:*` blobs: key `session:{id}` → community, `session:{app}:{user}:{id}` →
-///   adk-redis (compared with the blob's own `id`/`app_name`/`user_id`; the key's colons are never
-///   parsed). Both → "mixed layouts" error. No session keys → layout `empty`: reads yield
-///   nothing and writes are refused until a layout is given.
+/// - **Layout.** Given in ``RedisStoreConfig/layout`` or detected at ``open(_:passwordProvider:)``
+///   from a sample of `session:*` blobs and `app:*` keys (see `detectLayout`, in
+///   `RedisLayoutDetection.swift`). Two layouts → "mixed layouts" error naming a key of each. No
+///   session keys → layout `empty`: reads yield nothing and writes are refused until a layout is given.
+/// - **Cluster.** A cluster node's address is used as the whole cluster (``RedisClusterKeyspace``).
 /// - **Reading** streams `SCAN MATCH session:* COUNT batchSize` (never `KEYS`), see
 ///   ``RedisSessionLoader``. Redis keeps no creation time (`createTime` is `nil`); `PTTL` gives
 ///   `expiry`.
@@ -21,6 +21,10 @@ public final class RedisSessionStore: SessionStore {
     var serverVersion: RedisServerVersion?
     /// The server's `proto-max-bulk-len`, asked on the first write (see `maxBulkLength()`).
     var cachedMaxBulkLength: Int?
+    /// Keys listed by a scan whose blob was gone when loaded (see ``listedSessionsMissing``).
+    let missingKeys = RedisMissingKeyCounter()
+    /// The fenced-write script was loaded on this connection (`SCRIPT LOAD`).
+    var fenceScriptLoaded = false
     private var closed = false
 
     init(keyspace: any RedisKeyspace, config: RedisStoreConfig, layoutState: RedisLayoutState) {
@@ -39,14 +43,19 @@ public final class RedisSessionStore: SessionStore {
     /// A layout given in the configuration is checked against the data too: a database whose
     /// sampled blobs are all of the other layout is refused (a sample, as for detection, within the
     /// first 50,000 keys scanned). Targets are checked further by ``checkRecognisedForWriting(sampleSize:maxScanSteps:)``.
-    public static func open(_ config: RedisStoreConfig) throws -> RedisSessionStore {
-        let connection = try RedisConnection.open(config.endpoint, options: config.connectionOptions)
-        let keyspace = RedisStandaloneKeyspace(connection: connection)
+    ///
+    /// A cluster node (`INFO cluster` says `cluster_enabled:1`) is used as the whole cluster
+    /// (``RedisClusterKeyspace``) unless ``RedisStoreConfig/cluster`` is `.no`; `passwordProvider`
+    /// gives the password of each further connection (a password command runs for each).
+    public static func open(_ config: RedisStoreConfig, passwordProvider: (() throws -> String?)? = nil) throws -> RedisSessionStore {
+        let keyspace = try openKeyspace(config, passwordProvider: passwordProvider)
         do {
             let state: RedisLayoutState
             if let given = config.layout {
                 // Mixed layouts are left to the reads, which name each foreign key (and to the target check).
-                if case .known(let found)? = try? detectLayout(keyspace, maxScanSteps: 500, unknownIsError: false), found != given {
+                if let evidence = try? detectEvidence(keyspace, maxScanSteps: 500), !evidence.allows(given),
+                    case .known(let found)? = try? evidence.conclusion(unknownIsError: false)
+                {
                     throw RedisError(
                         code: .unsupported,
                         message: "layout=\(given.rawValue) was given, but the database holds \(found.rawValue) sessions; refusing to mix layouts",
@@ -63,56 +72,41 @@ public final class RedisSessionStore: SessionStore {
         }
     }
 
-    /// Number of blobs sampled by layout detection.
-    static let detectionSampleSize = 16
-
-    /// Looks at the first `session:*` blobs to tell the layouts apart, scanning at most
-    /// `maxScanSteps` `SCAN` steps of 100 keys when given (all of them otherwise). Blobs that cannot
-    /// be read are left to the scan; when no sampled blob fits a layout and one fits neither, the
-    /// layout is unknown: an error unless `unknownIsError` is false (a layout was given).
-    static func detectLayout(_ keyspace: any RedisKeyspace, maxScanSteps: Int = .max, unknownIsError: Bool = true) throws -> RedisLayoutState {
-        var sample: [[UInt8]] = []
-        var position: RedisScanPosition? = .start
-        var steps = 0
-        while sample.count < detectionSampleSize, steps < maxScanSteps, let current = position {
-            let (cursor, keys) = try keyspace.scan(node: current.node, cursor: current.cursor, match: RedisKeys.sessionPattern, count: 100)
-            sample += keys
-            steps += 1
-            if cursor != "0" {
-                position = RedisScanPosition(node: current.node, cursor: cursor)
-            } else {
-                position = current.node + 1 < keyspace.nodeCount ? RedisScanPosition(node: current.node + 1, cursor: "0") : nil
+    /// A standalone or cluster keyspace for `config` (see ``open(_:passwordProvider:)``).
+    static func openKeyspace(_ config: RedisStoreConfig, passwordProvider: (() throws -> String?)?) throws -> any RedisKeyspace {
+        var options = config.connectionOptions
+        options.database = 0
+        let connection = try RedisConnection.open(config.endpoint, options: options)
+        do {
+            if try RedisClusterKeyspace.isCluster(connection) {
+                guard config.cluster != .no else {
+                    throw RedisError(
+                        code: .unsupported,
+                        message: "\(config.endpoint) is a Redis Cluster node, and cluster=no was given; remove ?cluster=no to use the cluster",
+                        context: "cluster detection")
+                }
+                guard config.database == 0 else {
+                    throw RedisError(
+                        code: .unsupported,
+                        message: "\(config.endpoint) is a Redis Cluster node: a cluster has only database 0 (remove /\(config.database) from the address)",
+                        context: "cluster detection")
+                }
+                let host = if case .tcp(let host, _) = config.endpoint { host } else { "127.0.0.1" }
+                return try RedisClusterKeyspace(seed: connection, host: host, options: config.connectionOptions, passwordProvider: passwordProvider)
             }
-        }
-        sample = Array(sample.prefix(detectionSampleSize))
-        let replies = try keyspace.execute(sample.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
-        var found: [RedisLayout: String] = [:]
-        var unknown: (name: String, key: SessionKey)?
-        for (key, reply) in zip(sample, replies) {
-            let name = String(decoding: key, as: UTF8.self)
-            // A blob that cannot be read is no evidence of a layout; the scan reports it (stop or --skip-bad).
-            guard let bytes = try? RedisSessionLoader.blobBytes(reply, storageKey: name),
-                let sessionKey = try? SessionBlobCodec.decodeKey(bytes, storageKey: name)
-            else { continue }
-            // A blob of neither layout is reported by the scan, unless no blob fits a layout (below).
-            guard let layout = RedisLayout.matching(storageKey: name, key: sessionKey) else {
-                unknown = unknown ?? (name, sessionKey)
-                continue
+            guard config.cluster != .yes else {
+                throw RedisError(
+                    code: .unsupported, message: "\(config.endpoint) is not a Redis Cluster node (cluster_enabled is not 1), and cluster=yes was given",
+                    context: "cluster detection")
             }
-            found[layout] = found[layout] ?? name
+            if config.database != 0 {
+                try connection.expectOK(connection.command(["SELECT", String(config.database)]), context: "SELECT")
+            }
+            return RedisStandaloneKeyspace(connection: connection)
+        } catch {
+            connection.close()
+            throw error
         }
-        if let community = found[.community], let adkRedis = found[.adkRedis] {
-            throw RedisError(
-                code: .unsupported,
-                message: "mixed layouts: \(community) is google-adk-community (session:{id}) but \(adkRedis) is google-adk-redis (session:{app}:{user}:{id})",
-                context: "layout detection")
-        }
-        if found.isEmpty, unknownIsError, let unknown {
-            throw SessionDataError(
-                store: "redis", location: unknown.name,
-                message: "unknown layout: the key matches neither layout for the blob's app_name/user_id/id (\(unknown.key))")
-        }
-        return found.keys.first.map(RedisLayoutState.known) ?? .empty
     }
 
     /// `redis community`, `redis adk-redis`, or `redis empty` when nothing was there to detect.
@@ -120,30 +114,60 @@ public final class RedisSessionStore: SessionStore {
 
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: false, keepsExpiry: true) }
 
-    /// `query.resumeAfter` is a `SCAN` position token (``RedisResumePoint``); see
-    /// `RedisSessionCursor` for what a resumed scan repeats.
+    /// Reads the sessions of `query.scope` as ``RedisScopePlan`` compiles it for the layout: direct
+    /// `GET`s of known keys (given session ids, community index sets) with a keyset resume token
+    /// (``RedisKeyListCursor``), or `SCAN`s of one or more key patterns whose resume token is a
+    /// `SCAN` position (``RedisResumePoint``, see `RedisSessionCursor` for what a resumed scan
+    /// repeats). A token is valid for a scan of the same scope.
     ///
     /// A `SCAN` cursor means nothing to another server process: Redis seeds its key hashing at
     /// random on every start, so after a restart the same cursor covers other keys. Tokens carry
     /// the server's epoch (its `run_id`); a token from another epoch starts the scan over, which
     /// repeats sessions (harmless: writes are idempotent) but never skips one.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
-        let nodes = keyspace.nodeCount
-        let epoch = try fetchScanEpoch()
-        var start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: nodes) }
-        var startToken = query.resumeAfter
-        if let point = start, point.epoch != nil, point.epoch != epoch {
-            start = nil
-            startToken = nil
-        }
         guard case .known(let layout) = layoutState else {
+            // Nothing to read; a token is still checked, as a scan of the whole keyspace would.
+            _ = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: keyspace.nodeCount) }
             return RedisSessionCursor(
-                scan: nil, loader: nil, batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: startToken, epoch: epoch)
+                scan: nil, loader: nil, batchSize: query.batchSize, nodeCount: keyspace.nodeCount, start: nil,
+                startToken: query.resumeAfter)
         }
-        return RedisSessionCursor(
-            scan: keyspace.scanKeys(match: RedisKeys.sessionPattern, count: query.batchSize, from: start?.position ?? .start),
-            loader: RedisSessionLoader(keyspace: keyspace, layout: layout),
-            batchSize: query.batchSize, nodeCount: nodes, start: start, startToken: startToken, epoch: epoch, skipBad: query.skipBad)
+        let plan = try RedisScopePlan(scope: query.scope, layout: layout, keyspace: keyspace)
+        let loader = RedisSessionLoader(keyspace: keyspace, layout: layout, missing: missingKeys)
+        switch plan.source {
+        case .keys(let keys):
+            return try RedisKeyListCursor(
+                keys: keys, loader: loader, filter: plan.filter, batchSize: query.batchSize, resumeAfter: query.resumeAfter,
+                skipBad: query.skipBad)
+        case .scan(let patterns):
+            let units = patterns.count * keyspace.nodeCount
+            let (epoch, nodeEpochs) = try fetchScanEpochs()
+            var start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: units) }
+            var startToken = query.resumeAfter
+            if let point = start, Self.startsOver(point, epoch: epoch, nodeEpochs: nodeEpochs) {
+                start = nil
+                startToken = nil
+            } else if let point = start, let nodeEpochs, point.position.node < units,
+                point.nodeEpoch != (nodeEpochs[point.position.node % nodeEpochs.count] ?? RedisResumePoint.unknownNodeEpoch)
+            {
+                // Same slot map, another process on this shard (a failover): that shard's scan starts over.
+                start = RedisResumePoint(position: RedisScanPosition(node: point.position.node, cursor: "0"), epoch: epoch)
+                startToken = nil
+            }
+            return RedisSessionCursor(
+                // A filtered scan keeps few of the keys it walks: larger SCAN steps mean fewer round trips.
+                scan: keyspace.scanKeys(
+                    matchingEach: patterns, count: query.scope.isEmpty ? query.batchSize : max(query.batchSize, 5000), from: start?.position ?? .start),
+                loader: loader, batchSize: query.batchSize, nodeCount: units, start: start, startToken: startToken, epoch: epoch,
+                nodeEpochs: nodeEpochs, skipBad: query.skipBad, filter: query.scope.isEmpty && !layout.sharesKeys ? nil : plan.filter)
+        }
+    }
+
+    /// True when a token cannot continue here: another server process (standalone), another slot
+    /// map or a token of the other kind (a cluster token on a standalone server, or the reverse).
+    static func startsOver(_ point: RedisResumePoint, epoch: String?, nodeEpochs: [String?]?) -> Bool {
+        if nodeEpochs != nil { return point.nodeEpoch == nil || point.epoch != epoch }
+        return point.nodeEpoch != nil || (point.epoch != nil && point.epoch != epoch)
     }
 
     /// Community keys are `session:{id}`; a blob whose app or user differs from the requested key

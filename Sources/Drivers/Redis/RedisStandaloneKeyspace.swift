@@ -70,9 +70,16 @@ public final class RedisStandaloneKeyspace: RedisKeyspace {
         return version
     }
 
+    public func executeOnEveryNode(_ arguments: [[UInt8]]) throws -> [RedisReply] {
+        [try connection.command(arguments)]
+    }
+
     public func close() {
         connection.close()
     }
+
+    /// How the connection is protected, for `inspect` (see ``RedisConnection/securityDescription``).
+    public var connectionSecurity: String { connection.securityDescription }
 }
 
 @available(*, unavailable)

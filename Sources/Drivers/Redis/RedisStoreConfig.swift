@@ -1,3 +1,13 @@
+/// Whether a Redis address may be a cluster (`?cluster=`).
+public enum RedisClusterMode: String, Sendable, Hashable, CaseIterable {
+    /// Detect it (`INFO cluster`): a cluster node is used as the cluster (the default).
+    case auto
+    /// Refuse a cluster node.
+    case no
+    /// Refuse a standalone server.
+    case yes
+}
+
 /// How to reach a Redis session store and which layout to use.
 public struct RedisStoreConfig: Sendable, Hashable, CustomStringConvertible {
     /// Server host for TCP (ignored when ``socketPath`` is set).
@@ -21,11 +31,16 @@ public struct RedisStoreConfig: Sendable, Hashable, CustomStringConvertible {
     public var connectTimeoutSeconds: Double
     /// Seconds to wait for each reply; `nil` waits forever.
     public var commandTimeoutSeconds: Double?
+    /// TLS (`rediss://`); `nil` is plaintext.
+    public var tls: RedisTLSOptions?
+    /// Whether the address may be (or must be) a Redis Cluster node.
+    public var cluster: RedisClusterMode = .auto
 
     public init(
         host: String = "127.0.0.1", port: Int = 6379, socketPath: String? = nil, database: Int = 0,
         username: String? = nil, password: String? = nil, layout: RedisLayout? = nil,
-        defaultTTLSeconds: Int = 3600, connectTimeoutSeconds: Double = 5, commandTimeoutSeconds: Double? = 120
+        defaultTTLSeconds: Int = 3600, connectTimeoutSeconds: Double = 5, commandTimeoutSeconds: Double? = 120,
+        tls: RedisTLSOptions? = nil
     ) {
         self.host = host
         self.port = port
@@ -37,6 +52,7 @@ public struct RedisStoreConfig: Sendable, Hashable, CustomStringConvertible {
         self.defaultTTLSeconds = defaultTTLSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.commandTimeoutSeconds = commandTimeoutSeconds
+        self.tls = tls
     }
 
     /// Where the server is.
@@ -45,17 +61,19 @@ public struct RedisStoreConfig: Sendable, Hashable, CustomStringConvertible {
         return .tcp(host: host, port: port)
     }
 
-    /// `redis://[user:***@]host:port/db` with the password masked.
+    /// `redis[s]://[user:***@]host:port/db` with the password masked.
     public var description: String {
         let credentials = password == nil ? (username.map { "\($0)@" } ?? "") : "\(username ?? ""):***@"
         let place = socketPath.map { "unix:\($0)" } ?? "\(host):\(port)"
-        return "redis://\(credentials)\(place)/\(database)" + (layout.map { "?layout=\($0.rawValue)" } ?? "")
+        var query = layout.map { ["layout=\($0.rawValue)"] } ?? []
+        if cluster != .auto { query.append("cluster=\(cluster.rawValue)") }
+        return (tls == nil ? "redis://" : "rediss://") + "\(credentials)\(place)/\(database)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     var connectionOptions: RedisConnectionOptions {
         RedisConnectionOptions(
             connectTimeout: connectTimeoutSeconds, commandTimeout: commandTimeoutSeconds,
-            username: username, password: password, database: database
+            username: username, password: password, database: database, tls: tls
         )
     }
 }

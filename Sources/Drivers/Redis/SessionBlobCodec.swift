@@ -21,7 +21,12 @@ enum SessionBlobCodec {
 
     /// Decodes a blob; community events and state are brought to canonical form.
     static func decode(_ bytes: [UInt8], storageKey: String, layout: RedisLayout) throws -> SessionBlob {
-        let object = try parseObject(bytes, storageKey: storageKey)
+        try decode(object: try parseObject(bytes, storageKey: storageKey), storageKey: storageKey, layout: layout)
+    }
+
+    /// Decodes one session's JSON object (a blob, or a member of an `adk-redis-014` user string).
+    static func decode(object: JSONObject, storageKey: String, layout: RedisLayout) throws -> SessionBlob {
+        let layout = layout.blobEncoding
         let key = try key(of: object, storageKey: storageKey)
         guard case .object(var state)? = object["state"] else {
             throw bad(storageKey, "\"state\" is missing or not an object")
@@ -32,6 +37,7 @@ enum SessionBlobCodec {
         guard let lastUpdateTime = object["last_update_time"]?.doubleValue else {
             throw bad(storageKey, "\"last_update_time\" is missing or not a number")
         }
+        try StoredTime.check(lastUpdateTime, field: "last_update_time", store: "redis", location: Printable.name(storageKey))
         if layout == .community, case .object(let canonical) = CommunityForm.canonicalValue(.object(state)) {
             state = canonical
         }
@@ -47,20 +53,20 @@ enum SessionBlobCodec {
             } catch {
                 throw bad(storageKey, "event #\(index): \(error)")
             }
+            try StoredTime.check(event.timestamp, field: "event #\(index) timestamp", store: "redis", location: Printable.name(storageKey))
             try checkOrder(event, index: index, previous: events.last, ids: &ids, storageKey: storageKey)
             events.append(event)
         }
         return SessionBlob(key: key, state: StateScopes.droppingTemp(state), events: events, lastUpdateTime: lastUpdateTime)
     }
 
-    /// ADK appends events in time order and finds them by id: a blob whose events go back in
-    /// time or repeat an id was not written by ADK and would be misread by it.
+    /// ADK finds events by id: a blob that repeats an id was not written by ADK and would be misread
+    /// by it. Events out of time order are ADK's own data and are kept in the order stored:
+    /// google-adk-redis appends each event to the blob it finds, stamped when the bot made it, so two
+    /// bot instances (a rollout) can store an older-stamped event after a newer one.
     private static func checkOrder(_ event: Event, index: Int, previous: Event?, ids: inout Set<String>, storageKey: String) throws {
         guard ids.insert(event.id).inserted else {
-            throw bad(storageKey, "event #\(index) repeats the id '\(event.id)' of an earlier event")
-        }
-        if let previous, event.timestamp < previous.timestamp {
-            throw bad(storageKey, "event #\(index) (id '\(event.id)') is older than event #\(index - 1): events are not in time order")
+            throw bad(storageKey, "event #\(index) repeats the id '\(Printable.name(event.id))' of an earlier event")
         }
     }
 
@@ -70,60 +76,61 @@ enum SessionBlobCodec {
     /// standard base64 bytes, compact orjson text. adk-redis: session-scoped state only,
     /// canonical events, Python `json.dumps` text.
     static func encode(_ session: Session, layout: RedisLayout) -> [UInt8] {
+        encodeObject(session, layout: layout).serializedBytes(layout.blobEncoding == .community ? .compact : .python)
+    }
+
+    /// The session's JSON as `layout`'s service dumps it (see ``encode(_:layout:)``).
+    static func encodeObject(_ session: Session, layout: RedisLayout) -> JSONValue {
         var object = JSONObject()
         object["id"] = .string(session.key.sessionId)
         object["app_name"] = .string(session.key.appName)
         object["user_id"] = .string(session.key.userId)
-        switch layout {
-        case .community:
+        if layout.isCommunity {
             object["state"] = CommunityForm.communityValue(.object(session.mergedState))
             object["events"] = .array(session.events.map { .object(CommunityForm.communityEvent($0.data)) })
             object["last_update_time"] = CommunityForm.communityValue(.number(JSONNumber(session.lastUpdateTime)))
-            return JSONValue.object(object).serializedBytes(.compact)
-        case .adkRedis:
+        } else {
             object["state"] = .object(session.state)
             object["events"] = .array(session.events.map { .object($0.data) })
             object["last_update_time"] = .number(JSONNumber(session.lastUpdateTime))
-            return JSONValue.object(object).serializedBytes(.python)
         }
+        return .object(object)
     }
 
     /// A state hash field value as `layout`'s service writes it (`orjson.dumps` / `json.dumps`).
     static func encodeStateValue(_ value: JSONValue, layout: RedisLayout) -> [UInt8] {
-        switch layout {
-        case .community: CommunityForm.communityValue(value).serializedBytes(.compact)
-        case .adkRedis: value.serializedBytes(.python)
-        }
+        layout.isCommunity ? CommunityForm.communityValue(value).serializedBytes(.compact) : value.serializedBytes(.python)
     }
 
     /// A state hash (`HGETALL` reply) as an object of parsed values, in reply order.
     static func decodeStateHash(_ reply: RedisReply, hashKey: String, layout: RedisLayout) throws -> JSONObject {
         if case .error(let message) = reply {
-            throw SessionDataError(store: "redis", location: hashKey, message: "cannot read the state hash (\(message.prefix { $0 != " " }))")
+            throw SessionDataError(store: "redis", location: Printable.name(hashKey), message: "cannot read the state hash (\(message.prefix { $0 != " " }))")
         }
         guard let flat = reply.elements, flat.count % 2 == 0 else {
-            throw SessionDataError(store: "redis", location: hashKey, message: "unexpected HGETALL reply")
+            throw SessionDataError(store: "redis", location: Printable.name(hashKey), message: "unexpected HGETALL reply")
         }
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(flat.count / 2)
         for index in stride(from: 0, to: flat.count, by: 2) {
             let fieldBytes = flat[index].bytes ?? []
             guard let field = String(validating: fieldBytes, as: UTF8.self) else {
-                throw SessionDataError(store: "redis", location: hashKey, message: "a field name is not valid UTF-8")
+                throw SessionDataError(store: "redis", location: Printable.name(hashKey), message: "a field name is not valid UTF-8")
             }
             let bytes = flat[index + 1].bytes ?? []
             let parsed: JSONValue
             do {
                 parsed = try bytes.withUnsafeBytes { raw throws(JSONError) in try JSONValue.parse(utf8: raw) }
             } catch {
-                throw SessionDataError(store: "redis", location: "\(hashKey) field \"\(field)\"", message: "value is not JSON (\(error))")
+                throw SessionDataError(
+                    store: "redis", location: "\(Printable.name(hashKey)) field \"\(Printable.name(field))\"", message: "value is not JSON (\(error))")
             }
-            members.append((key: field, value: layout == .community ? CommunityForm.canonicalValue(parsed) : parsed))
+            members.append((key: field, value: layout.isCommunity ? CommunityForm.canonicalValue(parsed) : parsed))
         }
         return JSONObject(members)
     }
 
-    private static func parseObject(_ bytes: [UInt8], storageKey: String) throws -> JSONObject {
+    static func parseObject(_ bytes: [UInt8], storageKey: String) throws -> JSONObject {
         let value: JSONValue
         do {
             value = try bytes.withUnsafeBytes { raw throws(JSONError) in try JSONValue.parse(utf8: raw) }
@@ -134,7 +141,7 @@ enum SessionBlobCodec {
         return object
     }
 
-    private static func key(of object: JSONObject, storageKey: String) throws -> SessionKey {
+    static func key(of object: JSONObject, storageKey: String) throws -> SessionKey {
         guard let id = object["id"]?.stringValue, let app = object["app_name"]?.stringValue,
             let user = object["user_id"]?.stringValue
         else { throw bad(storageKey, "\"id\", \"app_name\" or \"user_id\" is missing or not a string") }
@@ -142,6 +149,48 @@ enum SessionBlobCodec {
     }
 
     static func bad(_ storageKey: String, _ message: String) -> SessionDataError {
-        SessionDataError(store: "redis", location: storageKey, message: message)
+        SessionDataError(store: "redis", location: Printable.name(storageKey), message: message)
+    }
+
+    // MARK: - google-adk-redis ≤ 0.1.4 user strings
+
+    /// One member of a user string: the session id it is stored under and its JSON.
+    struct UserStringMember {
+        var id: String
+        var object: JSONObject
+    }
+
+    /// The members of an `adk-redis-014` user string (`json.dumps({id: session, …})`), in order.
+    static func userStringMembers(_ bytes: [UInt8], storageKey: String) throws -> [UserStringMember] {
+        try parseObject(bytes, storageKey: storageKey).members.map { member in
+            guard case .object(let object) = member.value else {
+                throw bad(storageKey, "the member \"\(Printable.name(member.key))\" is not a session object")
+            }
+            return UserStringMember(id: member.key, object: object)
+        }
+    }
+
+    /// A user string member as a session; its id, app and user must be those of the member name and the key.
+    static func decodeUserStringMember(_ member: UserStringMember, storageKey: String, layout: RedisLayout) throws -> SessionBlob {
+        let location = "\(storageKey) session \"\(member.id)\""
+        let blob = try decode(object: member.object, storageKey: location, layout: layout)
+        guard blob.key.sessionId == member.id, layout.holds(storageKey: storageKey, key: blob.key) else {
+            throw bad(location, "the session is \(blob.key), which does not belong under this key and member name")
+        }
+        return blob
+    }
+
+    /// The user string with `sessions` put in (replacing members of the same id, others kept as
+    /// they are) and the members named in `removing` taken out, as `json.dumps` writes it.
+    static func mergedUserString(_ current: [UInt8]?, storageKey: String, sessions: [Session], removing: Set<String> = []) throws -> [UInt8] {
+        var members: [(key: String, value: JSONValue)] = []
+        if let current {
+            for member in try userStringMembers(current, storageKey: storageKey) where !removing.contains(member.id) {
+                members.append((member.id, .object(member.object)))
+            }
+        }
+        for session in sessions { members.append((session.key.sessionId, encodeObject(session, layout: .adkRedis014))) }
+        // A repeated id keeps its first place and takes the last value, as a Python dict does.
+        return JSONValue.object(JSONObject(members)).serializedBytes(.python)
     }
 }

@@ -2,9 +2,9 @@ internal import CSQLite
 import DriverCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One open SQLite database file: the single owner of a `sqlite3*` handle.
@@ -68,6 +68,7 @@ public final class SQLiteConnection {
             // A 32 MiB page cache (default 2 MiB) halves the I/O of large batches; per connection,
             // nothing is stored in the file.
             try connection.execute("PRAGMA cache_size=-32768")
+            try connection.check(registerShardFunction(raw))
             // Reading the schema now makes a file that is not a database fail at open.
             _ = try connection.tableNames()
         } catch {
@@ -145,6 +146,14 @@ public final class SQLiteConnection {
         return result
     }
 
+    /// Runs `body` in a read transaction (`BEGIN`, deferred: the first read takes a shared lock
+    /// that lasts until `COMMIT`), so all its reads see the file as of one moment; inside a
+    /// transaction already open on this connection, `body` just runs in it.
+    public func withReadTransaction<R>(_ body: () throws -> R) throws -> R {
+        guard let handle, sqlite3_get_autocommit(handle) != 0 else { return try body() }
+        return try withTransaction(immediate: false, body)
+    }
+
     /// Names of the user tables, sorted.
     public func tableNames() throws(SQLiteError) -> [String] {
         let statement = try prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -201,3 +210,21 @@ public final class SQLiteConnection {
 
 @available(*, unavailable)
 extension SQLiteConnection: Sendable {}
+
+/// Registers `sessmigrate_crc32(text)`: the CRC-32 of the text's UTF-8 bytes (``CRC32``), so a
+/// shard (``Shard``) is selected in SQL (`sessmigrate_crc32(id) % N = i`) with the same function
+/// every store uses. NULL for NULL.
+private func registerShardFunction(_ handle: OpaquePointer) -> Int32 {
+    sqlite3_create_function_v2(
+        handle, "sessmigrate_crc32", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nil,
+        { context, count, values in
+            guard count == 1, let value = values?[0], sqlite3_value_type(value) != SQLITE_NULL else {
+                sqlite3_result_null(context)
+                return
+            }
+            let text = sqlite3_value_text(value)
+            let length = Int(sqlite3_value_bytes(value))
+            let checksum = text.map { CRC32.checksum(UnsafeBufferPointer(start: $0, count: length)) } ?? CRC32.checksum([])
+            sqlite3_result_int64(context, Int64(checksum))
+        }, nil, nil, nil)
+}

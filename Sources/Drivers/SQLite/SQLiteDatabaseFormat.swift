@@ -1,7 +1,7 @@
 import DriverCore
 import SessionModel
 
-/// DatabaseSessionService schema v1 on SQLite (adk-data-model.md §3, SQLite variant): `TEXT`
+/// DatabaseSessionService schema v1 on SQLite (docs/adk-data-model.md §3, SQLite variant): `TEXT`
 /// state and event_data holding Python `json.dumps` text, `DATETIME` columns holding naive UTC
 /// text `YYYY-MM-DD HH:MM:SS.ffffff`, events read in `(timestamp, id)` order (ADK ≥ 2.7).
 ///
@@ -25,28 +25,38 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
     /// The DDL SQLAlchemy emits for ADK 2.13.0's v1 tables on SQLite, byte for byte, so
     /// `sqlite_master` matches a file ADK created (SQLite drops `IF NOT EXISTS` when storing it).
     static let createStatements = [
-        table("adk_internal_metadata", [
-            "\"key\" VARCHAR(128) NOT NULL", "value VARCHAR(256) NOT NULL", "PRIMARY KEY (\"key\")",
-        ]),
-        table("sessions", [
-            "app_name VARCHAR(128) NOT NULL", "user_id VARCHAR(128) NOT NULL", "id VARCHAR(128) NOT NULL",
-            "state TEXT NOT NULL", "create_time DATETIME NOT NULL", "update_time DATETIME NOT NULL",
-            "PRIMARY KEY (app_name, user_id, id)",
-        ]),
-        table("app_states", [
-            "app_name VARCHAR(128) NOT NULL", "state TEXT NOT NULL", "update_time DATETIME NOT NULL",
-            "PRIMARY KEY (app_name)",
-        ]),
-        table("user_states", [
-            "app_name VARCHAR(128) NOT NULL", "user_id VARCHAR(128) NOT NULL", "state TEXT NOT NULL",
-            "update_time DATETIME NOT NULL", "PRIMARY KEY (app_name, user_id)",
-        ]),
-        table("events", [
-            "id VARCHAR(128) NOT NULL", "app_name VARCHAR(128) NOT NULL", "user_id VARCHAR(128) NOT NULL",
-            "session_id VARCHAR(128) NOT NULL", "invocation_id VARCHAR(256) NOT NULL", "timestamp DATETIME NOT NULL",
-            "event_data TEXT", "PRIMARY KEY (id, app_name, user_id, session_id)",
-            "FOREIGN KEY(app_name, user_id, session_id) REFERENCES sessions (app_name, user_id, id) ON DELETE CASCADE",
-        ]),
+        table(
+            "adk_internal_metadata",
+            [
+                "\"key\" VARCHAR(128) NOT NULL", "value VARCHAR(256) NOT NULL", "PRIMARY KEY (\"key\")",
+            ]),
+        table(
+            "sessions",
+            [
+                "app_name VARCHAR(128) NOT NULL", "user_id VARCHAR(128) NOT NULL", "id VARCHAR(128) NOT NULL",
+                "state TEXT NOT NULL", "create_time DATETIME NOT NULL", "update_time DATETIME NOT NULL",
+                "PRIMARY KEY (app_name, user_id, id)",
+            ]),
+        table(
+            "app_states",
+            [
+                "app_name VARCHAR(128) NOT NULL", "state TEXT NOT NULL", "update_time DATETIME NOT NULL",
+                "PRIMARY KEY (app_name)",
+            ]),
+        table(
+            "user_states",
+            [
+                "app_name VARCHAR(128) NOT NULL", "user_id VARCHAR(128) NOT NULL", "state TEXT NOT NULL",
+                "update_time DATETIME NOT NULL", "PRIMARY KEY (app_name, user_id)",
+            ]),
+        table(
+            "events",
+            [
+                "id VARCHAR(128) NOT NULL", "app_name VARCHAR(128) NOT NULL", "user_id VARCHAR(128) NOT NULL",
+                "session_id VARCHAR(128) NOT NULL", "invocation_id VARCHAR(256) NOT NULL", "timestamp DATETIME NOT NULL",
+                "event_data TEXT", "PRIMARY KEY (id, app_name, user_id, session_id)",
+                "FOREIGN KEY(app_name, user_id, session_id) REFERENCES sessions (app_name, user_id, id) ON DELETE CASCADE",
+            ]),
         "CREATE INDEX IF NOT EXISTS idx_events_app_user_session_ts_id"
             + " ON events (app_name, user_id, session_id, timestamp DESC, id DESC)",
     ]

@@ -1,7 +1,7 @@
 import DriverCore
 import SessionModel
 
-/// DatabaseSessionService schema v0 on SQLite (adk-data-model.md §4): the `sessions`,
+/// DatabaseSessionService schema v0 on SQLite (docs/adk-data-model.md §4): the `sessions`,
 /// `app_states` and `user_states` tables are those of v1 (``SQLiteDatabaseFormat``); an `events`
 /// row holds one column per event field and the pickled `actions` (`BLOB`, protocol 5 as
 /// SQLAlchemy's `PickleType` writes it), mapped by ``DatabaseV0Codec``, the mapping the MySQL

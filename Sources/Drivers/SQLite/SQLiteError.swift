@@ -1,5 +1,6 @@
 internal import CSQLite
 import DriverCore
+import SessionModel
 
 /// An error reported by SQLite, or by this driver while talking to SQLite.
 ///
@@ -32,7 +33,7 @@ public struct SQLiteError: DriverError {
     }
 
     public var description: String {
-        var text = "sqlite: \(code): \(message)"
+        var text = "sqlite: \(code): \(Printable.name(message, limit: Printable.messageLimit))"
         if extendedResultCode != 0 { text += " (code \(extendedResultCode))" }
         if let statement { text += " during \(statement)" }
         return text

@@ -1,6 +1,6 @@
 import DriverCore
 
-/// Which ADK session layout a SQLite file holds (adk-data-model.md §3, §4, §6, §13).
+/// Which ADK session layout a SQLite file holds (docs/adk-data-model.md §3, §4, §6, §13).
 public enum SQLiteLayout: Sendable, Hashable, CustomStringConvertible {
     /// No ADK table at all (a new or unrelated file).
     case empty

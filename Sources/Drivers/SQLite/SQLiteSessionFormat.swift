@@ -2,9 +2,9 @@ import DriverCore
 import SessionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How one ADK layout encodes sessions in the four tables every SQLite layout shares
@@ -64,14 +64,6 @@ extension SQLiteSessionFormat {
         }
         return try event(id: id, invocationId: invocationId, timestamp: values[1], data: values[2], location: location)
     }
-}
-
-/// Names of rows in error messages (keys only, never payloads).
-enum RowName {
-    static func session(_ key: SessionKey) -> String { "sessions row \(key)" }
-    static func event(_ id: String, of key: SessionKey) -> String { "events row id='\(id)' of \(key)" }
-    static func appState(_ app: String) -> String { "app_states row \(app)" }
-    static func userState(_ app: String, _ user: String) -> String { "user_states row \(app)/\(user)" }
 }
 
 /// The wall clock, for `update_time` columns that record when this tool wrote a row.

@@ -18,6 +18,35 @@ extension SQLiteSessionTables {
             for session in sessions { try writer.write(session) }
         }
     }
+
+    /// Writes each session only if its stored `update_time` is still the expected version (for
+    /// `nil`: only if no row has its key), checked inside the same `BEGIN IMMEDIATE` transaction
+    /// as the write, so no other writer can change the file between the check and the commit.
+    /// Returns the refused keys; nothing of those is written. Of several writes of one key, the
+    /// last is the one made. Everything else as ``writeSessions(_:)``.
+    public func writeSessions(fenced writes: [FencedWrite]) throws -> Set<SessionKey> {
+        guard !writes.isEmpty else { return [] }
+        if !hasTables { try prepareTables() }
+        var lastIndex: [SessionKey: Int] = [:]
+        for (index, write) in writes.enumerated() { lastIndex[write.session.key] = index }
+        return try connection.withTransaction {
+            let writer = try SessionWriter(tables: self, now: WallClock.now())
+            let version = try connection.prepare("SELECT update_time FROM sessions WHERE app_name = ? AND user_id = ? AND id = ?")
+            var refused: Set<SessionKey> = []
+            for (index, write) in writes.enumerated() where lastIndex[write.session.key] == index {
+                let key = write.session.key
+                try version.reset()
+                try version.bind([.text(key.appName), .text(key.userId), .text(key.sessionId)])
+                let stored = try version.step() ? Self.versionToken(version.value(at: 0)) : nil
+                guard stored == write.expected?.token else {
+                    refused.insert(key)
+                    continue
+                }
+                try writer.write(write.session)
+            }
+            return refused
+        }
+    }
 }
 
 /// The prepared statements of one write batch.

@@ -56,6 +56,17 @@ public final class SQLiteSessionTables {
             oldestUpdateTime: oldest, newestUpdateTime: newest)
     }
 
+    /// How many sessions `scope` holds (one `count(*)` of the sessions rows; exact for key and
+    /// shard filters, slightly more for time bounds, which are widened by a millisecond).
+    public func countSessions(_ scope: SessionScope) throws -> Int {
+        guard hasTables else { return 0 }
+        let condition = SQLiteScopeQuery(scope: scope, after: nil, format: format)
+        let statement = try connection.prepare("SELECT count(*) FROM sessions" + condition.whereClause)
+        try statement.bind(condition.values)
+        try statement.step()
+        return Int(statement.int64(at: 0))
+    }
+
     // MARK: - Reading
 
     /// Streams all sessions in key order, `query.batchSize` sessions per page. `query.resumeAfter`
@@ -64,47 +75,74 @@ public final class SQLiteSessionTables {
     /// - Throws: ``ResumeTokenError`` for a token that is not a keyset token.
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: "sqlite") }
-        return KeysetSessionCursor(batchSize: query.batchSize, after: after, token: query.resumeAfter, skipBad: query.skipBad) {
-            [self] after, limit, bad in try fetchPage(after: after, limit: limit, bad: &bad)
+        return KeysetSessionCursor(batchSize: query.batchSize, scope: query.scope, after: after, token: query.resumeAfter, skipBad: query.skipBad) {
+            [self] after, limit, bad in try fetchPage(scope: query.scope, after: after, limit: limit, bad: &bad)
         }
     }
 
-    /// The sessions among `keys` that exist.
+    /// The sessions among `keys` that exist, read in one read transaction.
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {
-        guard hasTables else { return [:] }
-        let sessionRow = try connection.prepare(
-            "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions WHERE app_name = ? AND user_id = ? AND id = ?")
-        let eventRows = try connection.prepare(
-            "SELECT \(eventSelectList) FROM events"
-                + " WHERE app_name = ? AND user_id = ? AND session_id = ? ORDER BY \(format.eventOrder)")
-        var scopes = ScopeCache(tables: self)
-        var found: [SessionKey: Session] = [:]
-        for key in Set(keys) {
-            let values: [SQLiteValue] = [.text(key.appName), .text(key.userId), .text(key.sessionId)]
-            try sessionRow.reset()
-            try sessionRow.bind(values)
-            guard try sessionRow.step() else { continue }
-            var session = try readSession(sessionRow)
-            try eventRows.reset()
-            try eventRows.bind(values)
-            while try eventRows.step() { session.events.append(try readEvent(eventRows).event) }
-            session.appState = try scopes.appState(key.appName)
-            session.userState = try scopes.userState(key.appName, key.userId)
-            found[key] = session
-        }
-        return found
+        try fetchVersionedSessions(keys).mapValues(\.session)
     }
 
-    /// Up to `limit` whole sessions whose keys follow `after`, in key order. A session with bad
-    /// data is recorded in `bad` (or throws, see ``BadSessionLog``) and stays in the page,
-    /// incomplete: the cursor passes over it.
-    func fetchPage(after: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
+    /// The sessions among `keys` that exist, each with its `update_time` as stored (its
+    /// ``DriverCore/StoredVersion``, see ``versionToken(_:)``), read in one read transaction.
+    public func fetchVersionedSessions(_ keys: [SessionKey]) throws -> [SessionKey: VersionedSession] {
+        guard hasTables else { return [:] }
+        return try connection.withReadTransaction {
+            let sessionRow = try connection.prepare(
+                "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions WHERE app_name = ? AND user_id = ? AND id = ?")
+            let eventRows = try connection.prepare(
+                "SELECT \(eventSelectList) FROM events"
+                    + " WHERE app_name = ? AND user_id = ? AND session_id = ? ORDER BY \(format.eventOrder)")
+            var scopes = ScopeCache(tables: self)
+            var found: [SessionKey: VersionedSession] = [:]
+            for key in Set(keys) {
+                let values: [SQLiteValue] = [.text(key.appName), .text(key.userId), .text(key.sessionId)]
+                try sessionRow.reset()
+                try sessionRow.bind(values)
+                guard try sessionRow.step() else { continue }
+                var session = try readSession(sessionRow)
+                let version = Self.versionToken(sessionRow.value(at: 5))
+                try eventRows.reset()
+                try eventRows.bind(values)
+                while try eventRows.step() { session.events.append(try readEvent(eventRows).event) }
+                session.appState = try scopes.appState(key.appName)
+                session.userState = try scopes.userState(key.appName, key.userId)
+                found[key] = VersionedSession(session: session, version: StoredVersion(version))
+            }
+            return found
+        }
+    }
+
+    /// A `sessions.update_time` value as a version token: the text as stored, a REAL as the
+    /// shortest decimal that reads back as the same double, an integer in decimal.
+    static func versionToken(_ value: SQLiteValue) -> String {
+        switch value {
+        case .text(let text): text
+        case .float(let number): "\(number)"
+        case .integer(let number): String(number)
+        case .null: ""
+        case .blob(let bytes): "x'" + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() + "'"
+        }
+    }
+
+    /// Up to `limit` whole sessions in `scope` (as far as SQL narrows it, see ``SQLiteScopeQuery``)
+    /// whose keys follow `after`, in key order. A session with bad data is recorded in `bad` (or
+    /// throws, see ``BadSessionLog``) and stays in the page, incomplete: the cursor passes over it.
+    /// The page is read in one read transaction, so each session and its events are read as of
+    /// one moment even while ADK writes the file.
+    func fetchPage(scope: SessionScope, after: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
         guard hasTables else { return [] }
+        return try connection.withReadTransaction { try readPage(scope: scope, after: after, limit: limit, bad: &bad) }
+    }
+
+    private func readPage(scope: SessionScope, after: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
+        let condition = SQLiteScopeQuery(scope: scope, after: after, format: format)
         let page = try connection.prepare(
-            "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions"
-                + (after == nil ? "" : " WHERE (app_name, user_id, id) > (?1, ?2, ?3)")
+            "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions" + condition.whereClause
                 + " ORDER BY app_name, user_id, id LIMIT \(max(1, limit))")
-        if let after { try page.bind([.text(after.appName), .text(after.userId), .text(after.sessionId)]) }
+        try page.bind(condition.values)
         var sessions: [Session] = []
         while try page.step() {
             let key = try readKey(page, table: "sessions")
@@ -150,13 +188,15 @@ public final class SQLiteSessionTables {
     private func readSession(_ row: SQLiteStatement) throws -> Session {
         let key = try readKey(row, table: "sessions")
         let location = RowName.session(key)
-        return Session(
+        let session = Session(
             key: key,
             state: try format.state(from: row.checkedValue(at: 3, location: location, column: "state"), location: location),
             createTime: try format.epoch(
                 from: row.checkedValue(at: 4, location: location, column: "create_time"), location: location + " create_time"),
             lastUpdateTime: try format.epoch(
                 from: row.checkedValue(at: 5, location: location, column: "update_time"), location: location + " update_time"))
+        try StoredTime.check(createTime: session.createTime, lastUpdateTime: session.lastUpdateTime, store: "sqlite", location: location)
+        return session
     }
 
     /// The columns `events` rows are selected with: the key, then the format's event columns.
@@ -176,6 +216,7 @@ public final class SQLiteSessionTables {
         let columns = format.eventColumns
         let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location, column: columns[$0]) }
         let event = try format.event(id: id, values: values, location: location)
+        try StoredTime.check(event, store: "sqlite", location: location)
         return (key, event)
     }
 
@@ -184,7 +225,7 @@ public final class SQLiteSessionTables {
         for column: Int32 in 0..<3 where row.type(at: column) != .text || !row.isValidText(at: column) {
             let shown = (0..<3).map { row.type(at: $0) == .text ? row.text(at: $0) : "<\(row.type(at: $0))>" }
             throw SessionDataError(
-                store: "sqlite", location: "\(table) row \(shown.joined(separator: "/"))",
+                store: "sqlite", location: RowName.row(table, shown),
                 message: "key column \(column + 1) is not text or not valid UTF-8")
         }
         return SessionKey(appName: row.text(at: 0), userId: row.text(at: 1), sessionId: row.text(at: 2))

@@ -45,18 +45,36 @@ public enum PasswordFile {
     /// Redis address without a password. Anything else is ambiguous and refused: put
     /// `?password-file=` on the address meant instead.
     public static func apply(_ password: String, file path: String, to addresses: [StoreAddress]) throws(AddressError) -> [StoreAddress] {
+        let taker = try passwordTaker(in: addresses, option: "--password-file \(path)", parameter: "?password-file=PATH")
+        var result = addresses
+        result[taker] = addresses[taker].withPassword(password, fromFile: path)
+        return result
+    }
+
+    /// The index of the one address that takes the password of `option` (see ``apply(_:file:to:)``).
+    static func passwordTaker(in addresses: [StoreAddress], option: String, parameter: String) throws(AddressError) -> Int {
         let named = addresses.indices.filter { addresses[$0].lacksPassword(namingUser: true) }
         let anonymous = addresses.indices.filter { addresses[$0].lacksPassword(namingUser: false) }
         let takers = named.isEmpty ? anonymous : named
         guard takers.count == 1, let taker = takers.first else {
             if takers.isEmpty {
-                throw AddressError("--password-file \(path): no address here takes a password (each has one already, or is a file)")
+                throw AddressError("\(option): no address here takes a password (each has one already, or is a file)")
             }
             let listed = takers.map { addresses[$0].description }.joined(separator: " and ")
-            throw AddressError("--password-file \(path) is ambiguous: \(listed) both lack a password; put ?password-file=PATH on the one meant")
+            throw AddressError("\(option) is ambiguous: \(listed) both lack a password; put \(parameter) on the one meant")
         }
+        return taker
+    }
+}
+
+extension PasswordCommand {
+    /// Gives `--password-command` to the one address that needs a password, by the rules of
+    /// `--password-file` (``PasswordFile/apply(_:file:to:)``).
+    public static func apply(_ command: PasswordCommand, to addresses: [StoreAddress]) throws(AddressError) -> [StoreAddress] {
+        let taker = try PasswordFile.passwordTaker(
+            in: addresses, option: "--password-command \(command)", parameter: "?password-command=CMD")
         var result = addresses
-        result[taker] = addresses[taker].withPassword(password, fromFile: path)
+        result[taker] = StoreAddress(addresses[taker].endpoint.withPasswordCommand(command))
         return result
     }
 }
@@ -64,25 +82,48 @@ public enum PasswordFile {
 extension StoreAddress {
     /// True when the address has no password and names a user (`namingUser`), or is a Redis
     /// address with neither (`!namingUser`).
-    func lacksPassword(namingUser: Bool) -> Bool {
-        switch self {
-        case .mysql(let mysql): namingUser && mysql.password == nil
-        case .redis(let redis): redis.password == nil && (redis.username != nil) == namingUser
-        case .sqlite: false
-        }
-    }
+    func lacksPassword(namingUser: Bool) -> Bool { endpoint.lacksPassword(namingUser: namingUser) }
 
     /// The address with `password`, read from the file at `path`.
     func withPassword(_ password: String, fromFile path: String) -> StoreAddress {
-        switch self {
-        case .mysql(var mysql):
-            (mysql.password, mysql.passwordFile) = (password, path)
-            return .mysql(mysql)
-        case .redis(var redis):
-            (redis.password, redis.passwordFile) = (password, path)
-            return .redis(redis)
-        case .sqlite:
-            return self
-        }
+        StoreAddress(endpoint.withPassword(password, fromFile: path))
+    }
+}
+
+extension MySQLAddress {
+    public func lacksPassword(namingUser: Bool) -> Bool { namingUser && password == nil && passwordCommand == nil }
+
+    public func withPassword(_ password: String, fromFile path: String) -> MySQLAddress {
+        var address = self
+        (address.password, address.passwordFile) = (password, path)
+        return address
+    }
+
+    public func withPasswordCommand(_ command: PasswordCommand) -> MySQLAddress {
+        var address = self
+        address.passwordCommand = command
+        return address
+    }
+}
+
+extension RedisAddress {
+    public func lacksPassword(namingUser: Bool) -> Bool { password == nil && passwordCommand == nil && (username != nil) == namingUser }
+
+    public func withPassword(_ password: String, fromFile path: String) -> RedisAddress {
+        var address = self
+        (address.password, address.passwordFile) = (password, path)
+        return address
+    }
+
+    public func withPasswordCommand(_ command: PasswordCommand) -> RedisAddress {
+        var address = self
+        address.passwordCommand = command
+        return address
+    }
+
+    public func withTTL(_ seconds: Int) -> RedisAddress {
+        var address = self
+        address.ttlSeconds = seconds
+        return address
     }
 }

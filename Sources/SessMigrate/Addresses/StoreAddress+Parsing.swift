@@ -1,5 +1,6 @@
 import Foundation
 import MySQLDriver
+import RedisDriver
 
 extension StoreAddress {
     /// Parses an address as typed by an operator (see ``StoreAddress``).
@@ -13,57 +14,48 @@ extension StoreAddress {
     }
 
     /// `text` safe to show or store: parsed and redacted when it is an address (without reading any
-    /// password file), otherwise with anything between `://` and the last `@` after the user name
-    /// replaced by `***`.
+    /// password file or running any password command), otherwise with anything between `://` and the
+    /// last `@` after the user name replaced by `***`, and each `password-command=` cut to its first word.
     public static func redacted(_ text: String) -> String {
         if let address = try? parse(text, environment: BotEnvironment(variables: [:]), readPasswordFile: { _ in "" }) {
             return address.description
         }
-        return URLParts.redactedForError(text)
+        return PasswordCommand.redactingCommands(in: URLParts.redactedForError(text))
     }
 
     /// `text` (any message) with the credentials of every `scheme://USER:PASS@…` in it shown as
     /// `***`: for messages not built from parsed addresses (argument parser errors quoting an argument).
     public static func redactingAddresses(in text: String) -> String {
-        text.replacing(/([A-Za-z][A-Za-z0-9+.\-]*:\/\/)[^\s'"]*@/) { match in match.output.1 + "***@" }
+        PasswordCommand.redactingCommands(in: text.replacing(/([A-Za-z][A-Za-z0-9+.\-]*:\/\/)[^\s'"]*@/) { match in match.output.1 + "***@" })
     }
 
     static func parse(
         _ text: String, environment: BotEnvironment, readPasswordFile: (String) throws(AddressError) -> String
     ) throws(AddressError) -> StoreAddress {
-        switch text {
-        case "cloudsql", "mysql": return .mysql(try environment.cloudSQLAddress())
-        case "redis": return .redis(try environment.redisAddress())
-        default: break
+        // Every kind in the table gets its say: the bot's words, its own forms (a file path), its URL schemes.
+        if let kind = StoreKinds.all.first(where: { $0.botWords.contains(text) }) { return try kind.botAddress(environment) }
+        for kind in StoreKinds.all {
+            if let address = try kind.parseOwnForm(text) { return address }
         }
-        if let sqlite = try parseSQLite(text) { return .sqlite(sqlite) }
         let parts = try URLParts(text)
-        let scheme = parts.scheme.split(separator: "+", maxSplits: 1).first.map(String.init) ?? parts.scheme
-        switch scheme {
-        case "mysql", "cloudsql", "mariadb":
-            var address = try parseMySQL(parts)
-            address.password = try password(parts, file: address.passwordFile, read: readPasswordFile)
-            return .mysql(address)
-        case "redis":
-            var address = try parseRedis(parts, defaultTTL: environment.redisSessionTTL())
-            address.password = try password(parts, file: address.passwordFile, read: readPasswordFile)
-            return .redis(address)
-        case "rediss":
-            throw AddressError("rediss:// (TLS) is not supported: the Debian hiredis 0.14 client has no TLS; use a local TLS tunnel (docs/SECURITY.md) or the Memorystore private IP")
-        default:
-            throw AddressError("unknown address scheme '\(parts.scheme)://'; use mysql://, cloudsql://, redis://, sqlite:/// or a .db path")
+        guard let kind = StoreKinds.kind(forScheme: parts.scheme) else {
+            throw AddressError("unknown address scheme '\(parts.scheme)://'; use \(StoreKinds.schemeList), a .db path, or the words cloudsql / redis")
         }
+        return try kind.parse(parts, environment: environment, readPasswordFile: readPasswordFile)
     }
 
-    /// The password in the address, or the one in its `?password-file=` (never both).
-    private static func password(
+    /// The password in the address, the one in its `?password-file=`, or its `?password-command=`
+    /// (run later, at each connection): never two of them.
+    static func password(
         _ parts: URLParts, file: String?, read: (String) throws(AddressError) -> String
-    ) throws(AddressError) -> String? {
-        guard let file else { return parts.password }
-        guard parts.password == nil else {
-            throw AddressError("\(parts.scheme) address has both a password and password-file=\(file); give one")
-        }
-        return try read(file)
+    ) throws(AddressError) -> (String?, PasswordCommand?) {
+        let command = try PasswordCommand.parameter(of: parts)
+        let given = [parts.password == nil ? nil : "a password", file.map { "password-file=\($0)" }, command.map { "password-command=\($0)" }]
+            .compactMap { $0 }
+        guard given.count <= 1 else { throw AddressError("\(parts.scheme) address has both \(given.joined(separator: " and ")); give one") }
+        if let command { return (nil, command) }
+        guard let file else { return (parts.password, nil) }
+        return (try read(file), nil)
     }
 
     /// `ssl-mode` and the other parameters are also accepted with `_` (`ssl_mode`, as in my.cnf).
@@ -79,8 +71,15 @@ extension StoreAddress {
         let value = { (name: String) in parts.query.last { canonicalParameter($0.name) == name }?.value }
         let socket = value("socket") ?? value("unix-socket")
         guard socket != nil || !parts.host.isEmpty else { throw AddressError("mysql address needs a host or ?socket=PATH") }
+        // libmariadb uses the socket only for the host `localhost`; any other host goes over TCP.
+        let isLocalhost = parts.host.isEmpty || parts.host.lowercased() == "localhost"
+        if let socket, !isLocalhost {
+            throw AddressError(
+                "mysql address names both host '\(parts.host)' and socket '\(socket)'; give one: "
+                    + "mysql://USER@HOST:PORT/DATABASE, or mysql://USER@localhost/DATABASE?socket=PATH")
+        }
         try rejectUnknownParameters(
-            parts, allowed: ["socket", "unix-socket", "charset", "ssl-mode", "ssl-ca", "ssl-cert", "ssl-key", "password-file"])
+            parts, allowed: ["socket", "unix-socket", "charset", "ssl-mode", "ssl-ca", "ssl-cert", "ssl-key", "password-file", "password-command"])
         var tls = MySQLTLS()
         if let text = value("ssl-mode") {
             guard let mode = MySQLTLS.Mode(rawValue: canonicalParameter(text.lowercased())) else {
@@ -96,7 +95,7 @@ extension StoreAddress {
             }
         }
         return MySQLAddress(
-            host: parts.host.isEmpty ? "localhost" : parts.host, port: parts.port ?? 3306, user: user,
+            host: isLocalhost ? "localhost" : parts.host, port: parts.port ?? 3306, user: user,
             password: nil, database: parts.path, socket: socket, passwordFile: value("password-file"), tls: tls)
     }
 
@@ -111,20 +110,32 @@ extension StoreAddress {
         var layout: RedisLayoutName?
         if let name = parts.queryValue("layout") {
             guard let parsed = RedisLayoutName(rawValue: name) else {
-                throw AddressError("unknown redis layout '\(name)'; use layout=community or layout=adk-redis")
+                let names = RedisLayoutName.allCases.map { "layout=\($0.rawValue)" }.joined(separator: ", ")
+                throw AddressError("unknown redis layout '\(name)'; use \(names)")
             }
             layout = parsed
+        }
+        var cluster = RedisClusterMode.auto
+        if let text = parts.queryValue("cluster") {
+            switch text.lowercased() {
+            case "auto": cluster = .auto
+            case "no", "false", "0": cluster = .no
+            case "yes", "true", "1": cluster = .yes
+            default: throw AddressError("redis cluster '\(text)' is not one of auto, yes, no")
+            }
         }
         var ttl = defaultTTL
         if let text = parts.queryValue("ttl") {
             guard let seconds = Int(text), seconds > 0 else { throw AddressError("redis ttl '\(text)' is not a positive number of seconds") }
             ttl = seconds
         }
-        try rejectUnknownParameters(parts, allowed: ["layout", "ttl", "password-file"])
-        return RedisAddress(
+        try rejectUnknownParameters(parts, allowed: Set(["layout", "ttl", "cluster", "password-file", "password-command"]).union(redisTLSParameterNames))
+        var address = RedisAddress(
             host: parts.host.isEmpty ? "127.0.0.1" : parts.host, port: parts.port ?? 6379, database: database,
             username: parts.user.flatMap { $0.isEmpty ? nil : $0 }, password: nil, layout: layout, ttlSeconds: ttl,
-            passwordFile: parts.query.last { canonicalParameter($0.name) == "password-file" }?.value)
+            passwordFile: parts.query.last { canonicalParameter($0.name) == "password-file" }?.value, tls: try parseRedisTLS(parts))
+        address.cluster = cluster
+        return address
     }
 
     /// `sqlite:///rel.db` → `rel.db`, `sqlite:////abs.db` → `/abs.db`, `sqlite+aiosqlite:///…` → the
@@ -144,7 +155,9 @@ extension StoreAddress {
         } else if !(lower.hasSuffix(".db") || lower.hasSuffix(".sqlite") || lower.hasSuffix(".sqlite3") || lower.contains(".db?")
             || lower.contains(".sqlite?") || lower.contains(".sqlite3?"))
         {
-            throw AddressError("'\(URLParts.redactedForError(text))' is not an address: use mysql://…, redis://…, sqlite:///FILE, a path ending in .db or .sqlite, or the words cloudsql / redis")
+            throw AddressError(
+                "'\(URLParts.redactedForError(text))' is not an address: use mysql://…, redis://…, sqlite:///FILE, a path ending in .db or .sqlite, or the words cloudsql / redis"
+            )
         }
         if let mark = path.firstIndex(of: "?") {
             let query = path[path.index(after: mark)...]
@@ -164,7 +177,7 @@ extension StoreAddress {
         return SQLiteAddress(path: path, newFileLayout: layout)
     }
 
-    private static func rejectUnknownParameters(_ parts: URLParts, allowed: Set<String>) throws(AddressError) {
+    static func rejectUnknownParameters(_ parts: URLParts, allowed: Set<String>) throws(AddressError) {
         if let unknown = parts.query.first(where: { !allowed.contains(canonicalParameter($0.name)) }) {
             throw AddressError("unknown parameter '\(unknown.name)' in \(parts.scheme) address; allowed: \(allowed.sorted().joined(separator: ", "))")
         }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// A tiny parser of our own: Foundation's `URL` rejects characters that appear in real
 /// passwords and session database names, and would echo the password in its errors.
-struct URLParts {
+public struct URLParts {
     var scheme: String
     var user: String?
     var password: String?
@@ -56,7 +56,9 @@ struct URLParts {
             guard let close = authority.firstIndex(of: "]") else { throw AddressError("unterminated '[' in host") }
             hostPart = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portPart = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portPart = after.dropFirst()
+            } else if !after.isEmpty {
                 throw AddressError("unexpected text after ']' in host")
             }
         } else if let colon = authority.lastIndex(of: ":") {

@@ -43,119 +43,121 @@ public struct DiffSummary: Sendable, Hashable {
     public var isIdenticalExceptSkipped: Bool { onlyInA == 0 && onlyInB == 0 && changed == 0 }
 }
 
-/// Compares two stores in one pass over each: A is streamed into a table of per-session digests
-/// (48 bytes a session, never the events), then B is streamed against it. Sessions whose digests
-/// differ are fetched from A again to say what changed, in batches. Symmetric: sessions only in A
-/// and only in B are both found in the same run.
+/// Compares two stores in one pass over each, both read at once: each store is streamed on its own
+/// thread into a table of per-session fingerprints (a SHA-256 of the canonical session and an event
+/// count, never the events), then the two tables are compared. Sessions whose fingerprints differ are
+/// fetched from both stores again to say what changed, in batches. Symmetric: sessions only in A and
+/// only in B are both found in the same run. Differences are reported in key order.
 public struct DiffEngine {
     public var batchSize: Int
     /// When false, only counts are produced (`verify`): no detail fetches.
     public var detailed: Bool
     /// Pass over sessions whose data is bad (listed in the summary) instead of stopping.
     public var skipBad = false
-    public var now: @Sendable () -> Double
+    /// Which sessions are compared (the same scope type a copy takes), pushed down to both stores.
+    public var scope = SessionScope()
+    public var clock: Clock
+    /// The operation's name in progress events: `verify` or `diff`.
+    public var operation: String
+    /// Called on the scanning threads after each session read, with the sessions both sides read so far
+    /// (tests: ``CopyTestHooks/verifyPause(environment:)``).
+    public var afterSessionRead: (@Sendable (Int) -> Void)?
 
-    public init(
-        batchSize: Int = 500, detailed: Bool, skipBad: Bool = false, now: @escaping @Sendable () -> Double = Clock.epochSeconds
-    ) {
+    public init(batchSize: Int = 500, detailed: Bool, skipBad: Bool = false, scope: SessionScope = SessionScope(), clock: Clock = .system) {
         self.batchSize = max(1, batchSize)
         self.detailed = detailed
         self.skipBad = skipBad
-        self.now = now
+        self.scope = scope
+        self.clock = clock
+        self.operation = detailed ? "diff" : "verify"
     }
 
-    private struct Entry {
-        var digest: [UInt8]
-        var matched = false
-    }
-
-    /// Runs the comparison, handing each difference to `report` as it is found.
-    public func run(_ a: any SessionStore, _ b: any SessionStore, report: (SessionDifference) -> Void) throws -> DiffSummary {
-        let started = now()
+    /// Runs the comparison, handing each difference to `report`. Progress counts the sessions of both
+    /// stores read (the total, when both count cheaply, is their sum).
+    public func run(
+        _ a: any SessionStore, _ b: any SessionStore, events: ProgressSink = { _ in }, report: (SessionDifference) -> Void
+    ) throws -> DiffSummary {
+        let started = clock.now()
+        var total: Int?
+        if let countA = try? a.countSessions(scope), let countB = try? b.countSessions(scope) { total = countA + countB }
+        events(.began(operation: operation, total: total))
         var summary = DiffSummary()
         let compareCreateTime = a.capabilities.keepsCreateTime && b.capabilities.keepsCreateTime
         if !compareCreateTime { summary.notCompared.append("create_time") }
         summary.notCompared.append("expiry")
         // Both sides are seen through both stores' lossy views (identity for most stores), so a
         // session copied into a store that cannot hold everything (a v0 database) compares equal.
-        let view = { (session: Session) throws -> Session in try b.readBack(a.readBack(session)) }
-        var table: [SessionKey: Entry] = [:]
-        let cursorA = try a.scanSessions(SessionQuery(batchSize: batchSize, skipBad: skipBad))
-        var skippedKeysA = Set<SessionKey>()
-        func takeSkippedA() {
-            for item in cursorA.takeSkipped() {
-                summary.skippedA.append(item)
-                if let key = item.key { skippedKeysA.insert(key) }
-            }
-        }
-        while let raw = try cursorA.next() {
-            takeSkippedA()
-            let session = try view(raw)
-            if table.updateValue(Entry(digest: session.digest(includingCreateTime: compareCreateTime)), forKey: session.key) == nil {
-                summary.sessionsInA += 1
-                summary.eventsInA += session.events.count
-            }
-        }
-        takeSkippedA()
-        var pending: [Session] = []
-        let cursorB = try b.scanSessions(SessionQuery(batchSize: batchSize, skipBad: skipBad))
-        func takeSkippedB() {
-            for item in cursorB.takeSkipped() {
-                summary.skippedB.append(item)
-                // Not "only in A": B has it, unreadable.
-                if let key = item.key, table[key] != nil { table[key]?.matched = true }
-            }
-        }
-        while let raw = try cursorB.next() {
-            takeSkippedB()
-            let session = try view(raw)
-            // Not "only in B": A has it, unreadable.
-            if skippedKeysA.contains(session.key) { continue }
-            guard let entry = table[session.key] else {
-                summary.sessionsInB += 1
-                summary.eventsInB += session.events.count
+        let view = ReadBackView(a: a, b: b)
+        let query = SessionQuery(scope: scope, batchSize: batchSize, skipBad: skipBad)
+        let counter = DiffProgress(batchSize: batchSize, total: total, started: started, clock: clock, afterSessionRead: afterSessionRead)
+        let (sideA, sideB) = try DigestTable.scanBoth(
+            a, b, query: query, view: view, compareCreateTime: compareCreateTime, progress: counter, events: events)
+        let progress = counter.counts
+        summary.skippedA = sideA.skipped
+        summary.skippedB = sideB.skipped
+        summary.sessionsInA = sideA.entries.count
+        summary.eventsInA = sideA.events
+
+        var differing: [SessionDifference] = []
+        for (key, entry) in sideB.entries {
+            if sideA.skippedKeys.contains(key) { continue }  // Not "only in B": A has it, unreadable.
+            summary.sessionsInB += 1
+            summary.eventsInB += entry.events
+            guard let inA = sideA.entries[key] else {
                 summary.onlyInB += 1
-                report(SessionDifference(key: session.key, kind: .onlyInB, changes: []))
+                differing.append(SessionDifference(key: key, kind: .onlyInB, changes: []))
                 continue
             }
-            if entry.matched { continue }  // SCAN may return a key twice.
-            table[session.key]?.matched = true
-            summary.sessionsInB += 1
-            summary.eventsInB += session.events.count
-            if entry.digest == session.digest(includingCreateTime: compareCreateTime) {
+            if inA.fingerprint == entry.fingerprint {
                 summary.identical += 1
             } else {
                 summary.changed += 1
-                if detailed { pending.append(session) } else { report(SessionDifference(key: session.key, kind: .changed, changes: [])) }
-                if pending.count >= batchSize {
-                    try explain(pending, from: a, view: view, compareCreateTime: compareCreateTime, report: report)
-                    pending.removeAll(keepingCapacity: true)
-                }
+                differing.append(SessionDifference(key: key, kind: .changed, changes: []))
             }
         }
-        takeSkippedB()
-        if !pending.isEmpty { try explain(pending, from: a, view: view, compareCreateTime: compareCreateTime, report: report) }
-        for (key, entry) in table.sorted(by: { $0.key < $1.key }) where !entry.matched {
-            summary.onlyInA += 1
-            report(SessionDifference(key: key, kind: .onlyInA, changes: []))
+        // Not "only in A" when B has it, unreadable.
+        var onlyInA = sideA.entries.keys.filter { sideB.entries[$0] == nil && !sideB.skippedKeys.contains($0) }
+        summary.onlyInA = onlyInA.count
+        differing.sort { $0.key < $1.key }
+        onlyInA.sort()
+        if detailed {
+            var start = 0
+            while start < differing.count {
+                let end = min(start + batchSize, differing.count)
+                try explain(differing[start..<end], a, b, view: view, compareCreateTime: compareCreateTime, report: report)
+                start = end
+            }
+        } else {
+            differing.forEach(report)
         }
-        summary.seconds = now() - started
+        for key in onlyInA { report(SessionDifference(key: key, kind: .onlyInA, changes: [])) }
+        summary.seconds = clock.now() - started
+        events(.advanced(ProgressCounts(sessions: progress.sessions, events: progress.events, total: total, seconds: summary.seconds)))
+        events(.ended)
         return summary
     }
 
+    /// What changed in each of `batch`'s changed sessions, both sides read again.
     private func explain(
-        _ sessionsInB: [Session], from a: any SessionStore, view: (Session) throws -> Session, compareCreateTime: Bool,
+        _ batch: ArraySlice<SessionDifference>, _ a: any SessionStore, _ b: any SessionStore, view: ReadBackView, compareCreateTime: Bool,
         report: (SessionDifference) -> Void
     ) throws {
-        let fromA = try a.fetchSessions(sessionsInB.map(\.key))
-        for session in sessionsInB {
-            guard let original = try fromA[session.key].map(view) else {
-                // Deleted from A after the first pass: report what B has as extra.
-                report(SessionDifference(key: session.key, kind: .onlyInB, changes: []))
+        let changed = batch.filter { $0.kind == .changed }.map(\.key)
+        let fromA = changed.isEmpty ? [:] : try a.fetchSessions(changed)
+        let fromB = changed.isEmpty ? [:] : try b.fetchSessions(changed)
+        for difference in batch {
+            guard difference.kind == .changed else { report(difference); continue }
+            let key = difference.key
+            // Deleted from one side after the first pass: what the other has is extra.
+            guard let inB = try fromB[key].map(view.callAsFunction) else {
+                report(SessionDifference(key: key, kind: .onlyInA, changes: []))
                 continue
             }
-            let changes = SessionDiff.changes(original, session, compareCreateTime: compareCreateTime)
-            report(SessionDifference(key: session.key, kind: .changed, changes: changes))
+            guard let inA = try fromA[key].map(view.callAsFunction) else {
+                report(SessionDifference(key: key, kind: .onlyInB, changes: []))
+                continue
+            }
+            report(SessionDifference(key: key, kind: .changed, changes: SessionDiff.changes(inA, inB, compareCreateTime: compareCreateTime)))
         }
     }
 }

@@ -24,19 +24,35 @@ public struct DiffJob {
     /// `onRetry`. Sessions already reported by a failed attempt are not reported again; the
     /// counts are those of the attempt that completed.
     public func run(
-        onRetry: (RetryNotice) -> Void = { _ in }, report: (SessionDifference) -> Void
+        events: ProgressSink = { _ in }, report: (SessionDifference) -> Void
     ) throws -> (DiffSummary, StoreLayout, StoreLayout) {
         let pair = StorePair(first: { [self] in try opener.open(a, forWriting: false) }) { [self] _ in try opener.open(b, forWriting: false) }
         defer { pair.close() }
-        _ = try Retrier(policy: retry).run(retryable: isServerNotReady, notify: onRetry) { _ in try pair.stores() }
+        let retrier = Retrier(policy: retry, clock: engine.clock)
+        try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
         var reported = Set<SessionKey>()
-        return try Retrier(policy: retry).run(notify: onRetry) { attempt in
+        return try retrier.run(notify: { events(.retrying($0)) }) { attempt in
             let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
-            let summary = try engine.run(storeA, storeB) { difference in
+            let summary = try engine.run(storeA, storeB, events: events) { difference in
                 if attempt == 0 || !reported.contains(difference.key) { report(difference) }
                 if retry.retries > 0 { reported.insert(difference.key) }
             }
             return (summary, storeA.layout, storeB.layout)
+        }
+    }
+}
+
+extension DiffJob {
+    /// `verify --contains`: does B hold everything of A (see ``ContainmentEngine``)? Opens both stores
+    /// read-only; a transient fault compares again from the start, as ``run(events:report:)`` does.
+    public func contains(_ containment: ContainmentEngine, events: ProgressSink = { _ in }) throws -> ContainmentSummary {
+        let pair = StorePair(first: { [self] in try opener.open(a, forWriting: false) }) { [self] _ in try opener.open(b, forWriting: false) }
+        defer { pair.close() }
+        let retrier = Retrier(policy: retry, clock: containment.clock)
+        try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
+        return try retrier.run(notify: { events(.retrying($0)) }) { attempt in
+            let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
+            return try containment.run(storeA, storeB, events: events)
         }
     }
 }

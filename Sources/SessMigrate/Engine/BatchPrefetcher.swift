@@ -2,7 +2,8 @@ import DriverCore
 import Foundation
 import SessionModel
 
-/// A batch of in-scope source sessions and the source cursor's resume token right after its last
+/// A batch of in-scope source sessions (the stores narrow their reads to the scope; the check here
+/// is the safety net) and the source cursor's resume token right after its last
 /// session (what a checkpoint records once the batch is committed).
 struct SourceBatch: Sendable {
     var sessions: [Session]
@@ -30,11 +31,11 @@ final class BatchPrefetcher: @unchecked Sendable {
     private let depth: Int
 
     /// Starts reading. `cursor` belongs to the reader thread from now on.
-    init(cursor: any SessionCursor, batchSize: Int, filter: SessionFilter, depth: Int = 2) {
+    init(cursor: any SessionCursor, batchSize: Int, scope: SessionScope, depth: Int = 2) {
         self.depth = max(1, depth)
         let handOff = CursorHandOff(cursor: cursor)
         let thread = Thread { [self] in
-            self.read(handOff.cursor, batchSize: max(1, batchSize), filter: filter)
+            self.read(handOff.cursor, batchSize: max(1, batchSize), scope: scope)
         }
         thread.stackSize = 16 << 20  // deeply nested JSON is parsed recursively
         thread.name = "sessmigrate-source-reader"
@@ -68,15 +69,15 @@ final class BatchPrefetcher: @unchecked Sendable {
         assert(readerDone, "BatchPrefetcher released without close()")
     }
 
-    private func read(_ cursor: any SessionCursor, batchSize: Int, filter: SessionFilter) {
+    private func read(_ cursor: any SessionCursor, batchSize: Int, scope: SessionScope) {
         var batch: [Session] = []
         batch.reserveCapacity(batchSize)
         var skipped: [SkippedSession] = []
         do {
             while let session = try cursor.next() {
                 guard !isStopping else { return finish() }
-                skipped += cursor.takeSkipped().filter { $0.key.map(filter.matches) ?? true }
-                guard filter.matches(session) else { continue }
+                skipped += cursor.takeSkipped().filter { $0.key.map(scope.matches) ?? true }
+                guard scope.matches(session) else { continue }
                 batch.append(session)
                 if batch.count == batchSize {
                     guard deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped))) else {
@@ -86,7 +87,7 @@ final class BatchPrefetcher: @unchecked Sendable {
                     skipped.removeAll()
                 }
             }
-            skipped += cursor.takeSkipped().filter { $0.key.map(filter.matches) ?? true }
+            skipped += cursor.takeSkipped().filter { $0.key.map(scope.matches) ?? true }
             if !batch.isEmpty || !skipped.isEmpty,
                 !deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped)))
             {

@@ -5,8 +5,14 @@ import SessionModel
 public enum CopyDecision: Sendable, Hashable {
     /// The target lacks it: write it.
     case insert(Session)
-    /// The target's version differs: write this (the source's, or the merge of both).
+    /// The target's version differs: write this (the source's, or the `newer` policy's merge).
     case update(Session)
+    /// Both sides hold something the other lacks: write this two-sided merge (``SessionMerge``), whose
+    /// `appState`/`userState` hold only the keys to set.
+    case merge(Session)
+    /// The same event id holds different content on each side: nothing is written, the session is
+    /// reported.
+    case conflict(eventIds: [String])
     /// The target already holds it as it would be written.
     case unchanged
     /// The target's version was updated later than the source's and is kept (`newer`).
@@ -27,15 +33,17 @@ public struct ConflictError: Error, CustomStringConvertible {
 
 /// The pure decision logic of a copy: no I/O, so every policy is tested without stores.
 public struct CopyPlanner: Sendable {
-    public var options: CopyOptions
+    public var onConflict: ConflictPolicy
+    public var ttl: TTLPolicy
     public var comparison: SessionComparison
     public var sourceKeepsExpiry: Bool
     public var targetKeepsExpiry: Bool
-    /// The target's own TTL (seconds), used when `options.ttlSeconds` is not set.
+    /// The target's own TTL (seconds), used when `ttl.seconds` is not set.
     public var targetTTLSeconds: Int
 
-    public init(options: CopyOptions, source: StoreCapabilities, target: StoreCapabilities, targetTTLSeconds: Int) {
-        self.options = options
+    public init(request: CopyRequest, source: StoreCapabilities, target: StoreCapabilities, targetTTLSeconds: Int) {
+        self.onConflict = request.onConflict
+        self.ttl = request.ttl
         self.comparison = SessionComparison(source: source, target: target)
         self.sourceKeepsExpiry = source.keepsExpiry
         self.targetKeepsExpiry = target.keepsExpiry
@@ -52,22 +60,39 @@ public struct CopyPlanner: Sendable {
         guard let prepared = prepare(source, now: now) else { return .skippedExpired }
         guard let existing else { return .insert(prepared) }
         if comparison.isUnchanged(existing, comparedTo: try readBack(prepared)) { return .unchanged }
-        switch options.onConflict {
+        switch onConflict {
         case .source: return .update(prepared)
         case .skip: return .skippedExisting
         case .fail: throw ConflictError(key: source.key)
+        case .merge:
+            switch SessionMerge.merge(source: try readBack(prepared), into: existing) {
+            case .contained: return .unchanged
+            case .conflict(let ids): return .conflict(eventIds: ids)
+            case .merged(var merged):
+                merged.expiry = Self.later(existing.expiry, prepared.expiry)
+                return .merge(merged)
+            }
         case .newer:
             if PythonTime.microseconds(fromEpoch: existing.lastUpdateTime) > PythonTime.microseconds(fromEpoch: prepared.lastUpdateTime) {
                 return .keptNewerTarget
             }
-            var merged = SessionMerge.merge(source: prepared, into: existing)
+            var merged = SessionMerge.merge(source: prepared, over: existing)
             merged.expiry = prepared.expiry
             return comparison.isUnchanged(existing, comparedTo: try readBack(merged)) ? .unchanged : .update(merged)
         }
     }
 
+    /// The later of two expiries (`never` is the latest).
+    static func later(_ a: SessionExpiry?, _ b: SessionExpiry?) -> SessionExpiry? {
+        switch (a, b) {
+        case (.never?, _), (_, .never?): .never
+        case (.at(let x)?, .at(let y)?): .at(max(x, y))
+        default: a ?? b
+        }
+    }
+
     /// Applies the expiry policy and the update-time rule; `nil` when the session has expired.
-    func prepare(_ source: Session, now: Double) -> Session? {
+    public func prepare(_ source: Session, now: Double) -> Session? {
         var session = source
         if let newest = session.events.last?.timestamp, newest > session.lastUpdateTime {
             // ADK's stale-session check expects update_time to be the newest event's time.
@@ -77,12 +102,12 @@ public struct CopyPlanner: Sendable {
             session.expiry = nil
             return session
         }
-        if sourceKeepsExpiry, options.ttlSeconds == nil { return session }
-        let ttl = Double(options.ttlSeconds ?? targetTTLSeconds)
-        var expiresAt = (options.ttlOrigin == .update ? session.lastUpdateTime : now) + ttl
+        if sourceKeepsExpiry, ttl.seconds == nil { return session }
+        let seconds = Double(ttl.seconds ?? targetTTLSeconds)
+        var expiresAt = (ttl.origin == .update ? session.lastUpdateTime : now) + seconds
         if expiresAt <= now {
-            guard options.includeExpired else { return nil }
-            expiresAt = now + ttl
+            guard ttl.includeExpired else { return nil }
+            expiresAt = now + seconds
         }
         session.expiry = .at(expiresAt)
         return session

@@ -1,7 +1,5 @@
 import DriverCore
 import Foundation
-import MySQLDriver
-import RedisDriver
 
 /// How many times, and how patiently, work is retried after a transient fault (a server restarted,
 /// a connection killed, `LOADING`/`BUSY`, a deadlock or a lock wait timeout).
@@ -75,15 +73,12 @@ public func transientCause(of error: any Error) -> (any DriverError)? {
     return nil
 }
 
-/// True for a fault from a server that is there but not ready: Redis `LOADING`, `BUSY`,
-/// `TRYAGAIN`, `MASTERDOWN`; MariaDB shutting down, too many connections, a deadlock or lock wait.
-/// Worth waiting for even before the first successful connection, unlike a refused or unreachable
-/// connection, which at the start is usually a wrong address and is reported at once.
+/// True for a fault from a server that is there but not ready (each driver says which of its
+/// errors are: Redis `LOADING`/`BUSY`, MariaDB shutting down or a deadlock, …). Worth waiting for
+/// even before the first successful connection, unlike a refused or unreachable connection, which
+/// at the start is usually a wrong address and is reported at once.
 public func isServerNotReady(_ error: any Error) -> Bool {
-    guard let cause = transientCause(of: error) else { return false }
-    if let redis = cause as? RedisError { return redis.serverErrorPrefix != nil }
-    if let mysql = cause as? MySQLError { return [1040, 1053, 1205, 1213, 1614].contains(mysql.errorNumber) }
-    return false
+    transientCause(of: error)?.isServerNotReady ?? false
 }
 
 /// An error that carries another one (the cause, for ``transientCause(of:)``).
@@ -99,15 +94,59 @@ extension StoreError: DriverErrorWrapping {
     public var wrappedError: (any Error)? { underlying }
 }
 
-/// Runs work again after transient faults, with bounded exponential backoff. Never prints:
-/// each retry is announced through `notify`. Errors that are not transient pass through at once.
+/// Counts transient faults in a row and decides, from the error alone, whether to retry (no I/O:
+/// tested on its own). The command line's retry loop (``Retrier``) and the runbook runner's step
+/// retries both use it. A failure after the work committed more progress (a checkpoint, a batch)
+/// starts a new count.
+public struct RetryCounter: Sendable {
+    public enum Decision: Equatable, Sendable {
+        /// Wait `notice.delay` and run the work again from its last checkpoint.
+        case retry(RetryNotice)
+        /// A transient fault, but `policy.retries` in a row already failed: stop, resumable.
+        case exhausted(retries: Int)
+        /// Not a transient fault: stop.
+        case fatal
+    }
+
+    public let policy: RetryPolicy
+    private var failuresInARow = 0
+    private var progressAtLastFailure: Int
+
+    /// - Parameter progress: the progress marker before the work starts.
+    public init(policy: RetryPolicy, progress: Int = 0) {
+        self.policy = policy
+        self.progressAtLastFailure = progress
+    }
+
+    /// The work (or a runbook step) finished: the next one starts a new count.
+    public mutating func succeeded() {
+        failuresInARow = 0
+    }
+
+    /// What to do after the work threw `error`, `progress` being its progress marker now (a count
+    /// of committed batches or checkpoints). `retryable` narrows which transient faults count.
+    public mutating func decide(after error: any Error, progress: Int, retryable: (any Error) -> Bool = { _ in true }) -> Decision {
+        guard retryable(error), let cause = transientCause(of: error) else { return .fatal }
+        if progress != progressAtLastFailure { failuresInARow = 0 }
+        progressAtLastFailure = progress
+        failuresInARow += 1
+        guard failuresInARow <= policy.retries else { return .exhausted(retries: policy.retries) }
+        let delay = policy.delay(beforeRetry: failuresInARow)
+        return .retry(RetryNotice(retry: failuresInARow, of: policy.retries, delay: delay, error: cause.description))
+    }
+}
+
+/// Runs work again after transient faults, with bounded exponential backoff (a ``RetryCounter``).
+/// Never prints: each retry is announced through `notify`. Errors that are not transient pass
+/// through at once.
 public struct Retrier {
     public var policy: RetryPolicy
-    /// Waits; injected by tests.
-    public var sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    /// The clock whose `sleep` waits; injected by tests.
+    public var clock: Clock
 
-    public init(policy: RetryPolicy) {
+    public init(policy: RetryPolicy, clock: Clock = .system) {
         self.policy = policy
+        self.clock = clock
     }
 
     /// Calls `body` until it returns or throws an error that is not transient, or until
@@ -121,29 +160,25 @@ public struct Retrier {
     ///     checkpointed); a failure after progress starts a new run of retries.
     ///   - retryable: which failures to retry (all transient ones by default).
     ///   - notify: told of each retry before its wait.
+    @discardableResult
     public func run<T>(
         progressMarker: () -> Int = { 0 }, retryable: (any Error) -> Bool = { transientCause(of: $0) != nil },
         notify: (RetryNotice) -> Void = { _ in }, _ body: (_ attempt: Int) throws -> T
     ) throws -> T {
+        var counter = RetryCounter(policy: policy, progress: progressMarker())
         var attempt = 0
-        var failuresInARow = 0
-        var markerAtLastFailure = progressMarker()
         while true {
             do {
                 return try body(attempt)
             } catch {
-                guard retryable(error), let cause = transientCause(of: error) else { throw error }
-                let marker = progressMarker()
-                if marker != markerAtLastFailure { failuresInARow = 0 }
-                markerAtLastFailure = marker
-                failuresInARow += 1
-                guard failuresInARow <= policy.retries else {
-                    throw RetriesExhaustedError(retries: policy.retries, underlying: error)
+                switch counter.decide(after: error, progress: progressMarker(), retryable: retryable) {
+                case .fatal: throw error
+                case .exhausted(let retries): throw RetriesExhaustedError(retries: retries, underlying: error)
+                case .retry(let notice):
+                    notify(notice)
+                    clock.sleep(notice.delay)
+                    attempt += 1
                 }
-                let delay = policy.delay(beforeRetry: failuresInARow)
-                notify(RetryNotice(retry: failuresInARow, of: policy.retries, delay: delay, error: cause.description))
-                sleep(delay)
-                attempt += 1
             }
         }
     }

@@ -6,7 +6,7 @@ extension StoreOpener {
     /// inode (`nil` when the file does not exist yet), or what the server reports, asked over a
     /// read-only connection that is closed again. `nil` when the store cannot tell.
     public func identify(_ address: StoreAddress) throws -> StoreIdentity? {
-        if case .sqlite(let sqlite) = address { return StoreIdentity.file(atPath: sqlite.path) }
+        if let path = address.filePath { return StoreIdentity.file(atPath: path) }
         let store = try open(address, forWriting: false)
         defer { try? store.close() }
         return try identity(of: store, at: address)
@@ -14,7 +14,7 @@ extension StoreOpener {
 
     /// The identity of an open store.
     func identity(of store: any SessionStore, at address: StoreAddress) throws -> StoreIdentity? {
-        if case .sqlite(let sqlite) = address { return StoreIdentity.file(atPath: sqlite.path) }
+        if let path = address.filePath { return StoreIdentity.file(atPath: path) }
         do {
             return try store.fetchIdentity()
         } catch let error as any DriverError {

@@ -34,6 +34,14 @@ struct StoreOptions: ParsableArguments {
             address that names a user without a password (or else the one Redis address without one).
             """)
     var passwordFile: String?
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            """
+            Run this command (through /bin/sh) for the password at every new connection, reconnects included, \
+            e.g. 'gcloud auth print-access-token' for IAM authentication; for the address --password-file would go to.
+            """, valueName: "command"))
+    var passwordCommand: String?
 
     func environment() throws -> BotEnvironment { try environmentOptions.environment() }
 
@@ -42,11 +50,19 @@ struct StoreOptions: ParsableArguments {
         try addresses([text])[0]
     }
 
-    /// Parses the addresses of one command and gives `--password-file` to the one that takes it.
+    /// Parses the addresses of one command and gives `--password-file` or `--password-command` to
+    /// the one that takes it (never both options: which address each is meant for would be a guess).
     func addresses(_ texts: [String]) throws -> [StoreAddress] {
         let environment = try environment()
-        do {
+        do throws(AddressError) {
             let parsed = try texts.map { text throws(AddressError) in try StoreAddress.parse(text, environment: environment, warn: Terminal.warning) }
+            if let passwordCommand {
+                guard passwordFile == nil else {
+                    throw AddressError("give --password-file or --password-command, not both; put ?password-file= or ?password-command= on an address instead")
+                }
+                guard !passwordCommand.trimmingCharacters(in: .whitespaces).isEmpty else { throw AddressError("--password-command is empty") }
+                return try PasswordCommand.apply(PasswordCommand(passwordCommand), to: parsed)
+            }
             guard let passwordFile else { return parsed }
             return try PasswordFile.apply(try PasswordFile.read(passwordFile, warn: Terminal.warning), file: passwordFile, to: parsed)
         } catch {

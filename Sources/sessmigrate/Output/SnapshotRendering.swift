@@ -27,18 +27,19 @@ extension Rendering {
         JSONValue.object(["format": .number(JSONNumber(1)), "snapshot": .string(path), "manifest": manifestJSON(manifest)]).serialized(.python)
     }
 
-    static func restoreText(_ outcome: RestoreJob.Outcome, path: String, target: String) -> String {
+    static func restoreText(_ outcome: RestoreRun.Outcome, path: String, target: String) -> String {
         var text = "checked:  \(path): integrity ok, format \(outcome.manifest.formatVersion), \(outcome.manifest.sessions) session digests match\n"
         text += copyText(outcome.copy, source: path, target: target)
         if !outcome.copy.dryRun {
-            text += outcome.isVerified
+            text +=
+                outcome.isVerified
                 ? "\nverify:   OK: the target holds every restored session (kept or skipped ones as reported)"
                 : "\nverify:   DIFFERENT: \(outcome.verify.total.written) session(s) still differ from the snapshot"
         }
         return text
     }
 
-    static func restoreJSON(_ outcome: RestoreJob.Outcome, path: String, target: String) -> String {
+    static func restoreJSON(_ outcome: RestoreRun.Outcome, path: String, target: String) -> String {
         JSONValue.object([
             "format": .number(JSONNumber(1)), "snapshot": .string(path), "manifest": manifestJSON(outcome.manifest),
             "copy": (try? JSONValue.parse(copyJSON(outcome.copy, source: path, target: target))) ?? .null,

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CommandOptions
+import Foundation
 import SessMigrate
 
 extension SessMigrateCommand {
@@ -9,16 +11,23 @@ extension SessMigrateCommand {
                 Whole sessions are the unit of work: each is read with all its events and written \
                 atomically where the target has transactions. Copying is idempotent: sessions the \
                 target already holds unchanged are not written, so a second identical copy writes nothing. \
-                Conflicts (--on-conflict): newer (default) keeps and reports a target session updated \
-                later than the source's and otherwise merges events by id; source overwrites; skip leaves \
-                existing sessions; fail stops. Redis expiry: kept when copying Redis to Redis; otherwise \
+                Conflicts (--on-conflict): merge (default) writes the union of both sides' events by id with \
+                the state ADK's fold gives, never dropping an event of either side (an event id with different \
+                content on each side is a conflict: listed, left as the target has it); newer keeps a target \
+                session updated later than the source's whole; source overwrites; skip leaves existing \
+                sessions; fail stops. Every write is conditioned on what was read (a session the bot changed \
+                meanwhile is read again and merged again, never overwritten). Redis expiry: kept when copying Redis to Redis; otherwise \
                 the target's TTL counted from each session's last update (--ttl-from update) or now; \
                 sessions already expired are skipped and counted unless --include-expired. \
                 A bad session in the source stops the copy before its batch is written; batches \
                 written before it stay (every write is idempotent: fix the data and run again). \
                 With --skip-bad, bad sessions (unreadable in the source, or larger than the target accepts) \
                 are skipped and listed ("skipped:" lines, "skipped" in JSON) and the rest is copied. \
-                Exit status: 0 success, 1 completed but sessions were skipped (--skip-bad), 2 runtime error \
+                --workers N runs N pipelines side by side (default: one per core), each with its own connections \
+                and its own share of the sessions; --shard i/N copies one shard (one task of a Cloud Run Job or a \
+                Kubernetes Indexed Job); --checkpoint FILE lets a task run again continue where it stopped; \
+                --max-rate and --pause-file brake a copy that reads a production database. \
+                Exit status: 0 success, 1 completed but sessions were skipped (--skip-bad) or left in conflict, 2 runtime error \
                 (including a bad session without --skip-bad), 64 usage error.
                 """)
 
@@ -26,22 +35,44 @@ extension SessMigrateCommand {
         @Argument(help: "The target store address.") var target: String
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var copyOptions: CopyOptionGroup
-        @OptionGroup var retryOptions: RetryOptionGroup
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var logOptions: LogOptions
+        @Option(
+            help:
+                "Keep the copy's position in this file (replaced atomically after every batch) and resume from it when it exists; removed when the copy completes. ${shard} in the name is the shard index (--shard, CLOUD_RUN_TASK_INDEX or JOB_COMPLETION_INDEX)."
+        )
+        var checkpoint: String?
+
+        func validate() throws {
+            guard let checkpoint else { return }
+            if copyOptions.dryRun { throw ValidationError("--checkpoint records the position of a real copy; a dry run writes nothing") }
+            do {
+                _ = try ShardSubstitution.expand(checkpoint, index: try copyOptions.request().scope.shard?.index)
+            } catch let error as AddressError {
+                throw ValidationError(error.message)
+            }
+        }
 
         func run() throws {
             try runReportingErrors {
                 let addresses = try storeOptions.addresses([source, target])
                 let (from, to) = (addresses[0], addresses[1])
-                let reporter = ProgressReporter(render: Rendering.copyProgress)
-                var job = CopyJob(source: from, target: to, options: try copyOptions.copyOptions())
-                job.retry = retryOptions.policy
-                let summary = try job.run(progress: reporter.update, onRetry: RetryOptionGroup.announce)
+                let reporter = ProgressReporter()
+                let request = try copyOptions.request()
+                var copy = CopyRun(source: from, target: .store(to), request: request)
+                copy.afterBatchWritten = CopyTestHooks.afterBatchWritten(environment: ProcessInfo.processInfo.environment)
+                let summary =
+                    try checkpoint.map { path in
+                        try copy.run(checkpointFile: ShardSubstitution.expand(path, index: request.scope.shard?.index), events: reporter.handle)
+                    }?.summary ?? copy.run(events: reporter.handle).summary
                 reporter.finish()
-                Terminal.output(format == .json
-                    ? Rendering.copyJSON(summary, source: from.description, target: to.description)
-                    : Rendering.copyText(summary, source: from.description, target: to.description))
-                if summary.skippedCount > 0 { throw ExitCode(1) }
+                // The address as written: with --ttl, the TTL the sessions got, not the address's own.
+                let shown = request.ttl.seconds.map { to.withTTL($0) } ?? to
+                Terminal.output(
+                    format == .json
+                        ? Rendering.copyJSON(summary, source: from.description, target: shown.description)
+                        : Rendering.copyText(summary, source: from.description, target: shown.description))
+                if summary.skippedCount > 0 || summary.conflicts.count > 0 { throw ExitCode(1) }
             }
         }
     }

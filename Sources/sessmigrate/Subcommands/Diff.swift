@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import SessMigrate
 import SessionModel
 
@@ -20,10 +21,12 @@ extension SessMigrateCommand {
         @Argument(help: "Store A.") var a: String
         @Argument(help: "Store B.") var b: String
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var scopeOptions: ScopeOptionGroup
         @OptionGroup var retryOptions: RetryOptionGroup
         @Flag(help: "Show hashes instead of ids and state keys.") var redact = false
         @Flag(help: "List sessions whose data cannot be read and compare the rest (exit status 1 if any).") var skipBad = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
@@ -31,9 +34,13 @@ extension SessMigrateCommand {
                 let (addressA, addressB) = (addresses[0], addresses[1])
                 let renderer = DiffRenderer(redact: redact)
                 var collected: [JSONValue] = []
-                let (summary, layoutA, layoutB) = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: true, skipBad: skipBad)).run(onRetry: RetryOptionGroup.announce) { difference in
+                let reporter = ProgressReporter()
+                let engine = DiffEngine(detailed: true, skipBad: skipBad, scope: try scopeOptions.scope())
+                let (summary, layoutA, layoutB) = try retryOptions.diffJob(addressA, addressB, engine).run(events: reporter.handle) { difference in
+                    reporter.finish()
                     if format == .json { collected.append(renderer.json(difference)) } else { Terminal.output(renderer.text(difference)) }
                 }
+                reporter.finish()
                 if format == .json {
                     let document: JSONObject = [
                         "format": .number(JSONNumber(1)), "a": .string(addressA.description), "b": .string(addressB.description),

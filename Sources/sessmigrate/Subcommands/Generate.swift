@@ -18,6 +18,7 @@ extension SessMigrateCommand {
         @Option(help: "Events per session.") var events: Int = 20
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "Sessions per batch.") var batchSize: Int = 200
+        @OptionGroup var logOptions: LogOptions
 
         func validate() throws {
             guard sessions >= 0, events >= 0, batchSize > 0 else { throw ValidationError("--sessions and --events must be >= 0, --batch-size > 0") }
@@ -26,9 +27,14 @@ extension SessMigrateCommand {
         func run() throws {
             try runReportingErrors {
                 let target = try storeOptions.address(store)
-                let reporter = ProgressReporter { (count: Int) in "generate: \(count) of \(sessions) sessions" }
+                let reporter = ProgressReporter()
+                let started = Date()
+                reporter.handle(.began(operation: "generate", total: sessions))
                 let result = try GenerateJob(target: target, sessions: sessions, eventsPerSession: events, seed: seed, batchSize: batchSize)
-                    .run(progress: reporter.update)
+                    .run { count in
+                        reporter.handle(
+                            .advanced(ProgressCounts(sessions: count, events: count * events, total: sessions, seconds: Date().timeIntervalSince(started))))
+                    }
                 reporter.finish()
                 Terminal.output("generated: \(result.sessions) sessions, \(result.events) events into \(target) in \(String(format: "%.2f", result.seconds)) s")
             }

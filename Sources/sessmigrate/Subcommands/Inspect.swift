@@ -13,6 +13,7 @@ extension SessMigrateCommand {
 
         @Option(help: "Output format: text or json.")
         var format: OutputFormat = .text
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {

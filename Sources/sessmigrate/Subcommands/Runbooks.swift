@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Foundation
 import Journal
 import Runbook
@@ -7,24 +8,32 @@ import SessionModel
 
 /// `--journal PATH`, shared by the runbook commands.
 struct JournalOptions: ParsableArguments {
-    @Option(help: "The run's journal file (SQLite).") var journal: String
+    @Option(
+        help:
+            "The run's journal file (SQLite). ${shard} in the name is this task's index (CLOUD_RUN_TASK_INDEX or JOB_COMPLETION_INDEX): one journal per shard.",
+        transform: { try ShardSubstitution.expand($0) })
+    var journal: String
 }
 
 /// What `run` and `resume` both take to drive a runbook: variables, the bot's environment, gates, retries.
 struct RunnerOptions: ParsableArguments {
-    @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable).") var vars: [String] = []
+    @Option(name: .customLong("var"), help: "A variable, NAME=VALUE (repeatable); ${shard} in VALUE is this task's index.") var vars: [String] = []
     @OptionGroup var environmentOptions: EnvironmentOptions
     @Flag(help: "Stop at a waiting gate instead of waiting for `sessmigrate continue`.") var noWait = false
     @OptionGroup var retryOptions: RetryOptionGroup
 
     /// A runner of `document` against the journal at `journal`, with these options.
     func runner(journal: String, document: RunbookDocument) throws -> RunbookRunner {
+        LogSettings.runbook = document.name  // `runbook` in every JSON log line from here on
         var runner = RunbookRunner(
             journalPath: journal, document: document,
-            variables: RunbookVariables(document: document, overrides: try parseVars(vars), environment: try environmentOptions.environment()))
+            variables: try RunbookVariables(
+                document: document, overrides: try parseVars(vars).mapValues { try ShardSubstitution.expand($0) },
+                environment: try environmentOptions.environment()))
         runner.waitAtGates = !noWait
-        runner.progress = stepProgress()
-        runner.retry = retryOptions.policy
+        let reporter = ProgressReporter()
+        runner.events = reporter.handle
+        runner.retry = try retryOptions.policy()
         return runner
     }
 }
@@ -45,6 +54,7 @@ extension SessMigrateCommand {
         @OptionGroup var journalOptions: JournalOptions
         @OptionGroup var runnerOptions: RunnerOptions
         @Flag(help: "Show what each step would do; write nothing.") var dryRun = false
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
@@ -67,10 +77,11 @@ extension SessMigrateCommand {
 
         @OptionGroup var journalOptions: JournalOptions
         @OptionGroup var runnerOptions: RunnerOptions
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
-                let journal = try JournalFile.open(path: journalOptions.journal)
+                let journal = try JournalFile.open(path: journalOptions.journal, environment: .live(toolVersion: SessMigrateVersion.current))
                 defer { journal.close() }
                 let runner = try runnerOptions.runner(journal: journalOptions.journal, document: try RunbookDocument.parse(journal.runbookText))
                 try report(runner.resume(journal), journal: journalOptions.journal)
@@ -81,24 +92,13 @@ extension SessMigrateCommand {
     struct Continue: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pass the gate a run is waiting at.")
         @OptionGroup var journalOptions: JournalOptions
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
                 let gate = try RunbookStatus.requestContinue(journalPath: journalOptions.journal)
                 Terminal.output("gate '\(gate)': continue recorded; the waiting run proceeds (or run `sessmigrate resume --journal \(journalOptions.journal)`)")
             }
-        }
-    }
-}
-
-/// Step messages go to stderr at once; per-batch counts ("copy: …") at most every few seconds.
-func stepProgress() -> (String) -> Void {
-    let counts = ProgressReporter<String> { $0 }
-    return { line in
-        if ["copy:", "snapshot:", "restore:"].contains(where: { line.hasPrefix($0) }) {
-            counts.update(line)
-        } else {
-            Terminal.progress(line, transient: false)
         }
     }
 }
@@ -124,28 +124,58 @@ func report(_ outcome: RunOutcome, journal: String) throws {
 
 extension SessMigrateCommand {
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each step's state, counts and checkpoint, and what happens next.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show each step's state, attempts, counts with % and ETA, the lock holder, and what to do next.",
+            discussion:
+                "--format json prints the same report as one versioned JSON document, raw checkpoints included. Exit status: 0, 2 runtime error (an unreadable journal), 64 usage error."
+        )
         @OptionGroup var journalOptions: JournalOptions
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
-                for line in try RunbookStatus.describe(journalPath: journalOptions.journal) { Terminal.output(line) }
+                do {
+                    let report = try RunbookStatusReport.make(journalPath: journalOptions.journal)
+                    if format == .json {
+                        Terminal.output(report.json.serialized(.python))
+                    } else {
+                        for line in report.lines { Terminal.output(line) }
+                    }
+                } catch let error as JournalError where error.notStarted {
+                    Terminal.output("journal: \(journalOptions.journal)")
+                    Terminal.output(
+                        "next: not started: the file holds no runbook and no event; `sessmigrate run RUNBOOK --journal \(journalOptions.journal)` starts it.")
+                }
             }
         }
     }
 
     struct Log: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the journal's events, oldest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the journal's events, oldest first.",
+            discussion: "--format json prints one JSON object per line (seq, run_id, time, host, pid, tool_version, step, kind, detail).")
         @OptionGroup var journalOptions: JournalOptions
-        @Option(help: "text or jsonl.") var format: LogFormat = .text
+        @Option(help: "Only the events of this step.") var step: String?
+        @Option(help: "Only the last N events.") var tail: Int?
+        @Option(help: "Output format: text or json.") var format: LogFormat = .text
+        @OptionGroup var logOptions: LogOptions
 
-        enum LogFormat: String, ExpressibleByArgument { case text, jsonl }
+        enum LogFormat: String, ExpressibleByArgument {
+            case text, json
+            /// The earlier name of json, still accepted.
+            case jsonl
+        }
+
+        func validate() throws {
+            if let tail, tail < 1 { throw ValidationError("--tail must be 1 or more") }
+        }
 
         func run() throws {
             try runReportingErrors {
-                for event in try RunbookStatus.events(journalPath: journalOptions.journal) {
+                for event in try RunbookStatus.events(journalPath: journalOptions.journal, step: step, tail: tail) {
                     let detail = event.detail.serialized(.compact)
-                    if format == .jsonl {
+                    if format != .text {
                         let object: JSONObject = [
                             "seq": .number(JSONNumber(Int(event.seq))), "run_id": .string(event.runId), "time": .number(JSONNumber(event.time)),
                             "host": .string(event.host), "pid": .number(JSONNumber(Int(event.pid))), "tool_version": .string(event.toolVersion),
@@ -153,7 +183,8 @@ extension SessMigrateCommand {
                         ]
                         Terminal.output(object.serialized(.compact))
                     } else {
-                        Terminal.output("\(event.seq) \(Rendering.time(event.time)) \(event.host):\(event.pid) \(event.step ?? "-") \(event.kind.rawValue) \(detail)")
+                        Terminal.output(
+                            "\(event.seq) \(Rendering.time(event.time)) \(event.host):\(event.pid) \(event.step ?? "-") \(event.kind.rawValue) \(detail)")
                     }
                 }
             }
@@ -163,13 +194,22 @@ extension SessMigrateCommand {
     struct Unlock: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Clear a stale journal lock (the process that held it is gone).",
-            discussion: "Refuses while the holder is alive on this host unless --force; records lock_broken in the journal.")
+            discussion: """
+                Records lock_broken in the journal. Never clears the lock of a run that is provably alive on this host                 (its pid runs the process that took the lock). A holder on another host is cleared without --force (you                 assert it is gone); --force also clears a live pid on this host when the lock does not record its process.
+                """)
         @OptionGroup var journalOptions: JournalOptions
-        @Flag(help: "Clear the lock even if its holder looks alive or is on another host.") var force = false
+        @Flag(help: "Also clear a lock whose pid is alive on this host but not provably its holder.") var force = false
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
-                let journal = try JournalFile.open(path: journalOptions.journal)
+                let journal: JournalFile
+                do {
+                    journal = try JournalFile.open(path: journalOptions.journal, environment: .live(toolVersion: SessMigrateVersion.current))
+                } catch let error as JournalError where error.notStarted {
+                    Terminal.output("the journal was not locked (it was never started)")
+                    return
+                }
                 defer { journal.close() }
                 if let holder = try journal.breakLock(force: force) {
                     Terminal.output("cleared the lock held by \(holder.host) pid \(holder.pid) since \(Rendering.time(holder.startedAt))")

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CommandOptions
+import Foundation
 import SessMigrate
 
 extension SessMigrateCommand {
@@ -16,18 +18,32 @@ extension SessMigrateCommand {
         @Argument(help: "The snapshot file to write.") var file: String
         @OptionGroup var storeOptions: StoreOptions
         @Flag(help: "Replace FILE if it exists.") var force = false
-        @Option(help: "Sessions per batch.") var batchSize: Int = 200
+        @OptionGroup var scopeOptions: ScopeOptionGroup
+        @Option(help: "Sessions per batch, 1 to 100000 (default 200).") var batchSize: String?
         @OptionGroup var retryOptions: RetryOptionGroup
+        @OptionGroup var scalingOptions: ScalingOptionGroup
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
                 let from = try storeOptions.address(source)
                 let path = try storeOptions.filePath(file)
-                let reporter = ProgressReporter(render: Rendering.copyProgress)
-                let (summary, manifest) = try SnapshotJob(source: from, path: path, force: force, batchSize: batchSize).run(
-                    retry: retryOptions.policy, onRetry: RetryOptionGroup.announce, progress: reporter.update)
+                var input = scopeOptions.input()
+                input.values[.batchSize] = batchSize
+                input.values[.retries] = retryOptions.retries
+                scalingOptions.add(to: &input)
+                let request: CopyRequest
+                do {
+                    request = try CopyRequest.parse(input, environment: ProcessInfo.processInfo.environment)
+                } catch let error as RequestError {
+                    throw UsageFailure(message: error.message(spelling: .commandLine))
+                }
+                let reporter = ProgressReporter()
+                let outcome = try CopyRun(source: from, target: .snapshot(path: path, force: force), request: request).run(events: reporter.handle)
                 reporter.finish()
+                guard let manifest = outcome.manifest else { throw UsageFailure(message: "internal error: the snapshot wrote no manifest") }
+                let summary = outcome.summary
                 Terminal.output(format == .json ? Rendering.snapshotJSON(manifest, path: path) : Rendering.snapshotText(manifest, path: path, summary: summary))
             }
         }
@@ -51,19 +67,20 @@ extension SessMigrateCommand {
         @Argument(help: "The target store address.") var target: String
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var copyOptions: CopyOptionGroup
-        @OptionGroup var retryOptions: RetryOptionGroup
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var logOptions: LogOptions
 
         func run() throws {
             try runReportingErrors {
                 let path = try storeOptions.filePath(file)
                 let to = try storeOptions.address(target)
-                let reporter = ProgressReporter(render: Rendering.copyProgress)
-                let outcome = try RestoreJob(path: path, target: to, options: try copyOptions.copyOptions()).run(
-                    retry: retryOptions.policy, onRetry: RetryOptionGroup.announce, progress: reporter.update)
+                let reporter = ProgressReporter()
+                let outcome = try RestoreRun(path: path, target: to, request: try copyOptions.request()).run(events: reporter.handle)
                 reporter.finish()
-                Terminal.output(format == .json ? Rendering.restoreJSON(outcome, path: path, target: to.description)
-                    : Rendering.restoreText(outcome, path: path, target: to.description))
+                Terminal.output(
+                    format == .json
+                        ? Rendering.restoreJSON(outcome, path: path, target: to.description)
+                        : Rendering.restoreText(outcome, path: path, target: to.description))
                 if !outcome.isVerified || outcome.copy.skippedCount > 0 { throw ExitCode(1) }
             }
         }

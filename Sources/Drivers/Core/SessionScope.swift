@@ -1,0 +1,148 @@
+import SessionModel
+
+/// Which sessions an operation works on: the same type for copy, diff, verify, snapshot, restore
+/// and converge, carried to the stores in ``SessionQuery/scope``. Empty sets mean "all".
+///
+/// Every store compiles what it can into its own query (a SQL `WHERE`, a Redis key pattern, direct
+/// `GET`s); the rest is checked on each session it loads (``matches(_:)``), so a store that cannot
+/// narrow a filter still returns only sessions in scope. The engine keeps the same check as a
+/// safety net.
+public struct SessionScope: Sendable, Hashable {
+    public var apps: Set<String> = []
+    public var users: Set<String> = []
+    public var sessionIds: Set<String> = []
+    /// Only sessions whose last update is at or after this epoch time.
+    public var updatedSince: Double?
+    /// Only sessions whose last update is before this epoch time.
+    public var updatedBefore: Double?
+    /// Only the sessions of this shard.
+    public var shard: Shard?
+
+    public init(
+        apps: Set<String> = [], users: Set<String> = [], sessionIds: Set<String> = [], updatedSince: Double? = nil,
+        updatedBefore: Double? = nil, shard: Shard? = nil
+    ) {
+        self.apps = apps
+        self.users = users
+        self.sessionIds = sessionIds
+        self.updatedSince = updatedSince
+        self.updatedBefore = updatedBefore
+        self.shard = shard
+    }
+
+    /// Every session.
+    public static let all = SessionScope()
+
+    /// True when nothing is filtered.
+    public var isEmpty: Bool { self == SessionScope() }
+
+    /// True when only keys are filtered (no time bounds): a key alone decides membership.
+    public var isKeyOnly: Bool { updatedSince == nil && updatedBefore == nil }
+
+    /// True when `session` is in scope.
+    public func matches(_ session: Session) -> Bool {
+        matches(session.key) && matches(lastUpdateTime: session.lastUpdateTime)
+    }
+
+    /// True when the key is in scope (time bounds are checked on the session).
+    public func matches(_ key: SessionKey) -> Bool {
+        (apps.isEmpty || apps.contains(key.appName)) && (users.isEmpty || users.contains(key.userId))
+            && (sessionIds.isEmpty || sessionIds.contains(key.sessionId)) && (shard?.contains(sessionId: key.sessionId) ?? true)
+    }
+
+    /// True when a session last updated at `time` is within the time bounds.
+    public func matches(lastUpdateTime time: Double) -> Bool {
+        (updatedSince.map { time >= $0 } ?? true) && (updatedBefore.map { time < $0 } ?? true)
+    }
+
+    /// True when a session with id `sessionId` may be in scope, knowing only its id (ids and shard).
+    public func mayMatch(sessionId: String) -> Bool {
+        (sessionIds.isEmpty || sessionIds.contains(sessionId)) && (shard?.contains(sessionId: sessionId) ?? true)
+    }
+
+    /// The same scope restricted further to `shard` (which must be unset).
+    public func restricted(to shard: Shard?) -> SessionScope {
+        var scope = self
+        scope.shard = shard
+        return scope
+    }
+}
+
+/// Shard `index` of `count`: the sessions whose id hashes to `index` (CRC-32 of the id's UTF-8
+/// bytes, modulo `count`).
+///
+/// The same function in every store, computed where the data is: MySQL `CRC32(id) % count`, a
+/// function registered on each SQLite connection, the id part of a Redis key. It depends on the
+/// session id alone because google-adk-community's Redis keys (`session:{id}`) hold nothing else, so
+/// a function of app and user could not be computed there without reading every blob. Sessions of
+/// different apps or users with the same id share a shard, which is harmless.
+public struct Shard: Sendable, Hashable, CustomStringConvertible {
+    /// 0-based.
+    public let index: Int
+    public let count: Int
+
+    /// - Throws: ``ShardError`` unless `0 <= index < count` and `1 <= count <= 1_000_000`.
+    public init(index: Int, count: Int) throws(ShardError) {
+        guard count >= 1, count <= 1_000_000 else { throw ShardError("the shard count must be between 1 and 1000000, not \(count)") }
+        guard index >= 0, index < count else { throw ShardError("shard index \(index) is not in 0..<\(count)") }
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `i/N` (0-based index `i`).
+    public init(parsing text: String) throws(ShardError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
+            throw ShardError("'\(text)' is not a shard i/N (0-based index i of N shards, e.g. 0/4)")
+        }
+        try self.init(index: index, count: count)
+    }
+
+    /// True when the session with this id belongs to the shard.
+    public func contains(sessionId: String) -> Bool {
+        Int(CRC32.checksum(sessionId.utf8) % UInt32(count)) == index
+    }
+
+    /// `i/N`.
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// A shard specification that cannot be used.
+public struct ShardError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): zlib's `crc32`, MySQL's `CRC32()`.
+public enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    /// The checksum of `bytes`.
+    public static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+}
+
+extension SessionScope {
+    /// The time bounds as microseconds since the epoch for a store that compares stored
+    /// microsecond times: `since` rounded down and `before` rounded up, each widened by one
+    /// microsecond, so a store's comparison never excludes a session ``matches(lastUpdateTime:)``
+    /// keeps (the check on each loaded session then drops the few extra). A bound outside years
+    /// 1000–9999 (what every store can hold) is `nil`: no condition.
+    public var microsecondBounds: (since: Int64?, before: Int64?) {
+        let lowest = -30_610_224_000_000_000 as Int64  // 1000-01-01
+        let highest = 253_402_300_800_000_000 as Int64  // 10000-01-01
+        func micros(_ seconds: Double, _ rule: FloatingPointRoundingRule) -> Int64? {
+            let value = (seconds * 1e6).rounded(rule)
+            guard value.isFinite, value > Double(lowest), value < Double(highest) else { return nil }
+            return Int64(value)
+        }
+        return (updatedSince.flatMap { micros($0, .down) }.map { $0 - 1 }, updatedBefore.flatMap { micros($0, .up) }.map { $0 + 1 })
+    }
+}

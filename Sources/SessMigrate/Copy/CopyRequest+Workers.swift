@@ -1,0 +1,50 @@
+import DriverCore
+import Foundation
+
+extension CopyRequest {
+    /// The most workers one process runs.
+    public static let maxWorkers = 256
+
+    /// One worker per core (at most ``maxWorkers``).
+    public static var defaultWorkers: Int { max(1, min(maxWorkers, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// Reads `workers`, `max_rate` and `pause_file` (see ``RequestOption``).
+    mutating func parseScaling(_ reader: RequestReader) throws(RequestError) {
+        workers = try reader.integer(.workers, in: 1...Self.maxWorkers, unit: "workers")
+        if let workers, let shard = scope.shard, shard.count * workers > Shard.maxCount {
+            throw RequestError(
+                .workers, "\(workers) would split shard \(shard) into \(shard.count * workers) sub-shards, more than \(Shard.maxCount): use fewer workers")
+        }
+        maxRate = try reader.integer(.maxRate, in: 1...1_000_000_000, unit: "events per second")
+        pauseFile = reader.value(.pauseFile)
+    }
+
+    /// How many workers a run of this request uses, resuming from `checkpoint`: the given count, or
+    /// without one the count the checkpoint was made with (so a retried task on a machine with
+    /// another number of cores continues every worker's own position), else one per core. Never
+    /// more than the sub-shards a shard can still be split into.
+    public func workerCount(resuming checkpoint: CopyCheckpoint?) -> Int {
+        if let workers { return workers }
+        if let checkpoint { return checkpoint.workers?.count ?? 1 }
+        return max(1, min(Self.defaultWorkers, Shard.maxCount / (scope.shard?.count ?? 1)))
+    }
+}
+
+extension Shard {
+    /// The largest shard count (see ``Shard/init(index:count:)``).
+    public static let maxCount = 1_000_000
+
+    /// This shard split into `parts` sub-shards, one per worker: part `i` of shard `j` of `M` is shard
+    /// `j + M·i` of `M·parts`. They partition this shard exactly: an id whose CRC-32 `c` has
+    /// `c mod M·parts = j + M·i` has `c mod M = j` (as `M` divides `M·parts`), and every `c` with
+    /// `c mod M = j` has `c mod M·parts = j + M·k` for exactly one `k` in `0..<parts`.
+    ///
+    /// - Throws: ``ShardError`` when `M·parts` exceeds ``maxCount``.
+    public func split(into parts: Int) throws(ShardError) -> [Shard] {
+        guard parts >= 1 else { throw ShardError("a shard splits into at least one part, not \(parts)") }
+        guard count <= Self.maxCount / parts else {
+            throw ShardError("shard \(self) split into \(parts) would make \(count * parts) shards, more than \(Self.maxCount)")
+        }
+        return try (0..<parts).map { part throws(ShardError) in try Shard(index: index + count * part, count: count * parts) }
+    }
+}

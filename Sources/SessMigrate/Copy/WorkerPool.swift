@@ -1,0 +1,271 @@
+import DriverCore
+import Foundation
+import Snapshot
+
+/// One copy run as N pipelines side by side in one process (`--workers N`, a runbook step's
+/// `workers`): each worker on its own thread with its own ``CopyRun`` (its own connections to both
+/// stores and its own ``CopyEngine``) and its own share of the scope, a sub-shard of the request's
+/// shard (``Shard/split(into:)``). Shares never overlap, so no session is read, written or (with
+/// `mirror`) deleted by two workers, and none is missed.
+///
+/// The thread that runs the pool alone talks to the caller: it merges the workers' progress into
+/// one operation (``PoolProgress``), records one checkpoint holding every worker's own
+/// (``WorkerCheckpoint``) each time workers commit batches, and merges the summaries.
+///
+/// - A bad session is handled by its worker as in a single pipeline (`skipBad` lists it; without it
+///   the worker stops before writing its batch).
+/// - Command line (``Mode/retrying``): a transient fault is retried by the worker that met it, from
+///   its own last committed batch, while the others go on. Runbook step (``Mode/once``): the worker
+///   stops, the others finish their shares, then the step fails with the fault and the runner
+///   retries it: finished workers stay finished, the others continue from their checkpoints.
+/// - Any other failure stops the pool: every other worker finishes its current batch, checkpoints
+///   it and stops; the failure is reported (the first, if several).
+final class WorkerPool: @unchecked Sendable {
+    // @unchecked: the workers' threads share only `mailbox` (a condition), `hookLock` (around the
+    // caller's test hook) and `brake` (locked); each worker's CopyRun, stores and engine belong to its
+    // thread. `run.clock` is called from every thread (see ``CopyBrake``).
+    enum Mode { case retrying, once }
+
+    let run: CopyRun
+    let shards: [Shard]
+    let mode: Mode
+    private let brake: CopyBrake
+    private let mailbox = WorkerMailbox()
+    private let hookLock = NSLock()
+
+    init(run: CopyRun, shards: [Shard], mode: Mode) {
+        self.run = run
+        self.shards = shards
+        self.mode = mode
+        brake = run.brake ?? CopyBrake(request: run.request, clock: run.clock)
+    }
+
+    /// Runs the pool from `resume` (the workers' checkpoints, or `nil` to start) to the end.
+    func execute(resume: [WorkerCheckpoint]?, checkpoint: (CopyCheckpoint) throws -> Void, events: ProgressSink) throws -> CopyRun.Outcome {
+        var states = resume ?? shards.map { WorkerCheckpoint(shard: $0) }
+        let started = run.clock.now()
+        let prepared: Prepared
+        switch mode {
+        case .once: prepared = try prepare(&states, events: events)
+        case .retrying:
+            let retrier = Retrier(policy: run.request.retry, clock: run.clock)
+            prepared = try retrier.run(notify: { events(.retrying($0)) }) { _ in try prepare(&states, events: events) }
+        }
+        var pool = PoolState(states: states, operation: run.operation, total: prepared.total)
+        for index in pool.states.indices where !pool.states[index].finished {
+            launch(index, from: pool.states[index].checkpoint, into: prepared.shared)
+            pool.running += 1
+        }
+        while pool.running > 0 {
+            var tickets: [CheckpointTicket] = []
+            defer { for ticket in tickets { ticket.recorded() } }  // after the checkpoint is recorded (or failed)
+            let messages = mailbox.takeAll()
+            func record() {
+                var changed = false
+                for message in messages {
+                    if case .checkpoint(_, _, let ticket) = message { tickets.append(ticket) }
+                    changed = handle(message, in: &pool, events: events) || changed
+                }
+                guard changed, pool.checkpointFailure == nil else { return }
+                do {
+                    try checkpoint(pool.checkpoint(dryRun: run.request.dryRun))
+                } catch {
+                    pool.checkpointFailure = error
+                    mailbox.requestStop()
+                }
+            }
+            if let shared = prepared.shared { shared.exclusively(record) } else { record() }
+        }
+        let merged = pool.summary
+        if let error = pool.checkpointFailure ?? pool.failure ?? pool.deferred {
+            prepared.writer?.abandon(keepPartial: run.keepsPartialSnapshot)
+            throw error
+        }
+        let manifest = try prepared.finish(run: run, started: started, seconds: merged.seconds)
+        pool.progress.finish(merged, sink: events)
+        return CopyRun.Outcome(summary: merged, manifest: manifest)
+    }
+
+    /// Takes one worker's message; true when the workers' checkpoints changed.
+    private func handle(_ message: WorkerMessage, in pool: inout PoolState, events: ProgressSink) -> Bool {
+        switch message {
+        case .event(let index, let event):
+            pool.progress.handle(index, event, name: name(index), sink: events)
+            return false
+        case .checkpoint(let index, let point, _):
+            pool.states[index].checkpoint = point
+            return true
+        case .finished(let index, .success(let summary)):
+            pool.running -= 1
+            pool.progress.begin(index, sink: events)
+            let last = pool.states[index].checkpoint
+            pool.states[index].checkpoint = CopyCheckpoint(
+                cursor: last?.cursor, summary: summary, unkeyedSkips: last?.unkeyedSkips ?? false, targetEpoch: last?.targetEpoch)
+            pool.states[index].finished = true
+            pool.summaries[index] = summary
+            return true
+        case .finished(let index, .failure(let error)):
+            pool.running -= 1
+            pool.progress.begin(index, sink: events)
+            if error is WorkerStopped { return false }
+            if error is MirrorRefusedError {
+                pool.deferred = pool.deferred ?? error  // its share is copied; the others finish theirs
+            } else if mode == .once, transientCause(of: error) != nil {
+                // The others are not stopped: they finish their shares, then the step fails (and is retried).
+                pool.deferred = pool.deferred ?? error
+                events(.note("\(name(index)) stopped at a transient fault; the other workers go on, then the step is retried"))
+            } else if pool.failure == nil {
+                // Reported when the pool ends: the others finish their current batch and checkpoint it first.
+                pool.failure = error
+                mailbox.requestStop()
+            }
+            return false
+        }
+    }
+
+    /// `worker 2 of 4`.
+    func name(_ index: Int) -> String { "worker \(index + 1) of \(shards.count)" }
+
+    /// Starts worker `index` on its own thread.
+    private func launch(_ index: Int, from resume: CopyCheckpoint?, into shared: SerializedStore?) {
+        let thread = Thread { [self] in
+            let result = Result { try work(index, from: resume, into: shared) }
+            mailbox.post(.finished(index, result))
+        }
+        thread.stackSize = 16 << 20  // deeply nested JSON is parsed recursively
+        thread.name = "sessmigrate-worker-\(index + 1)"
+        thread.start()
+    }
+
+    /// One worker: its share to the end, from its own checkpoint.
+    private func work(_ index: Int, from resume: CopyCheckpoint?, into shared: SerializedStore?) throws -> CopySummary {
+        var worker = run
+        worker.request.scope.shard = shards[index]
+        worker.request.workers = 1
+        let hook = run.afterBatchWritten
+        worker.afterBatchWritten = { [hookLock] in
+            try hookLock.withLock { try shared.map { try $0.exclusively(hook) } ?? hook() }
+        }
+        let mailbox = self.mailbox
+        let events: ProgressSink = { mailbox.post(.event(index, $0)) }
+        let note: (String) -> Void = { events(.note($0)) }
+        let between: (Int) throws -> Void = { [brake] count in
+            try mailbox.checkStop()
+            try brake.pass(events: count, note: note, stop: mailbox.checkStop)
+        }
+        var last = resume
+        var batches = 0
+        let body = { (_: Int) throws -> CopySummary in
+            try mailbox.checkStop()
+            try self.brake.waitWhilePaused(note: note, stop: mailbox.checkStop)
+            return try worker.engineAttempt(
+                resume: last, into: shared, betweenBatches: between,
+                checkpoint: { point in
+                    last = point
+                    batches += 1
+                    let ticket = CheckpointTicket()
+                    mailbox.post(.checkpoint(index, point, ticket))
+                    ticket.wait()
+                }, events: events)
+        }
+        switch mode {
+        case .once: return try body(0)
+        case .retrying:
+            let retrier = Retrier(policy: run.request.retry, clock: run.clock)
+            return try retrier.run(progressMarker: { batches }, notify: { events(.retrying($0)) }, body)
+        }
+    }
+}
+
+/// What the thread that runs a pool knows of it: each worker's checkpoint, the summaries of those that
+/// finished, how it ended.
+struct PoolState {
+    var states: [WorkerCheckpoint]
+    var summaries: [Int: CopySummary] = [:]
+    var progress: PoolProgress
+    /// The sessions in scope, when the source counts them cheaply (for the whole scope at once).
+    var total: Int?
+    var running = 0
+    /// The first error that stopped the pool.
+    var failure: (any Error)?
+    /// An error reported once every other worker finished (a transient fault in a runbook step).
+    var deferred: (any Error)?
+    var checkpointFailure: (any Error)?
+
+    init(states: [WorkerCheckpoint], operation: String, total: Int?) {
+        self.states = states
+        self.total = total
+        for index in states.indices where states[index].finished { summaries[index] = states[index].checkpoint?.summary ?? CopySummary() }
+        progress = PoolProgress(operation: operation, workers: states.count, done: summaries, total: total)
+    }
+
+    /// The pool's checkpoint now.
+    func checkpoint(dryRun: Bool) -> CopyCheckpoint {
+        var point = CopyCheckpoint(workers: states, dryRun: dryRun)
+        point.summary.expectedSessions = point.summary.expectedSessions ?? total
+        return point
+    }
+
+    /// The workers' summaries merged (a finished worker's with the sessions it named).
+    var summary: CopySummary {
+        var merged = CopySummary.merged(states.indices.map { summaries[$0] ?? states[$0].checkpoint?.summary ?? CopySummary() })
+        merged.expectedSessions = merged.expectedSessions ?? total
+        return merged
+    }
+}
+
+extension WorkerPool {
+    /// What the pool opened before its workers start.
+    struct Prepared {
+        /// The snapshot being written, for a snapshot target.
+        var writer: SnapshotWriter?
+        var shared: SerializedStore?
+        var sourceLayout = ""
+        /// The sessions in the whole scope, when the source counts them cheaply.
+        var total: Int?
+
+        func finish(run: CopyRun, started: Double, seconds: Double) throws -> SnapshotManifest? {
+            guard let writer, case .snapshot(let path, _) = run.target else { return nil }
+            do {
+                try writer.finish(
+                    toolVersion: SessMigrateVersion.current, source: run.source.description, sourceLayout: sourceLayout, createdAt: started,
+                    seconds: seconds)
+            } catch {
+                writer.abandon(keepPartial: run.keepsPartialSnapshot)
+                throw error
+            }
+            return try SnapshotReader.manifest(path: path)
+        }
+    }
+
+    /// Before the workers start, on this thread: the same-store checks once; a store target opened
+    /// for writing once (its schema made), and finished workers of a target that restarted since
+    /// (a new ``SessionStore/writeEpoch()``) sent back to the start; a snapshot's writer made.
+    private func prepare(_ states: inout [WorkerCheckpoint], events: ProgressSink) throws -> Prepared {
+        try run.refuseSameAddress()
+        let from = try run.opener.open(run.source, forWriting: false)
+        defer { try? from.close() }
+        // The workers' scopes are sub-shards, which a store may not count; the whole scope it may.
+        let total = from.capabilities.countsCheaply ? try? from.countSessions(run.request.scope) : nil
+        switch run.target {
+        case .store(let address):
+            try run.opener.refuseSameStore(source: from, at: run.source, target: address)
+            let to = try run.openTarget(address)
+            defer { try? to.close() }
+            let epoch = run.request.dryRun ? nil : try to.writeEpoch()
+            for index in states.indices where states[index].finished {
+                guard let before = states[index].checkpoint?.targetEpoch, before != epoch else { continue }
+                events(.note("\(name(index)): the target restarted since it finished and may have lost its writes; it copies its share again"))
+                let summary = states[index].checkpoint.map { CopyEngine.restarted($0.summary) } ?? CopySummary()
+                states[index] = WorkerCheckpoint(shard: states[index].shard, checkpoint: CopyCheckpoint(cursor: nil, summary: summary))
+            }
+            return Prepared(total: total)
+        case .snapshot(let path, let force):
+            try run.refuseSnapshotOfItself(from, path: path)
+            let resuming = FileManager.default.fileExists(atPath: SnapshotWriter.partialPath(for: path)) && states.contains { $0.checkpoint != nil }
+            if !resuming { states = shards.map { WorkerCheckpoint(shard: $0) } }  // a checkpoint is only good with its partial file
+            let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: from.capabilities.keepsExpiry, resuming: resuming)
+            return Prepared(writer: writer, shared: SerializedStore(writer.store), sourceLayout: from.layout.description, total: total)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+"""What scripts/bench.py and scripts/bench_scale.py share: the throwaway servers' addresses (from the
+environment scripts/bench sets), a MariaDB root shell, fresh databases, and a timed command."""
+import os, re, subprocess, sys, time
+
+redis_url = os.environ["SESSMIGRATE_REDIS_URL"]
+mysql_url = os.environ["SESSMIGRATE_MYSQL_URL"]
+socket = os.environ["SESSMIGRATE_MYSQL_ROOT_SOCKET"]
+redis_port = redis_url.rsplit(":", 1)[1].split("/")[0]
+mysql_base = mysql_url.rsplit("/", 1)[0]
+
+
+def sql(statement, database=""):
+    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", f"--socket={socket}", "-B", "-N", "--local-infile=1", "-e", statement] + ([database] if database else []),
+                         check=True, capture_output=True, text=True)
+    return out.stdout
+
+
+def timed(label, command):
+    """Runs sessmigrate (or anything) under /usr/bin/time; returns (seconds, peak RSS MiB, stdout)."""
+    start = time.perf_counter()
+    out = subprocess.run(["/usr/bin/time", "-f", "RSSKB %M"] + command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    rss = int(re.search(r"RSSKB (\d+)", out.stderr).group(1)) / 1024
+    if out.returncode not in (0, 1):
+        sys.exit(f"{label} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    return seconds, rss, out.stdout
+
+
+def mysql(db):
+    """A new empty database; its address."""
+    sql(f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}")
+    return f"{mysql_base}/{db}"
+
+
+def redis(db):
+    """Redis database `db`, emptied; its address (community layout)."""
+    subprocess.run(["redis-cli", "-p", redis_port, "-n", str(db), "FLUSHDB"], check=True, capture_output=True)
+    return f"redis://127.0.0.1:{redis_port}/{db}?layout=community"
