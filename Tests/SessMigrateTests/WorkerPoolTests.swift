@@ -156,6 +156,20 @@ import Testing
         }
     }
 
+    /// Named sessions that fit in one batch take one worker unless told otherwise: more would only
+    /// open more connections and read the same keys or rows to find nothing.
+    @Test func namedSessionsThatFitInOneBatchTakeOneWorker() {
+        var request = CopyRequest(batchSize: 2)
+        #expect(request.workerCount(resuming: nil) == CopyRequest.defaultWorkers)
+        request.scope.sessionIds = ["a", "b"]
+        #expect(request.workerCount(resuming: nil) == 1)
+        request.scope.sessionIds.insert("c")
+        #expect(request.workerCount(resuming: nil) == CopyRequest.defaultWorkers)
+        request.workers = 3
+        request.scope.sessionIds = ["a"]
+        #expect(request.workerCount(resuming: nil) == 3)
+    }
+
     /// A snapshot written by several workers (one writer, taking turns) holds every session.
     @Test func aSnapshotWithWorkers() throws {
         try withTemporaryDirectory { directory in

@@ -9,10 +9,13 @@ extension RedisSessionStore {
     /// keys one by one; writing among them would mix two programs' data, so it is refused before
     /// anything is written. Other keys (the bot's caches, counters) are left alone and allowed.
     ///
-    /// Checks a sample: up to `sampleSize` keys of each pattern within `maxScanSteps` `SCAN` steps.
-    public func checkRecognisedForWriting(sampleSize: Int = 64, maxScanSteps: Int = 200) throws {
+    /// Checks a sample: up to `sampleSize` keys of each pattern within `maxScanSteps` `SCAN` steps of
+    /// ``sampleScanCount`` keys (the first 20,000 keys).
+    public func checkRecognisedForWriting(sampleSize: Int = 64, maxScanSteps: Int = 20) throws {
         guard case .known(let layout) = layoutState else { return }  // Writes to an undetected layout are refused anyway.
-        let sessions = layout.sharesKeys ? [] : try sampleKeys(RedisKeys.sessionPattern, sampleSize: sampleSize, maxScanSteps: maxScanSteps)
+        let sessions =
+            layout.sharesKeys
+            ? [] : try Self.sampleKeys(keyspace, pattern: RedisKeys.sessionPattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize)
         let blobs = try keyspace.execute(sessions.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
         for (key, reply) in zip(sessions, blobs) {
             let name = String(decoding: key, as: UTF8.self)
@@ -28,7 +31,7 @@ extension RedisSessionStore {
             }
         }
         for pattern in ["app:*", "user:*"] {
-            let keys = try sampleKeys(pattern, sampleSize: sampleSize, maxScanSteps: maxScanSteps)
+            let keys = try Self.sampleKeys(keyspace, pattern: pattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize)
             let types = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
             for (key, type) in zip(keys, types) {
                 let name = String(decoding: key, as: UTF8.self)
@@ -62,24 +65,5 @@ extension RedisSessionStore {
             message:
                 "the target database holds \(Printable.name(key)), which is not ADK data (\(reason)); refusing to write into a database whose keys sessmigrate does not recognise",
             context: "target check")
-    }
-
-    /// Up to `sampleSize` keys matching `pattern`, scanning at most `maxScanSteps` steps.
-    private func sampleKeys(_ pattern: String, sampleSize: Int, maxScanSteps: Int) throws -> [[UInt8]] {
-        var keys: [[UInt8]] = []
-        var seen = Set<[UInt8]>()
-        var position: RedisScanPosition? = .start
-        var steps = 0
-        while keys.count < sampleSize, steps < maxScanSteps, let current = position {
-            let (cursor, found) = try keyspace.scan(node: current.node, cursor: current.cursor, match: pattern, count: 100)
-            keys += found.filter { seen.insert($0).inserted }
-            steps += 1
-            if cursor != "0" {
-                position = RedisScanPosition(node: current.node, cursor: cursor)
-            } else {
-                position = current.node + 1 < keyspace.nodeCount ? RedisScanPosition(node: current.node + 1, cursor: "0") : nil
-            }
-        }
-        return Array(keys.prefix(sampleSize))
     }
 }

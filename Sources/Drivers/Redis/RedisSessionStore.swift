@@ -42,7 +42,8 @@ public final class RedisSessionStore: SessionStore {
     ///
     /// A layout given in the configuration is checked against the data too: a database whose
     /// sampled blobs are all of the other layout is refused (a sample, as for detection, within the
-    /// first 50,000 keys scanned). Targets are checked further by ``checkRecognisedForWriting(sampleSize:maxScanSteps:)``.
+    /// first 50,000 keys scanned), unless ``RedisStoreConfig/layoutConfirmed`` says an earlier open
+    /// of the same run made that check. Targets are checked further by ``checkRecognisedForWriting(sampleSize:maxScanSteps:)``.
     ///
     /// A cluster node (`INFO cluster` says `cluster_enabled:1`) is used as the whole cluster
     /// (``RedisClusterKeyspace``) unless ``RedisStoreConfig/cluster`` is `.no`; `passwordProvider`
@@ -53,7 +54,7 @@ public final class RedisSessionStore: SessionStore {
             let state: RedisLayoutState
             if let given = config.layout {
                 // Mixed layouts are left to the reads, which name each foreign key (and to the target check).
-                if let evidence = try? detectEvidence(keyspace, maxScanSteps: 500), !evidence.allows(given),
+                if !config.layoutConfirmed, let evidence = try? detectEvidence(keyspace, maxScanSteps: 50), !evidence.allows(given),
                     case .known(let found)? = try? evidence.conclusion(unknownIsError: false)
                 {
                     throw RedisError(
@@ -111,6 +112,11 @@ public final class RedisSessionStore: SessionStore {
 
     /// `redis community`, `redis adk-redis`, or `redis empty` when nothing was there to detect.
     public var layout: StoreLayout { layoutState.storeLayout }
+
+    /// The layout detected or given, once settled (`nil` for an empty database with none given).
+    public var settledLayout: RedisLayout? {
+        if case .known(let layout) = layoutState { layout } else { nil }
+    }
 
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: false, keepsExpiry: true) }
 

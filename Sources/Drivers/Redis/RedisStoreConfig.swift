@@ -24,6 +24,9 @@ public struct RedisStoreConfig: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     /// The key layout; `nil` detects it from the `session:*` keys present.
     public var layout: RedisLayout?
+    /// True when an earlier open of the same run already detected or checked ``layout`` against
+    /// the keys: this open skips that sample (the workers of one copy open the store once each).
+    public var layoutConfirmed = false
     /// Expiry applied to written sessions that carry none (`Session.expiry == nil`), counted from
     /// the time of writing, as ADK's services apply `expire` (default one hour).
     public var defaultTTLSeconds: Int

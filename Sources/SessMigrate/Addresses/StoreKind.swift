@@ -23,8 +23,9 @@ public protocol StoreKind: Sendable {
     func parseOwnForm(_ text: String) throws(AddressError) -> StoreAddress?
     /// A URL address with one of ``schemes``.
     func parse(_ parts: URLParts, environment: BotEnvironment, readPasswordFile: (String) throws(AddressError) -> String) throws(AddressError) -> StoreAddress
-    /// Opens the store (see ``StoreOpener/open(_:forWriting:)``).
-    func open(_ address: StoreAddress, forWriting: Bool) throws -> any SessionStore
+    /// Opens the store (see ``StoreOpener/open(_:forWriting:)``), skipping the checks `memo` says an
+    /// earlier open of the same run made.
+    func open(_ address: StoreAddress, forWriting: Bool, memo: OpenMemo?) throws -> any SessionStore
 }
 
 extension StoreKind {
@@ -116,7 +117,7 @@ struct MySQLStoreKind: StoreKind {
         return .mysql(address)
     }
 
-    func open(_ address: StoreAddress, forWriting: Bool) throws -> any SessionStore {
+    func open(_ address: StoreAddress, forWriting: Bool, memo: OpenMemo?) throws -> any SessionStore {
         guard case .mysql(let mysql) = address else { preconditionFailure("not a MySQL address") }
         // A password command runs here, for every store opened: every new connection, reconnects included.
         let config = MySQLStoreConfig(
@@ -140,16 +141,21 @@ struct RedisStoreKind: StoreKind {
         return .redis(address)
     }
 
-    func open(_ address: StoreAddress, forWriting: Bool) throws -> any SessionStore {
+    func open(_ address: StoreAddress, forWriting: Bool, memo: OpenMemo?) throws -> any SessionStore {
         guard case .redis(let redis) = address else { preconditionFailure("not a Redis address") }
-        let layout: RedisLayout? = redis.layout.flatMap { RedisLayout(rawValue: $0.rawValue) }
+        let given: RedisLayout? = redis.layout.flatMap { RedisLayout(rawValue: $0.rawValue) }
         var config = RedisStoreConfig(
             host: redis.host, port: redis.port, database: redis.database, username: redis.username,
-            password: try redis.currentPassword(), layout: layout, defaultTTLSeconds: redis.ttlSeconds, tls: redis.tls)
+            password: try redis.currentPassword(), layout: given, defaultTTLSeconds: redis.ttlSeconds, tls: redis.tls)
         config.cluster = redis.cluster
+        if let known = memo?.redisLayout(address) {
+            config.layout = known
+            config.layoutConfirmed = true
+        }
         // On a cluster, every further node connection asks again (a password command runs each time).
         let store = try RedisSessionStore.open(config, passwordProvider: { try redis.currentPassword() })
-        guard forWriting else { return store }
+        if let settled = store.settledLayout { memo?.remember(redisLayout: settled, of: address) }
+        guard forWriting, memo?.wasCheckedForWriting(address) != true else { return store }
         do {
             // Foreign keys under ADK's names: refused before anything is written.
             try store.checkRecognisedForWriting()
@@ -157,6 +163,7 @@ struct RedisStoreKind: StoreKind {
             try? store.close()
             throw error
         }
+        memo?.rememberCheckedForWriting(address)
         return store
     }
 }
@@ -175,7 +182,7 @@ struct SQLiteStoreKind: StoreKind {
         throw AddressError("sqlite address needs three slashes: sqlite:///relative.db or sqlite:////absolute/path.db")
     }
 
-    func open(_ address: StoreAddress, forWriting: Bool) throws -> any SessionStore {
+    func open(_ address: StoreAddress, forWriting: Bool, memo: OpenMemo?) throws -> any SessionStore {
         guard case .sqlite(let sqlite) = address else { preconditionFailure("not a SQLite address") }
         if !forWriting, SnapshotReader.isSnapshot(path: sqlite.path) { return try SnapshotStore(path: sqlite.path) }
         return try SQLiteSessionStore.open(

@@ -21,11 +21,14 @@ extension CopyRequest {
 
     /// How many workers a run of this request uses, resuming from `checkpoint`: the given count, or
     /// without one the count the checkpoint was made with (so a retried task on a machine with
-    /// another number of cores continues every worker's own position), else one per core. Never
-    /// more than the sub-shards a shard can still be split into.
+    /// another number of cores continues every worker's own position), else one per core, but one
+    /// for named sessions that fit in one batch (more would only open more connections and read
+    /// the same keys or rows to find nothing). Never more than the sub-shards a shard can still be
+    /// split into.
     public func workerCount(resuming checkpoint: CopyCheckpoint?) -> Int {
         if let workers { return workers }
         if let checkpoint { return checkpoint.workers?.count ?? 1 }
+        if !scope.sessionIds.isEmpty, scope.sessionIds.count <= batchSize { return 1 }
         return max(1, min(Self.defaultWorkers, Shard.maxCount / (scope.shard?.count ?? 1)))
     }
 }

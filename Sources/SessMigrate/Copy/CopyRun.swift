@@ -71,9 +71,9 @@ public struct CopyRun {
         resume: CopyCheckpoint? = nil, checkpoint: (CopyCheckpoint) throws -> Void = { _ in }, events: ProgressSink = { _ in }
     ) throws -> Outcome {
         try refuseSameAddress()
+        var run = remembering()
         let retrier = Retrier(policy: request.retry, clock: clock)
-        try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in try probe() }
-        var run = self
+        try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in try run.probe() }
         run.brake = brake ?? CopyBrake(request: request, clock: clock)
         let (shards, resume) = try run.plan(resuming: resume, events: events)
         if shards.count > 1 {
@@ -108,13 +108,21 @@ public struct CopyRun {
     public func attempt(
         resume: CopyCheckpoint?, checkpoint: (CopyCheckpoint) throws -> Void, events: ProgressSink = { _ in }
     ) throws -> Outcome {
-        var run = self
+        var run = remembering()
         run.brake = brake ?? CopyBrake(request: request, clock: clock)
         let (shards, resume) = try run.plan(resuming: resume, events: events)
         if shards.count > 1 {
             return try WorkerPool(run: run, shards: shards, mode: .once).execute(resume: resume?.workers, checkpoint: checkpoint, events: events)
         }
         return try run.singleAttempt(resume: resume, checkpoint: checkpoint, events: events)
+    }
+
+    /// This run with an ``OpenMemo`` of its own (unless it has one): its probe, workers and retries
+    /// sample each store once.
+    func remembering() -> CopyRun {
+        var run = self
+        if run.opener.memo == nil { run.opener = opener.remembering() }
+        return run
     }
 
     /// The workers' shares and the checkpoint they continue from: `resume`, unless it was made by

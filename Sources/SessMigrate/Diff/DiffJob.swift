@@ -14,6 +14,12 @@ public struct DiffJob {
         self.engine = engine
     }
 
+    /// Both stores, read-only; a retry's reopen skips the samples of the first open (``OpenMemo``).
+    func storePair() -> StorePair {
+        let opener = opener.memo == nil ? opener.remembering() : opener
+        return StorePair(first: { [a] in try opener.open(a, forWriting: false) }) { [b] _ in try opener.open(b, forWriting: false) }
+    }
+
     /// Retries after transient faults (see ``RetryPolicy``); `.none` to fail at the first.
     public var retry = RetryPolicy()
 
@@ -26,7 +32,7 @@ public struct DiffJob {
     public func run(
         events: ProgressSink = { _ in }, report: (SessionDifference) -> Void
     ) throws -> (DiffSummary, StoreLayout, StoreLayout) {
-        let pair = StorePair(first: { [self] in try opener.open(a, forWriting: false) }) { [self] _ in try opener.open(b, forWriting: false) }
+        let pair = storePair()
         defer { pair.close() }
         let retrier = Retrier(policy: retry, clock: engine.clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
@@ -46,7 +52,7 @@ extension DiffJob {
     /// `verify --contains`: does B hold everything of A (see ``ContainmentEngine``)? Opens both stores
     /// read-only; a transient fault compares again from the start, as ``run(events:report:)`` does.
     public func contains(_ containment: ContainmentEngine, events: ProgressSink = { _ in }) throws -> ContainmentSummary {
-        let pair = StorePair(first: { [self] in try opener.open(a, forWriting: false) }) { [self] _ in try opener.open(b, forWriting: false) }
+        let pair = storePair()
         defer { pair.close() }
         let retrier = Retrier(policy: retry, clock: containment.clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }

@@ -3,7 +3,18 @@ import DriverCore
 /// Turns an address into an open store, through its kind (``StoreKind``): the table that knows which
 /// driver serves which address.
 public struct StoreOpener: Sendable {
+    /// What earlier opens of this run learnt (``OpenMemo``); `nil` samples every store at every open.
+    public var memo: OpenMemo?
+
     public init() {}
+
+    /// This opener with a new ``OpenMemo``: the opens through it and its copies (one run's workers
+    /// and retries) sample each store once.
+    public func remembering() -> StoreOpener {
+        var opener = self
+        opener.memo = OpenMemo()
+        return opener
+    }
 
     /// Opens the store. Reading never creates anything; writing creates the schema or file only
     /// where it is empty, in the layout the address asks for. A store opened for writing must hold
@@ -11,7 +22,7 @@ public struct StoreOpener: Sendable {
     /// its `session:*`, `app:*` and `user:*` keys); anything else is refused before any write.
     public func open(_ address: StoreAddress, forWriting: Bool) throws -> any SessionStore {
         do {
-            return try address.kind.open(address, forWriting: forWriting)
+            return try address.kind.open(address, forWriting: forWriting, memo: memo)
         } catch let error as any DriverError {
             throw StoreError(address: address.description, underlying: error)
         }
