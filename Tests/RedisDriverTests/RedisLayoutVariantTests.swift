@@ -6,12 +6,12 @@ import Testing
 @testable import RedisDriver
 
 /// google-adk-redis ≤ 0.1.4's per-user strings and the community index set with one colon
-/// (databases 56–59 belong to these tests).
+/// (databases 1, 4, 9 and 18 belong to these tests; docs/TESTING.md lists every suite's).
 @Suite(.serialized, .enabled(if: TestRedis.isAvailable))
 struct RedisLayoutVariantTests {
     @Test func userStringsHoldEverySessionOfAUserAsJsonDumps() throws {
-        try TestRedis.withEmptyDatabase(56) { connection in
-            try TestRedis.withStore(56, layout: .adkRedis014) { store in
+        try TestRedis.withEmptyDatabase(1) { connection in
+            try TestRedis.withStore(1, layout: .adkRedis014) { store in
                 let first = try Samples.richSession(id: "s1", expiry: Samples.fromNow(600))
                 let second = try Samples.richSession(id: "s2", expiry: Samples.fromNow(900))
                 let other = try Samples.richSession(id: "s3", user: "u2", expiry: .never)
@@ -49,8 +49,8 @@ struct RedisLayoutVariantTests {
     }
 
     @Test func userStringWritesMergeAndAreFenced() throws {
-        try TestRedis.withEmptyDatabase(57) { connection in
-            try TestRedis.withStore(57, layout: .adkRedis014) { store in
+        try TestRedis.withEmptyDatabase(4) { connection in
+            try TestRedis.withStore(4, layout: .adkRedis014) { store in
                 let first = try Samples.richSession(id: "s1", expiry: .never)
                 try store.writeSessions([first])
                 let version = try #require(try store.fetchVersionedSessions([first.key])[first.key]).version
@@ -78,8 +78,8 @@ struct RedisLayoutVariantTests {
     }
 
     @Test func communityWithASingleColonSet() throws {
-        try TestRedis.withEmptyDatabase(58) { connection in
-            try TestRedis.withStore(58, layout: .communitySet1) { store in
+        try TestRedis.withEmptyDatabase(9) { connection in
+            try TestRedis.withStore(9, layout: .communitySet1) { store in
                 let first = try Samples.richSession(id: "s1", expiry: Samples.fromNow(600))
                 try store.writeSessions([first])
                 _ = try store.writeSessions(fenced: [FencedWrite(session: try Samples.richSession(id: "s2", expiry: .never), expected: nil)])
@@ -101,19 +101,19 @@ struct RedisLayoutVariantTests {
     }
 
     @Test func mixedLayoutsAndWrongTypesAreNamed() throws {
-        try TestRedis.withEmptyDatabase(59) { connection in
-            try TestRedis.withStore(59, layout: .adkRedis014) { store in
+        try TestRedis.withEmptyDatabase(18) { connection in
+            try TestRedis.withStore(18, layout: .adkRedis014) { store in
                 try store.writeSessions([try Samples.richSession(id: "s1", expiry: .never)])
             }
             let communityBlob = SessionBlobCodec.encode(try Samples.richSession(id: "c1", user: "u5", expiry: .never), layout: .community)
             try connection.run(["SET", "session:c1", String(decoding: communityBlob, as: UTF8.self)])
-            try TestRedis.withStore(59, layout: .adkRedis014) { store in
+            try TestRedis.withStore(18, layout: .adkRedis014) { store in
                 #expect { try RedisSessionStore.detectLayout(store.keyspace) } throws: { error in
                     let text = "\(error)"
                     return text.contains("mixed layouts") && text.contains("app:app1:u1") && text.contains("0.1.4") && text.contains("session:c1")
                 }
                 // The community-set1 index name holds a 0.1.4 string: named with both types.
-                let config = try TestRedis.config(database: 59, layout: .communitySet1)
+                let config = try TestRedis.config(database: 18, layout: .communitySet1)
                 let set1 = try RedisSessionStore(
                     keyspace: RedisSessionStore.openKeyspace(config, passwordProvider: nil), config: config, layoutState: .known(.communitySet1))
                 defer { try? set1.close() }
@@ -129,7 +129,7 @@ struct RedisLayoutVariantTests {
                 "SET", "session:s2",
                 String(decoding: SessionBlobCodec.encode(try Samples.richSession(id: "s2", expiry: .never), layout: .community), as: UTF8.self),
             ])
-            try TestRedis.withStore(59, layout: .community) { store in
+            try TestRedis.withStore(18, layout: .community) { store in
                 #expect { try store.fetchSessions([SessionKey(appName: "app1", userId: "u1", sessionId: "h1")]) } throws: { error in
                     let text = "\(error)"
                     return text.contains("session:h1") && text.contains("expected a string") && text.contains("found a hash")

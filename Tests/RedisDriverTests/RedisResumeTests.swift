@@ -7,7 +7,7 @@ import Testing
 @testable import RedisDriver
 
 /// Resuming Redis scans (both layouts) from `SessionCursor.resumeToken`: `SCAN` positions.
-/// Databases 56–58 belong to these tests.
+/// Databases 62, 63 and 19 belong to these tests (docs/TESTING.md lists every suite's).
 @Suite(.serialized, .enabled(if: TestRedis.isAvailable))
 struct RedisResumeTests {
     static func sessions(_ count: Int) throws -> [Session] {
@@ -16,7 +16,7 @@ struct RedisResumeTests {
         }
     }
 
-    @Test(arguments: [(RedisLayout.community, 56), (.adkRedis, 57)])
+    @Test(arguments: [(RedisLayout.community, 62), (.adkRedis, 63)])
     func resumedScanSkipsNoSession(layout: RedisLayout, database: Int) throws {
         try TestRedis.withEmptyDatabase(database) { connection in
             try TestRedis.withStore(database, layout: layout) { store in
@@ -34,7 +34,7 @@ struct RedisResumeTests {
         }
     }
 
-    @Test(arguments: [(RedisLayout.community, 56), (.adkRedis, 57)])
+    @Test(arguments: [(RedisLayout.community, 62), (.adkRedis, 63)])
     func tokensMarkStepsAndTheEnd(layout: RedisLayout, database: Int) throws {
         try TestRedis.withEmptyDatabase(database) { connection in
             try TestRedis.withStore(database, layout: layout) { store in
@@ -70,8 +70,8 @@ struct RedisResumeTests {
     /// Redis reseeds its key hashing at every start, so a SCAN cursor of another server process
     /// would skip keys: a token of another epoch starts the scan over (and says so: no token yet).
     @Test func aTokenOfAnotherServerProcessStartsOver() throws {
-        try TestRedis.withEmptyDatabase(58) { connection in
-            try TestRedis.withStore(58, layout: .community) { store in
+        try TestRedis.withEmptyDatabase(19) { connection in
+            try TestRedis.withStore(19, layout: .community) { store in
                 try store.writeSessions(Self.sessions(30))
                 try TestRedis.finishRehashing(connection)
                 let (first, token) = try ResumeCheck.firstPart(store, batchSize: 5, count: 12)
@@ -90,8 +90,8 @@ struct RedisResumeTests {
     }
 
     @Test func aChangedStepIsReadAgainWhole() throws {
-        try TestRedis.withEmptyDatabase(58) { connection in
-            try TestRedis.withStore(58, layout: .community) { store in
+        try TestRedis.withEmptyDatabase(19) { connection in
+            try TestRedis.withStore(19, layout: .community) { store in
                 try store.writeSessions(Self.sessions(40))
                 try TestRedis.finishRehashing(connection)
                 var found: ([SessionKey], String)?
@@ -122,9 +122,9 @@ struct RedisResumeTests {
     ]
 
     @Test func malformedTokensAreRefused() throws {
-        try TestRedis.withEmptyDatabase(58) { _ in
+        try TestRedis.withEmptyDatabase(19) { _ in
             for layout in [RedisLayout.community, nil] {
-                try TestRedis.withStore(58, layout: layout) { store in
+                try TestRedis.withStore(19, layout: layout) { store in
                     for token in Self.malformed {
                         let error = #expect(throws: ResumeTokenError.self, "\(token)") {
                             _ = try store.scanSessions(SessionQuery(batchSize: 3, resumeAfter: token))

@@ -5,6 +5,7 @@ import Testing
 
 @testable import RedisDriver
 
+/// Databases 20–23, 44–46 and 49 belong to these tests (docs/TESTING.md lists every suite's).
 @Suite(.enabled(if: TestRedis.isAvailable))
 struct RedisStoreTests {
     /// Reads all sessions through `scanSessions` with a tiny batch size.
@@ -32,7 +33,7 @@ struct RedisStoreTests {
         #expect(abs(at - seconds) < 2, sourceLocation: sourceLocation)
     }
 
-    @Test(arguments: [(RedisLayout.community, 41), (.adkRedis, 42)])
+    @Test(arguments: [(RedisLayout.community, 20), (.adkRedis, 21)])
     func roundTrip(layout: RedisLayout, database: Int) throws {
         try TestRedis.withEmptyDatabase(database) { connection in
             let persistent = try Samples.richSession(id: "s-never", expiry: .never)
@@ -90,7 +91,7 @@ struct RedisStoreTests {
         }
     }
 
-    @Test(arguments: [(RedisLayout.community, 43), (.adkRedis, 47)])
+    @Test(arguments: [(RedisLayout.community, 22), (.adkRedis, 23)])
     func writingTwiceLeavesIdenticalBytes(layout: RedisLayout, database: Int) throws {
         try TestRedis.withEmptyDatabase(database) { connection in
             let sessions = [

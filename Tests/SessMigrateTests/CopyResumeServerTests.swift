@@ -7,7 +7,7 @@ import Testing
 
 /// Copies between the server stores (MySQL, Redis in both layouts) interrupted after every batch
 /// and resumed from the last checkpoint, with `--mirror` deleting the target's extra sessions.
-/// Uses slots 10 and 11 (Redis databases 30 and 31).
+/// Uses slots 10 and 11 (Redis databases 74 and 75).
 @Suite(.serialized, .enabled(if: TestStores.serversAvailable, "needs SESSMIGRATE_MYSQL_URL and SESSMIGRATE_REDIS_URL"))
 struct CopyResumeServerTests {
     static let pairs: [(TestStores.Kind, TestStores.Kind)] = [

@@ -64,7 +64,7 @@ import Testing
 
     @Test(arguments: TestStores.Kind.allCases)
     func everyStoreReturnsExactlyTheScope(kind: TestStores.Kind) throws {
-        let slot = 12 + TestStores.Kind.allCases.firstIndex(of: kind)!  // Redis databases 32-36
+        let slot = 12 + TestStores.Kind.allCases.firstIndex(of: kind)!  // Redis databases 76-80
         defer { TestStores.dropMySQL(slots: slot..<(slot + 1)) }
         try withTemporaryDirectory { directory in
             let address = try TestStores.make(kind, slot: slot, directory: directory)

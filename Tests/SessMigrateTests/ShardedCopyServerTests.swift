@@ -9,7 +9,7 @@ import Testing
 /// --shard i/N` process, one after another) give the same target as one unsharded copy; every
 /// store's pushed-down shard selection agrees with the Swift function on random keys; a shard
 /// killed mid-copy and run again with the same index resumes from its checkpoint file.
-/// Uses slots 5–9 (Redis databases 25–29, MySQL databases `smt_pairs_5…9_PID`).
+/// Uses slots 5–9 (Redis databases 69–73, MySQL databases `smt_pairs_5…9_PID`).
 @Suite(.serialized, .enabled(if: TestStores.serversAvailable && CLI.binary != nil, "needs the servers and the built binary"))
 struct ShardedCopyServerTests {
     static let targets: [TestStores.Kind] = [.mysql, .redisCommunity, .redisADK, .sqliteSSS, .sqliteDSS]

@@ -9,7 +9,7 @@ import Testing
 
 /// Fresh stores of every kind for cross-store tests. Servers come from `SESSMIGRATE_MYSQL_URL` and
 /// `SESSMIGRATE_REDIS_URL` (set by scripts/test); suites using them are skipped when unset.
-/// Redis databases 20–39 belong to these tests.
+/// Redis databases 64–127 belong to these tests: slot `n` is database `64 + n`, so no two slots share one.
 enum TestStores {
     static let environment = ProcessInfo.processInfo.environment
     static let serversAvailable = environment["SESSMIGRATE_MYSQL_URL"] != nil && environment["SESSMIGRATE_REDIS_URL"] != nil
@@ -38,7 +38,8 @@ enum TestStores {
             guard case .redis(var base) = try StoreAddress.parse(try #require(environment["SESSMIGRATE_REDIS_URL"]), environment: none) else {
                 throw AddressError("SESSMIGRATE_REDIS_URL is not redis://")
             }
-            base.database = 20 + slot % 20
+            precondition((0..<64).contains(slot), "TestStores slots are 0..<64")
+            base.database = 64 + slot
             base.layout = kind == .redisCommunity ? .community : .adkRedis
             let admin = try RedisConnection.open(host: base.host, port: base.port, options: RedisConnectionOptions(database: base.database))
             defer { admin.close() }

@@ -94,7 +94,7 @@ _srv_start_redis() {
         port=$(_srv_pick_port $((20000 + (RANDOM % 20000)))) || return 1
         rm -f "$dir/redis.pid"
         redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
-            --appendonly no --databases 64 --daemonize yes \
+            --appendonly no --databases 128 --daemonize yes \
             --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 || true
         local deadline=$(($(date +%s) + 20))
         while [ "$(date +%s)" -lt "$deadline" ]; do
@@ -152,7 +152,7 @@ start_redis_tls() {
         rm -f "$dir/$name.pid"
         redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
             --tls-cert-file "$cert" --tls-key-file "$key" --tls-ca-cert-file "$tls/ca.pem" \
-            --tls-auth-clients "$auth" --appendonly no --databases 64 --daemonize yes \
+            --tls-auth-clients "$auth" --appendonly no --databases 128 --daemonize yes \
             --pidfile "$dir/$name.pid" --logfile "$dir/$name.log" </dev/null >/dev/null 2>&1 || true
         local deadline=$(($(date +%s) + 20))
         while [ "$(date +%s)" -lt "$deadline" ]; do
