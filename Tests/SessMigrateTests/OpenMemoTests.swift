@@ -15,19 +15,7 @@ import Testing
 
     /// Database 43 holding only `commands` (each `SET key value` or `HSET key field value…`).
     func database(_ commands: [String]) throws -> StoreAddress {
-        let url = try #require(TestStores.environment["SESSMIGRATE_REDIS_URL"])
-        guard case .redis(var address) = try StoreAddress.parse(url, environment: BotEnvironment(variables: [:])) else {
-            throw AddressError("not redis")
-        }
-        (address.database, address.layout) = (43, .community)
-        let connection = try RedisConnection.open(host: address.host, port: address.port, options: RedisConnectionOptions(database: 43))
-        defer { connection.close() }
-        _ = try connection.command(["FLUSHDB"])
-        for command in commands {
-            let words = command.split(separator: " ", maxSplits: command.hasPrefix("SET") ? 2 : .max).map(String.init)
-            if case .error(let message) = try connection.command(words) { throw AddressError(message) }
-        }
-        return .redis(address)
+        try TestStores.redis(43, layout: .community, commands: commands)
     }
 
     func refused(_ open: () throws -> any SessionStore) -> String? {

@@ -52,6 +52,24 @@ enum TestStores {
         }
     }
 
+    /// Redis database `number` on `SESSMIGRATE_REDIS_URL` with `layout`, emptied and then given
+    /// `commands` (each `SET key value`, the value taken whole, or `HSET key field value…`).
+    static func redis(_ number: Int, layout: RedisLayoutName, commands: [String]) throws -> StoreAddress {
+        let url = try #require(environment["SESSMIGRATE_REDIS_URL"])
+        guard case .redis(var address) = try StoreAddress.parse(url, environment: BotEnvironment(variables: [:])) else {
+            throw AddressError("not redis")
+        }
+        (address.database, address.layout) = (number, layout)
+        let connection = try RedisConnection.open(host: address.host, port: address.port, options: RedisConnectionOptions(database: number))
+        defer { connection.close() }
+        _ = try connection.command(["FLUSHDB"])
+        for command in commands {
+            let words = command.split(separator: " ", maxSplits: command.hasPrefix("SET") ? 2 : .max).map(String.init)
+            if case .error(let message) = try connection.command(words) { throw AddressError(message) }
+        }
+        return .redis(address)
+    }
+
     /// Drops the MySQL databases this process made.
     static func dropMySQL(slots: Range<Int>) {
         let none = BotEnvironment(variables: [:])

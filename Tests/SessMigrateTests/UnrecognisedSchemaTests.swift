@@ -83,19 +83,7 @@ enum ForeignTarget: String, CaseIterable, CustomStringConvertible {
             for statement in kind.setup { try connection.execute(statement) }
             return .mysql(address)
         case .redisForeignHashes, .redisForeignStrings, .redisOtherLayout:
-            let url = try #require(TestStores.environment["SESSMIGRATE_REDIS_URL"])
-            guard case .redis(var address) = try StoreAddress.parse(url, environment: BotEnvironment(variables: [:])) else {
-                throw AddressError("not redis")
-            }
-            (address.database, address.layout) = (42, .community)
-            let connection = try RedisConnection.open(host: address.host, port: address.port, options: RedisConnectionOptions(database: 42))
-            defer { connection.close() }
-            _ = try connection.command(["FLUSHDB"])
-            for command in kind.setup {
-                let words = command.split(separator: " ", maxSplits: command.hasPrefix("SET") ? 2 : .max).map(String.init)
-                if case .error(let message) = try connection.command(words) { throw AddressError(message) }
-            }
-            return .redis(address)
+            return try TestStores.redis(42, layout: .community, commands: kind.setup)
         }
     }
 
