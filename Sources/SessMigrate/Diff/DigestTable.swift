@@ -73,7 +73,7 @@ struct DigestTable {
         _ a: any SessionStore, _ b: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, progress: DiffProgress,
         events: ProgressSink
     ) throws -> (DigestTable, DigestTable) {
-        func flush() { if let counts = progress.take() { events(.advanced(counts)) } }
+        func flush() { for counts in progress.take() { events(.advanced(counts)) } }
         let stop = StopFlag()
         let sideA = SideResult(stop: stop)
         let storeA = StoreHandOff(store: a)
@@ -91,6 +91,7 @@ struct DigestTable {
         }
         if case .failure = resultB { stop.set() }
         let resultA = sideA.wait(polling: flush)
+        flush()  // the lines A made due after the last poll
         // The error that stopped the other side, not the other side's Stopped.
         for case .failure(let error) in [resultA, resultB] where !(error is Stopped) { throw error }
         return (try resultA.get(), try resultB.get())
@@ -157,7 +158,10 @@ struct ReadBackView: @unchecked Sendable {
 }
 
 /// The progress of both sides together: counted by both scanning threads, a line due every
-/// `batchSize` sessions of either, taken and reported by the caller's thread.
+/// `batchSize` sessions of either, taken and reported by the caller's thread. Every line due is
+/// reported, in order, however the two threads interleave (the caller takes them after each of B's
+/// sessions and every half second while it waits for A); should the caller fall more than
+/// ``pendingLimit`` lines behind, the oldest are dropped.
 final class DiffProgress: @unchecked Sendable {
     // @unchecked: the counters are used under `lock` only.
     private let lock = NSLock()
@@ -167,7 +171,8 @@ final class DiffProgress: @unchecked Sendable {
     private let clock: Clock
     private var sessions = 0
     private var events = 0
-    private var due: ProgressCounts?
+    private var due: [ProgressCounts] = []
+    static let pendingLimit = 1024
     private let afterSessionRead: (@Sendable (Int) -> Void)?
 
     init(batchSize: Int, total: Int?, started: Double, clock: Clock, afterSessionRead: (@Sendable (Int) -> Void)? = nil) {
@@ -182,16 +187,19 @@ final class DiffProgress: @unchecked Sendable {
         let read = lock.withLock {
             sessions += 1
             events += count
-            if sessions % batchSize == 0 { due = ProgressCounts(sessions: sessions, events: events, total: total, seconds: clock.now() - started) }
+            if sessions % batchSize == 0 {
+                if due.count == Self.pendingLimit { due.removeFirst() }
+                due.append(ProgressCounts(sessions: sessions, events: events, total: total, seconds: clock.now() - started))
+            }
             return sessions
         }
         afterSessionRead?(read)
     }
 
-    /// The latest line due, once.
-    func take() -> ProgressCounts? {
+    /// The lines due since the last take, oldest first.
+    func take() -> [ProgressCounts] {
         lock.withLock {
-            defer { due = nil }
+            defer { due.removeAll(keepingCapacity: true) }
             return due
         }
     }
