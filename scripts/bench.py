@@ -24,8 +24,12 @@ p.add_argument("--big", type=int, default=100000, help="sessions for the RSS sca
 p.add_argument("--scoped", type=int, default=100000, help="sessions for the scoped-read (pushdown) lines (0 to skip)")
 p.add_argument("--million", type=int, default=1000000, help="sessions of one event for the scale run, mysql -> redis + verify (0 to skip)")
 p.add_argument("--shards", type=int, default=4, help="shard tasks run one after another against one unsharded copy (0 to skip)")
+p.add_argument("--only-scoped", action="store_true", help="only the scoped-read lines (issue 11), over --scoped sessions")
 args = p.parse_args()
 W = args.work
+if args.only_scoped:
+    bench_scale.scoped(args.bin, args.scoped)
+    sys.exit(0)
 
 
 N, E = args.sessions, args.events
@@ -208,38 +212,7 @@ if args.big:
     print(f"{args.big:7d} sessions: {s_big:6.2f} s, peak RSS {rss_big:6.1f} MiB  (x{rss_big / rss_small:.2f})")
 
 if args.scoped:
-    # Scopes pushed down to the stores: a copy of one session, and a converge pass (sessions changed
-    # since a time) over a large store, against a full copy of the same store. Sessions read comes
-    # from the copy's own summary (sessions loaded and in scope).
-    S = args.scoped
-    print(f"== scoped reads over {S} sessions x 5 events (copy --session, converge pass of 100 changed sessions)")
-    big_src = mysql("bench_scope_src")
-    timed("generate scoped", [args.bin, "generate", big_src, "--sessions", str(S), "--events", "5", "--seed", "21"])
-    R5, MB = redis(5), mysql("bench_scope_back")
-    full_s, _, _ = timed("full copy", [args.bin, "copy", big_src, R5, "--ttl-from", "now"])
-    print(f"{'full copy mysql -> redis':34s} {full_s:7.2f} s  ({S} sessions)")
-    some = sql("SELECT id FROM sessions ORDER BY id LIMIT 1 OFFSET 777", "bench_scope_src").strip()
-
-    full_back_s, _, _ = timed("full copy back", [args.bin, "copy", R5, MB])
-    print(f"{'full copy redis -> mysql':34s} {full_back_s:7.2f} s  ({S} sessions)")
-
-    def scoped_against(label, command, full):
-        s, _, out = timed(label, [args.bin] + command + ["--format", "json"])
-        read = json.loads(out)["sessions_read"]
-        print(f"{label:34s} {s:7.2f} s  {read:6d} sessions read  {100 * s / full:5.2f} % of the full copy")
-
-    scoped_against("copy --session X (mysql -> redis)", ["copy", big_src, R5, "--session", some, "--ttl-from", "now"], full_s)
-    scoped_against("copy --session X (redis -> mysql)", ["copy", R5, MB, "--session", some], full_back_s)
-    # The bot's traffic: a new event in 100 sessions (the row and the session's update_time, as ADK writes them).
-    since = float(sql("SELECT UNIX_TIMESTAMP(NOW(6))", "bench_scope_src").strip()) - 1
-    sql("INSERT INTO events (id, app_name, user_id, session_id, invocation_id, timestamp, event_data) "
-        "SELECT CONCAT('bench-new-', id), app_name, user_id, id, 'bench-inv', UTC_TIMESTAMP(6), "
-        "JSON_OBJECT('id', CONCAT('bench-new-', id), 'invocation_id', 'bench-inv', 'author', 'user', "
-        "'timestamp', UNIX_TIMESTAMP(NOW(6)), 'content', JSON_OBJECT('role', 'user', 'parts', JSON_ARRAY(JSON_OBJECT('text', 'new turn')))) "
-        "FROM sessions ORDER BY CRC32(id) LIMIT 100", "bench_scope_src")
-    sql("UPDATE sessions SET update_time = UTC_TIMESTAMP(6) ORDER BY CRC32(id) LIMIT 100", "bench_scope_src")
-    scoped_against("converge pass (mysql -> redis)", ["copy", big_src, R5, "--updated-since", repr(since), "--ttl-from", "now"], full_s)
-    scoped_against("converge pass (redis -> mysql)", ["copy", R5, MB, "--updated-since", repr(since)], full_back_s)
+    bench_scale.scoped(args.bin, args.scoped)
 
 if args.shards:
     bench_scale.shards(args.bin, M1, count=args.shards)

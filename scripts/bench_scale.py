@@ -4,9 +4,68 @@
   MySQL data, into Redis: the sum of the shards' times over the whole copy's is the shard waste;
 - million: N sessions (default 1,000,000) of one small event each generated into MySQL, copied to Redis
   with the default workers and verified; the same shape at 10,000 sessions for the peak RSS ratio;
-  `verify` of the N events timed on its own.
+  `verify` of the N events timed on its own;
+- scoped: `copy --session X` and a converge pass (the sessions changed since a time) over a large
+  store, each against a full copy of the same store (issue 11: under 2 %).
 """
+import json, statistics
+
 from benchlib import mysql, redis, sql, timed
+
+
+def scoped(binary, sessions, runs=5):
+    """Scopes pushed down to the stores: a copy of one session, and a converge pass (sessions changed since
+    a time) over `sessions` sessions, against a full copy of the same store; the median of `runs` runs.
+    Sessions read comes from the copy's own summary (sessions loaded and in scope)."""
+    print(f"== scoped reads over {sessions} sessions x 5 events (copy --session, converge pass of 100 changed sessions; median of {runs})")
+    source = mysql("bench_scope_src")
+    timed("generate scoped", [binary, "generate", source, "--sessions", str(sessions), "--events", "5", "--seed", "21"])
+    R5, MB = redis(5), mysql("bench_scope_back")
+    full, _, _ = timed("full copy", [binary, "copy", source, R5, "--ttl-from", "now"])
+    print(f"{'full copy mysql -> redis':34s} {full:7.2f} s  ({sessions} sessions)")
+    some = sql("SELECT id FROM sessions ORDER BY id LIMIT 1 OFFSET 777", "bench_scope_src").strip()
+    full_back, _, _ = timed("full copy back", [binary, "copy", R5, MB])
+    print(f"{'full copy redis -> mysql':34s} {full_back:7.2f} s  ({sessions} sessions)")
+
+    def against(label, command, whole):
+        times, reads = [], set()
+        for _ in range(runs):
+            seconds, _, out = timed(label, [binary] + command + ["--format", "json"])
+            times.append(seconds)
+            reads.add(json.loads(out)["sessions_read"])
+        median = statistics.median(times)
+        read = ", ".join(str(r) for r in sorted(reads))
+        print(f"{label:34s} {median:7.3f} s  {read:>6s} sessions read  {100 * median / whole:5.2f} % of the full copy"
+              f"  (runs {min(times):.3f}-{max(times):.3f} s)")
+
+    against("copy --session X (mysql -> redis)", ["copy", source, R5, "--session", some, "--ttl-from", "now"], full)
+    against("copy --session X (redis -> mysql)", ["copy", R5, MB, "--session", some], full_back)
+    # The bot's traffic before each pass: a new event in 100 other sessions (the row and the session's
+    # update_time, as ADK writes them); each pass then copies those 100 sessions each way.
+    def touch(round):
+        since = float(sql("SELECT UNIX_TIMESTAMP(NOW(6))", "bench_scope_src").strip())
+        picked = f"SELECT app_name, user_id, id FROM sessions ORDER BY CRC32(id) LIMIT 100 OFFSET {100 * round}"
+        sql("INSERT INTO events (id, app_name, user_id, session_id, invocation_id, timestamp, event_data) "
+            f"SELECT CONCAT('bench-new-{round}-', id), app_name, user_id, id, 'bench-inv', UTC_TIMESTAMP(6), "
+            f"JSON_OBJECT('id', CONCAT('bench-new-{round}-', id), 'invocation_id', 'bench-inv', 'author', 'user', "
+            "'timestamp', UNIX_TIMESTAMP(NOW(6)), 'content', JSON_OBJECT('role', 'user', 'parts', JSON_ARRAY(JSON_OBJECT('text', 'new turn')))) "
+            f"FROM ({picked}) AS picked", "bench_scope_src")
+        sql(f"UPDATE sessions JOIN ({picked}) AS picked USING (app_name, user_id, id) SET update_time = UTC_TIMESTAMP(6)", "bench_scope_src")
+        return since
+
+    passes = {"mysql -> redis": [], "redis -> mysql": []}
+    for round in range(runs):
+        since = repr(touch(round))
+        passes["mysql -> redis"].append(timed("converge", [binary, "copy", source, R5, "--updated-since", since, "--ttl-from", "now", "--format", "json"]))
+        passes["redis -> mysql"].append(timed("converge back", [binary, "copy", R5, MB, "--updated-since", since, "--format", "json"]))
+    for direction, whole in [("mysql -> redis", full), ("redis -> mysql", full_back)]:
+        times = [seconds for seconds, _, _ in passes[direction]]
+        summaries = [json.loads(out) for _, _, out in passes[direction]]
+        read = ", ".join(str(r) for r in sorted({summary["sessions_read"] for summary in summaries}))
+        written = ", ".join(str(w) for w in sorted({summary["sessions_written"] for summary in summaries}))
+        median = statistics.median(times)
+        print(f"{'converge pass (' + direction + ')':34s} {median:7.3f} s  {read:>6s} sessions read, {written} written  "
+              f"{100 * median / whole:5.2f} % of the full copy  (runs {min(times):.3f}-{max(times):.3f} s)")
 
 
 def shards(binary, source, whole_seconds=None, count=4):

@@ -31,7 +31,7 @@ struct MySQLStatisticsTests {
     }
 
     @Test func fillingEmptyTablesRefreshesTheirStatistics() throws {
-        try MySQLTestServer.withDatabase("stats") { config, connection throws in
+        try MySQLTestServer.withDatabase("refresh_stats") { config, connection throws in
             try MySQLTestServer.withStore(config) { store throws in
                 try Self.switchOffRecalculation(connection)
                 #expect(store.startedEmpty)

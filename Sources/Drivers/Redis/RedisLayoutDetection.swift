@@ -106,12 +106,15 @@ extension RedisSessionStore {
             }
             evidence.blobs[layout] = evidence.blobs[layout] ?? name
         }
-        let appKeys = try sampleKeys(keyspace, pattern: "app:*", maxScanSteps: maxScanSteps, sampleSize: 64)
-        let types = try keyspace.execute(appKeys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
+        // Index keys (sets, 0.1.4 strings) tell the layouts apart; app state hashes do not. Among many
+        // sessions and few users both are rare, so the walk stops at a sample of index keys.
+        let appKeys = try sampleTypedKeys(keyspace, pattern: "app:*", maxScanSteps: maxScanSteps, sampleSize: 64) { types in
+            types.count { $0 == "set" || $0 == "string" } >= detectionSampleSize
+        }
         var strings: [[UInt8]] = []
-        for (key, type) in zip(appKeys, types) {
+        for (key, type) in appKeys {
             let name = String(decoding: key, as: UTF8.self)
-            switch type.text {
+            switch type {
             case "set" where name.hasPrefix("app::"): evidence.doubleColonSet = evidence.doubleColonSet ?? name
             case "set": evidence.singleColonSet = evidence.singleColonSet ?? name
             case "string": strings.append(key)
@@ -136,22 +139,42 @@ extension RedisSessionStore {
     static let sampleScanCount = 1000
 
     /// Up to `sampleSize` distinct keys matching `pattern`, node by node, within `maxScanSteps` steps
-    /// of ``sampleScanCount`` keys.
-    static func sampleKeys(_ keyspace: any RedisKeyspace, pattern: String, maxScanSteps: Int, sampleSize: Int = detectionSampleSize) throws -> [[UInt8]] {
+    /// of ``sampleScanCount`` keys; `afterStep`, given each step's new keys, ends the walk early by
+    /// returning true.
+    static func sampleKeys(
+        _ keyspace: any RedisKeyspace, pattern: String, maxScanSteps: Int, sampleSize: Int = detectionSampleSize,
+        afterStep: ([[UInt8]]) throws -> Bool = { _ in false }
+    ) throws -> [[UInt8]] {
         var sample: [[UInt8]] = []
         var seen = Set<[UInt8]>()
         var position: RedisScanPosition? = .start
         var steps = 0
         while sample.count < sampleSize, steps < maxScanSteps, let current = position {
             let (cursor, keys) = try keyspace.scan(node: current.node, cursor: current.cursor, match: pattern, count: sampleScanCount)
-            sample += keys.filter { seen.insert($0).inserted }
+            let new = Array(keys.filter { seen.insert($0).inserted }.prefix(sampleSize - sample.count))
+            sample += new
             steps += 1
+            if try afterStep(new) { break }
             if cursor != "0" {
                 position = RedisScanPosition(node: current.node, cursor: cursor)
             } else {
                 position = current.node + 1 < keyspace.nodeCount ? RedisScanPosition(node: current.node + 1, cursor: "0") : nil
             }
         }
-        return Array(sample.prefix(sampleSize))
+        return sample
+    }
+
+    /// ``sampleKeys(_:pattern:maxScanSteps:sampleSize:afterStep:)`` with each key's type (`TYPE`,
+    /// pipelined after each step), ending early once `enough` holds for the types so far.
+    static func sampleTypedKeys(
+        _ keyspace: any RedisKeyspace, pattern: String, maxScanSteps: Int, sampleSize: Int, enough: ([String]) -> Bool
+    ) throws -> [(key: [UInt8], type: String)] {
+        var typed: [(key: [UInt8], type: String)] = []
+        _ = try sampleKeys(keyspace, pattern: pattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize) { keys in
+            let types = keys.isEmpty ? [] : try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
+            typed += zip(keys, types).map { ($0, $1.text ?? $1.kind) }
+            return enough(typed.map(\.type))
+        }
+        return typed
     }
 }

@@ -31,12 +31,10 @@ extension RedisSessionStore {
             }
         }
         for pattern in ["app:*", "user:*"] {
-            let keys = try Self.sampleKeys(keyspace, pattern: pattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize)
-            let types = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
-            for (key, type) in zip(keys, types) {
+            let keys = try Self.sampleTypedKeys(keyspace, pattern: pattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize) { _ in false }
+            for (key, found) in keys {
                 let name = String(decoding: key, as: UTF8.self)
                 let (allowed, expected) = Self.allowedTypes(name, layout: layout)
-                let found = type.text ?? type.kind
                 if !allowed.contains(found) && found != "none" {
                     throw foreign(name, "wrong key type: expected \(expected), found a \(found)\(RedisKeyTypes.hint(found: found, name: name))")
                 }

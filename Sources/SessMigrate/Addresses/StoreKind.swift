@@ -143,17 +143,22 @@ struct RedisStoreKind: StoreKind {
 
     func open(_ address: StoreAddress, forWriting: Bool, memo: OpenMemo?) throws -> any SessionStore {
         guard case .redis(let redis) = address else { preconditionFailure("not a Redis address") }
-        let given: RedisLayout? = redis.layout.flatMap { RedisLayout(rawValue: $0.rawValue) }
-        var config = RedisStoreConfig(
-            host: redis.host, port: redis.port, database: redis.database, username: redis.username,
-            password: try redis.currentPassword(), layout: given, defaultTTLSeconds: redis.ttlSeconds, tls: redis.tls)
-        config.cluster = redis.cluster
-        if let known = memo?.redisLayout(address) {
-            config.layout = known
-            config.layoutConfirmed = true
+        let store: RedisSessionStore
+        if forWriting, let parked = memo?.takeParked(address, forWriting: false) as? RedisSessionStore {
+            store = parked  // A Redis connection reads and writes alike; the target check below is what writing adds.
+        } else {
+            let given: RedisLayout? = redis.layout.flatMap { RedisLayout(rawValue: $0.rawValue) }
+            var config = RedisStoreConfig(
+                host: redis.host, port: redis.port, database: redis.database, username: redis.username,
+                password: try redis.currentPassword(), layout: given, defaultTTLSeconds: redis.ttlSeconds, tls: redis.tls)
+            config.cluster = redis.cluster
+            if let known = memo?.redisLayout(address) {
+                config.layout = known
+                config.layoutConfirmed = true
+            }
+            // On a cluster, every further node connection asks again (a password command runs each time).
+            store = try RedisSessionStore.open(config, passwordProvider: { try redis.currentPassword() })
         }
-        // On a cluster, every further node connection asks again (a password command runs each time).
-        let store = try RedisSessionStore.open(config, passwordProvider: { try redis.currentPassword() })
         if let settled = store.settledLayout { memo?.remember(redisLayout: settled, of: address) }
         guard forWriting, memo?.wasCheckedForWriting(address) != true else { return store }
         do {

@@ -72,6 +72,7 @@ public struct CopyRun {
     ) throws -> Outcome {
         try refuseSameAddress()
         var run = remembering()
+        defer { run.opener.memo?.closeParked() }
         let retrier = Retrier(policy: request.retry, clock: clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in try run.probe() }
         run.brake = brake ?? CopyBrake(request: request, clock: clock)
@@ -83,6 +84,7 @@ public struct CopyRun {
         var batches = 0
         do {
             return try retrier.run(progressMarker: { batches }, notify: { events(.retrying($0)) }) { attempt in
+                if attempt > 0 { run.opener.memo?.closeParked() }  // A retry connects afresh.
                 // After a failed attempt, a snapshot replaces only its own partial file.
                 if attempt > 0, case .snapshot(let path, _) = target { run.target = .snapshot(path: path, force: true) }
                 run.keepsPartialSnapshot = true
@@ -109,6 +111,7 @@ public struct CopyRun {
         resume: CopyCheckpoint?, checkpoint: (CopyCheckpoint) throws -> Void, events: ProgressSink = { _ in }
     ) throws -> Outcome {
         var run = remembering()
+        defer { run.opener.memo?.closeParked() }
         run.brake = brake ?? CopyBrake(request: request, clock: clock)
         let (shards, resume) = try run.plan(resuming: resume, events: events)
         if shards.count > 1 {
@@ -253,10 +256,11 @@ public struct CopyRun {
         }
     }
 
-    /// Opens both stores and closes them again: connection problems surface before any work.
+    /// Opens both stores and releases them for the run's first opens (``StoreOpener/release(_:_:forWriting:)``):
+    /// connection problems surface before any work, and the connections made are the ones the copy uses.
     func probe() throws {
-        try opener.open(source, forWriting: false).close()
-        if case .store(let address) = target, !(address.isFile) { try opener.open(address, forWriting: false).close() }
+        opener.release(try opener.open(source, forWriting: false), source, forWriting: false)
+        if case .store(let address) = target, !(address.isFile) { opener.release(try opener.open(address, forWriting: false), address, forWriting: false) }
     }
 
     /// A dry run opens the target read-only and creates nothing: a SQLite file that does not exist

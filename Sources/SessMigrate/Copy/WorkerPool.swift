@@ -244,14 +244,14 @@ extension WorkerPool {
     private func prepare(_ states: inout [WorkerCheckpoint], events: ProgressSink) throws -> Prepared {
         try run.refuseSameAddress()
         let from = try run.opener.open(run.source, forWriting: false)
-        defer { try? from.close() }
+        defer { run.opener.release(from, run.source, forWriting: false) }  // for the first worker (see OpenMemo)
         // The workers' scopes are sub-shards, which a store may not count; the whole scope it may.
         let total = from.capabilities.countsCheaply ? try? from.countSessions(run.request.scope) : nil
         switch run.target {
         case .store(let address):
             try run.opener.refuseSameStore(source: from, at: run.source, target: address)
             let to = try run.openTarget(address)
-            defer { try? to.close() }
+            defer { if run.request.dryRun { try? to.close() } else { run.opener.release(to, address, forWriting: true) } }
             let epoch = run.request.dryRun ? nil : try to.writeEpoch()
             for index in states.indices where states[index].finished {
                 guard let before = states[index].checkpoint?.targetEpoch, before != epoch else { continue }

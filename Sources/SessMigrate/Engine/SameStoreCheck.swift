@@ -4,11 +4,16 @@ import Foundation
 extension StoreOpener {
     /// The identity of the store at `address` (see ``StoreIdentity``): a SQLite file's device and
     /// inode (`nil` when the file does not exist yet), or what the server reports, asked over a
-    /// read-only connection that is closed again. `nil` when the store cannot tell.
+    /// connection the run keeps for it (see ``OpenMemo``), else over a new read-only one, which is
+    /// released again (``release(_:_:forWriting:)``). `nil` when the store cannot tell.
     public func identify(_ address: StoreAddress) throws -> StoreIdentity? {
         if let path = address.filePath { return StoreIdentity.file(atPath: path) }
+        if let memo, let (store, forWriting) = memo.takeAnyParked(address) {
+            defer { memo.park(store, address, forWriting: forWriting) }
+            return try identity(of: store, at: address)
+        }
         let store = try open(address, forWriting: false)
-        defer { try? store.close() }
+        defer { release(store, address, forWriting: false) }
         return try identity(of: store, at: address)
     }
 

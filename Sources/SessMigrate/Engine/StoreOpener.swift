@@ -20,12 +20,23 @@ public struct StoreOpener: Sendable {
     /// where it is empty, in the layout the address asks for. A store opened for writing must hold
     /// a schema or key layout this tool recognises (MySQL and SQLite check at open, Redis samples
     /// its `session:*`, `app:*` and `user:*` keys); anything else is refused before any write.
+    /// A store handed back by ``release(_:_:forWriting:)`` is reused (a Redis store opened for
+    /// reading serves an open for writing after the target check).
     public func open(_ address: StoreAddress, forWriting: Bool) throws -> any SessionStore {
+        if let parked = memo?.takeParked(address, forWriting: forWriting) { return parked }
         do {
             return try address.kind.open(address, forWriting: forWriting, memo: memo)
         } catch let error as any DriverError {
             throw StoreError(address: address.description, underlying: error)
         }
+    }
+}
+
+extension StoreOpener {
+    /// Done with `store` for now: kept open for this run's next open of `address` in the same mode
+    /// (see ``OpenMemo``), or closed when the opener keeps no memo.
+    public func release(_ store: any SessionStore, _ address: StoreAddress, forWriting: Bool) {
+        if let memo { memo.park(store, address, forWriting: forWriting) } else { try? store.close() }
     }
 }
 

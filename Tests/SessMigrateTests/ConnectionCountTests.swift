@@ -1,0 +1,101 @@
+import DriverCore
+import Foundation
+import MySQLDriver
+import RedisDriver
+import Testing
+
+@testable import SessMigrate
+
+/// A copy connects to each store once: the probe's connections are the ones the copy uses, and the
+/// same-store check asks over them (``OpenMemo`` parks them). Counted with a password command that
+/// notes every run (it runs once per new connection). Redis database 24; MySQL database
+/// `smt_conncount_<pid>`.
+@Suite(.enabled(if: TestStores.serversAvailable))
+struct ConnectionCountTests {
+    let empty = BotEnvironment(variables: [:])
+
+    /// `?password-command=`: appends a line to `counter`, then prints `password`.
+    func countingCommand(_ counter: String, password: String) -> String {
+        "echo x >> \(counter); echo \(password)".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
+    func lines(_ path: String) -> Int {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    @Test func aCopyIntoRedisConnectsToTheTargetOnce() throws {
+        guard case .redis(let base) = try StoreAddress.parse(try #require(TestStores.environment["SESSMIGRATE_REDIS_URL"]), environment: empty) else {
+            Issue.record("not redis"); return
+        }
+        let user = "smt_conncount_\(getpid())"
+        let admin = try RedisConnection.open(host: base.host, port: base.port, options: RedisConnectionOptions(database: 24))
+        defer {
+            _ = try? admin.command(["ACL", "DELUSER", user])
+            admin.close()
+        }
+        _ = try admin.command(["FLUSHDB"])
+        try admin.expectOK(admin.command(["ACL", "SETUSER", user, "on", "resetpass", ">tok-SECRET", "~*", "+@all"]), context: "ACL")
+        try withTemporaryDirectory { directory in
+            let source = StoreAddress.sqlite(SQLiteAddress(path: directory + "/src.db", newFileLayout: .database))
+            let sessions = try sampleSessions()
+            try write(sessions, to: source)
+            let counter = directory + "/counter"
+            let target = try StoreAddress.parse(
+                "redis://\(user)@\(base.host):\(base.port)/24?layout=community&password-command=\(countingCommand(counter, password: "tok-SECRET"))",
+                environment: empty)
+            var request = CopyRequest(batchSize: 3)
+            request.ttl = TTLPolicy(origin: .now)
+            request.workers = 1
+            let summary = try CopyJob(source: source, target: target, options: request).run()
+            #expect(summary.total.written == sessions.count)
+            // The probe's connection served the same-store check, the target check and the writes.
+            #expect(lines(counter) == 1)
+            try "".write(toFile: counter, atomically: true, encoding: .utf8)
+            // Into a target that already holds sessions (its layout is sampled, its keys checked): still one.
+            let again = try CopyJob(source: source, target: target, options: request).run()
+            #expect(again.total.written == 0 && again.total.read == sessions.count)
+            #expect(lines(counter) == 1)
+            // Two workers: one connection each, the first worker's the probe's.
+            try "".write(toFile: counter, atomically: true, encoding: .utf8)
+            _ = try admin.command(["FLUSHDB"])
+            request.workers = 2
+            let pooled = try CopyJob(source: source, target: target, options: request).run()
+            #expect(pooled.total.written == sessions.count)
+            #expect(lines(counter) == 2)
+        }
+    }
+
+    @Test func aCopyFromMySQLConnectsToTheSourceOnce() throws {
+        guard case .mysql(let base) = try StoreAddress.parse(try #require(TestStores.environment["SESSMIGRATE_MYSQL_URL"]), environment: empty) else {
+            Issue.record("not mysql"); return
+        }
+        let user = "smt_cc_\(getpid())"
+        let database = "smt_conncount_\(getpid())"
+        let socket = try #require(TestStores.environment["SESSMIGRATE_MYSQL_ROOT_SOCKET"])
+        let admin = try MySQLConnection.open(host: "localhost", port: 0, user: "root", password: "", database: "mysql", unixSocket: socket)
+        defer {
+            _ = try? admin.execute("DROP USER IF EXISTS '\(user)'@'\(base.host)'")
+            _ = try? admin.execute("DROP DATABASE IF EXISTS `\(database)`")
+            admin.close()
+        }
+        _ = try admin.execute("DROP DATABASE IF EXISTS `\(database)`")
+        _ = try admin.execute("CREATE DATABASE `\(database)`")
+        _ = try admin.execute("CREATE USER IF NOT EXISTS '\(user)'@'\(base.host)' IDENTIFIED BY 'tok-SECRET'")
+        _ = try admin.execute("GRANT ALL ON `\(database)`.* TO '\(user)'@'\(base.host)'")
+        try withTemporaryDirectory { directory in
+            let counter = directory + "/counter"
+            let source = try StoreAddress.parse(
+                "mysql://\(user)@\(base.host):\(base.port)/\(database)?password-command=\(countingCommand(counter, password: "tok-SECRET"))",
+                environment: empty)
+            let sessions = try sampleSessions()
+            try write(sessions, to: source)
+            try "".write(toFile: counter, atomically: true, encoding: .utf8)
+            let target = StoreAddress.sqlite(SQLiteAddress(path: directory + "/dst.db", newFileLayout: .database))
+            var request = CopyRequest(batchSize: 3)
+            request.workers = 1
+            let summary = try CopyJob(source: source, target: target, options: request).run()
+            #expect(summary.total.written == sessions.count)
+            #expect(lines(counter) == 1)
+        }
+    }
+}
