@@ -170,6 +170,18 @@ import Testing
         #expect(request.workerCount(resuming: nil) == 3)
     }
 
+    /// A converge pass (a time-bounded scope) reads every session of the source to find the changed
+    /// ones: one worker reads them once; `--workers` still decides when given.
+    @Test func timeBoundedScopesTakeOneWorker() {
+        var request = CopyRequest()
+        request.scope.updatedSince = 1_700_000_000
+        #expect(request.workerCount(resuming: nil) == 1)
+        request.scope = SessionScope(updatedBefore: 1_700_000_000)
+        #expect(request.workerCount(resuming: nil) == 1)
+        request.workers = 2
+        #expect(request.workerCount(resuming: nil) == 2)
+    }
+
     /// A snapshot written by several workers (one writer, taking turns) holds every session.
     @Test func aSnapshotWithWorkers() throws {
         try withTemporaryDirectory { directory in

@@ -23,12 +23,17 @@ extension CopyRequest {
     /// without one the count the checkpoint was made with (so a retried task on a machine with
     /// another number of cores continues every worker's own position), else one per core, but one
     /// for named sessions that fit in one batch (more would only open more connections and read
-    /// the same keys or rows to find nothing). Never more than the sub-shards a shard can still be
-    /// split into.
+    /// the same keys or rows to find nothing), and one for a time-bounded scope (a converge pass):
+    /// no store indexes the update time (ADK's MySQL schema has no index on it, Redis none at all),
+    /// so finding the sessions changed since a time reads every session row or key, and each worker
+    /// would read them all again, on the bot's production store, for what is usually a few changed
+    /// sessions. A wide time window copied in bulk takes `--workers`. Never more than the sub-shards
+    /// a shard can still be split into.
     public func workerCount(resuming checkpoint: CopyCheckpoint?) -> Int {
         if let workers { return workers }
         if let checkpoint { return checkpoint.workers?.count ?? 1 }
         if !scope.sessionIds.isEmpty, scope.sessionIds.count <= batchSize { return 1 }
+        if scope.updatedSince != nil || scope.updatedBefore != nil { return 1 }
         return max(1, min(Self.defaultWorkers, Shard.maxCount / (scope.shard?.count ?? 1)))
     }
 }

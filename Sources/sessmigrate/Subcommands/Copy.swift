@@ -23,7 +23,8 @@ extension SessMigrateCommand {
                 written before it stay (every write is idempotent: fix the data and run again). \
                 With --skip-bad, bad sessions (unreadable in the source, or larger than the target accepts) \
                 are skipped and listed ("skipped:" lines, "skipped" in JSON) and the rest is copied. \
-                --workers N runs N pipelines side by side (default: one per core), each with its own connections \
+                --workers N runs N pipelines side by side (default: one per core; one with --updated-since or \
+                --updated-before, which read the whole source to find what changed), each with its own connections \
                 and its own share of the sessions; --shard i/N copies one shard (one task of a Cloud Run Job or a \
                 Kubernetes Indexed Job); --checkpoint FILE lets a task run again continue where it stopped; \
                 --max-rate and --pause-file brake a copy that reads a production database. \
