@@ -64,7 +64,9 @@ enum RedisArgv {
             buffer.append(contentsOf: argument)
         }
         buffer.append(0)  // never empty, so the base address exists
-        let lengths = arguments.map(\.count)
+        var lengths: [Int] = []
+        lengths.reserveCapacity(arguments.count)
+        for argument in arguments { lengths.append(argument.count) }
         return buffer.withUnsafeBytes { raw -> R? in
             guard let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self) else { return nil }
             var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }

@@ -176,10 +176,8 @@ struct RedisKeyFilter {
         var candidates = keys.indices.filter { mayMatch(key: keys[$0]) }
         if layout == .adkRedis014 { candidates = try Self.userStrings(among: candidates, keys: keys, keyspace: keyspace) }
         guard !scope.isKeyOnly, !candidates.isEmpty, !layout.sharesKeys else { return candidates }
-        let replies = try keyspace.execute(
-            candidates.map {
-                RedisCommand([Array("GETRANGE".utf8), keys[$0], Array("-\(Self.tailLength)".utf8), Array("-1".utf8)], key: keys[$0])
-            })
+        let (name, from, to) = (Array("GETRANGE".utf8), Array("-\(Self.tailLength)".utf8), Array("-1".utf8))
+        let replies = try keyspace.execute(candidates.map { RedisCommand([name, keys[$0], from, to], key: keys[$0]) })
         return zip(candidates, replies).compactMap { index, reply in
             guard let tail = reply.bytes, let time = Self.lastUpdateTime(inTail: tail) else { return index }
             return scope.matches(lastUpdateTime: time) ? index : nil
@@ -207,9 +205,11 @@ struct RedisKeyFilter {
         }
     }
 
+    private static let lastUpdateTimeField = Array("\"last_update_time\":".utf8)
+
     /// The number after the last `"last_update_time":` in `tail` when the blob ends with it (`…}`).
     static func lastUpdateTime(inTail tail: [UInt8]) -> Double? {
-        let field = Array("\"last_update_time\":".utf8)
+        let field = lastUpdateTimeField
         guard tail.last == UInt8(ascii: "}"), tail.count > field.count else { return nil }
         var start: Int?
         var index = tail.count - field.count

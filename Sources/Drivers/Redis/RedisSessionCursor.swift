@@ -88,8 +88,8 @@ final class RedisSessionCursor: SessionCursor {
                 guard let loader else { return nil }
                 if loaded == stepKeys.count {
                     guard let scan, let keys = try scan.next() else { return nil }
-                    var seen = Set<[UInt8]>()
-                    let unique = keys.filter { seen.insert($0).inserted }
+                    var seen = Set<RedisKeyBytes>()
+                    let unique = keys.filter { seen.insert(RedisKeyBytes($0)).inserted }
                     // The scope's filter runs on the whole step at once (one pipelined round trip of tail reads for
                     // time bounds); the step is then the keys worth loading, and a resume token covers those.
                     stepKeys = try filter.map { filter in try filter.select(unique, keyspace: loader.keyspace).map { unique[$0] } } ?? unique
@@ -127,6 +127,16 @@ final class RedisSessionCursor: SessionCursor {
 
 @available(*, unavailable)
 extension RedisSessionCursor: Sendable {}
+
+/// A key's bytes in a set, hashed in one call (a `Set<[UInt8]>` hashes byte by byte: a tenth of a
+/// scoped scan's time went there).
+struct RedisKeyBytes: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+}
 
 extension RedisScanPosition {
     /// The position past the last of `nodeCount` nodes: the scan is complete.

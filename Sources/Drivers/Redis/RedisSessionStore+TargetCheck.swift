@@ -10,7 +10,7 @@ extension RedisSessionStore {
     /// anything is written. Other keys (the bot's caches, counters) are left alone and allowed.
     ///
     /// Checks a sample: up to `sampleSize` keys of each pattern within `maxScanSteps` `SCAN` steps of
-    /// ``sampleScanCount`` keys (the first 20,000 keys).
+    /// ``sampleScanCount`` keys (the first 20,000 keys), `app:*` and `user:*` in one walk.
     public func checkRecognisedForWriting(sampleSize: Int = 64, maxScanSteps: Int = 20) throws {
         guard case .known(let layout) = layoutState else { return }  // Writes to an undetected layout are refused anyway.
         let sessions =
@@ -30,16 +30,39 @@ extension RedisSessionStore {
                 throw foreign(name, "\(error)")
             }
         }
-        for pattern in ["app:*", "user:*"] {
-            let keys = try Self.sampleTypedKeys(keyspace, pattern: pattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize) { _ in false }
-            for (key, found) in keys {
-                let name = String(decoding: key, as: UTF8.self)
-                let (allowed, expected) = Self.allowedTypes(name, layout: layout)
-                if !allowed.contains(found) && found != "none" {
-                    throw foreign(name, "wrong key type: expected \(expected), found a \(found)\(RedisKeyTypes.hint(found: found, name: name))")
-                }
+        for (key, found) in try sampleStateKeys(sampleSize: sampleSize, maxScanSteps: maxScanSteps) {
+            let name = String(decoding: key, as: UTF8.self)
+            let (allowed, expected) = Self.allowedTypes(name, layout: layout)
+            if !allowed.contains(found) && found != "none" {
+                throw foreign(name, "wrong key type: expected \(expected), found a \(found)\(RedisKeyTypes.hint(found: found, name: name))")
             }
         }
+    }
+
+    /// Up to `sampleSize` `app:*` keys and as many `user:*` keys with their types, in one walk of at most
+    /// `maxScanSteps` steps: `MATCH [au][ps][pe]*` lists both (and the few other keys so spelt, passed
+    /// over), where a walk per pattern crossed the keyspace twice.
+    func sampleStateKeys(sampleSize: Int, maxScanSteps: Int) throws -> [(key: [UInt8], type: String)] {
+        var counts = (app: 0, user: 0)
+        let appPrefix = Array("app:".utf8)
+        let userPrefix = Array("user:".utf8)
+        var typed: [(key: [UInt8], type: String)] = []
+        _ = try Self.sampleKeys(keyspace, pattern: "[au][ps][pe]*", maxScanSteps: maxScanSteps, sampleSize: .max) { keys in
+            var wanted: [[UInt8]] = []
+            for key in keys {
+                if key.starts(with: appPrefix), counts.app < sampleSize {
+                    counts.app += 1
+                    wanted.append(key)
+                } else if key.starts(with: userPrefix), counts.user < sampleSize {
+                    counts.user += 1
+                    wanted.append(key)
+                }
+            }
+            let types = wanted.isEmpty ? [] : try keyspace.execute(wanted.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
+            typed += zip(wanted, types).map { ($0, $1.text ?? $1.kind) }
+            return counts.app >= sampleSize && counts.user >= sampleSize
+        }
+        return typed
     }
 
     /// The types `layout` keeps under `name` (an `app:*` or `user:*` key), and how to say so.
