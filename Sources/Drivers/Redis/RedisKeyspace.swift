@@ -145,6 +145,8 @@ public final class RedisKeyScan {
     /// Where the step that returned the keys of the last ``next()`` started: scanning again from
     /// there returns those keys again (and any others of the same step). `nil` before the first.
     public private(set) var stepPosition: RedisScanPosition?
+    /// The reply to ``nextStepCommand()``, for the step at `position`.
+    private var prefetched: (position: RedisScanPosition, cursor: String, keys: [[UInt8]])?
 
     /// A scan starting at `position`; a unit index at or past ``unitCount`` means done.
     init(keyspace: any RedisKeyspace, patterns: [String], count: Int, from position: RedisScanPosition = .start) {
@@ -158,8 +160,14 @@ public final class RedisKeyScan {
     public func next() throws -> [[UInt8]]? {
         let nodes = keyspace.nodeCount
         while let current = position {
-            let (cursor, keys) = try keyspace.scan(
-                node: current.node % nodes, cursor: current.cursor, match: patterns[current.node / nodes], count: count)
+            let (cursor, keys): (String, [[UInt8]])
+            if let ahead = prefetched, ahead.position == current {
+                (cursor, keys) = (ahead.cursor, ahead.keys)
+            } else {
+                (cursor, keys) = try keyspace.scan(
+                    node: current.node % nodes, cursor: current.cursor, match: patterns[current.node / nodes], count: count)
+            }
+            prefetched = nil
             if cursor != "0" {
                 position = RedisScanPosition(node: current.node, cursor: cursor)
             } else if current.node + 1 < unitCount {
@@ -173,6 +181,33 @@ public final class RedisKeyScan {
             }
         }
         return nil
+    }
+}
+
+extension RedisKeyScan {
+    /// The `SCAN` of the step after the current one, for a caller to send at the end of a pipeline of its
+    /// own (a scoped scan's tail reads): the server runs it while the client still reads the replies
+    /// before it, where a `SCAN` of its own waited for them. A standalone server only (a cluster's steps
+    /// go to a node each); `nil` otherwise, at the end, or when one is already fetched.
+    func nextStepCommand() -> RedisCommand? {
+        guard keyspace.clusterTopology == nil, keyspace.nodeCount == 1, prefetched == nil, let current = position else { return nil }
+        let arguments = ["SCAN", current.cursor, "MATCH", patterns[current.node], "COUNT", String(count)].map { Array($0.utf8) }
+        return RedisCommand(arguments, key: nil)
+    }
+
+    /// Takes the reply to ``nextStepCommand()``; an error or an odd reply is dropped, and the step
+    /// scanned again by ``next()``, which reports it.
+    func acceptNextStep(_ reply: RedisReply) {
+        guard let current = position, let parts = reply.elements, parts.count == 2, let cursor = parts[0].text, let keys = parts[1].elements else {
+            return
+        }
+        var bytes: [[UInt8]] = []
+        bytes.reserveCapacity(keys.count)
+        for key in keys {
+            guard let key = key.bytes else { return }
+            bytes.append(key)
+        }
+        prefetched = (current, cursor, bytes)
     }
 }
 

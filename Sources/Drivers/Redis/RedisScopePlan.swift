@@ -172,12 +172,19 @@ struct RedisKeyFilter {
     /// The positions in `keys` worth loading: those the key check keeps and, when the scope has time
     /// bounds, whose blob tail shows a `last_update_time` in bounds or cannot be read as one (one
     /// pipelined `GETRANGE` per key, a few dozen bytes each).
-    func select(_ keys: [[UInt8]], keyspace: any RedisKeyspace) throws -> [Int] {
+    ///
+    /// With `scan`, the `SCAN` of its next step rides at the end of the tail reads' pipeline
+    /// (``RedisKeyScan/nextStepCommand()``).
+    func select(_ keys: [[UInt8]], keyspace: any RedisKeyspace, scan: RedisKeyScan? = nil) throws -> [Int] {
         var candidates = keys.indices.filter { mayMatch(key: keys[$0]) }
         if layout == .adkRedis014 { candidates = try Self.userStrings(among: candidates, keys: keys, keyspace: keyspace) }
         guard !scope.isKeyOnly, !candidates.isEmpty, !layout.sharesKeys else { return candidates }
         let (name, from, to) = (Array("GETRANGE".utf8), Array("-\(Self.tailLength)".utf8), Array("-1".utf8))
-        let replies = try keyspace.execute(candidates.map { RedisCommand([name, keys[$0], from, to], key: keys[$0]) })
+        var commands = candidates.map { RedisCommand([name, keys[$0], from, to], key: keys[$0]) }
+        let ahead = scan?.nextStepCommand()
+        if let ahead { commands.append(ahead) }
+        var replies = try keyspace.execute(commands)
+        if ahead != nil, let last = replies.popLast() { scan?.acceptNextStep(last) }
         return zip(candidates, replies).compactMap { index, reply in
             guard let tail = reply.bytes, let time = Self.lastUpdateTime(inTail: tail) else { return index }
             return scope.matches(lastUpdateTime: time) ? index : nil

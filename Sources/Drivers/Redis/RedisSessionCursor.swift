@@ -92,7 +92,7 @@ final class RedisSessionCursor: SessionCursor {
                     let unique = keys.filter { seen.insert(RedisKeyBytes($0)).inserted }
                     // The scope's filter runs on the whole step at once (one pipelined round trip of tail reads for
                     // time bounds); the step is then the keys worth loading, and a resume token covers those.
-                    stepKeys = try filter.map { filter in try filter.select(unique, keyspace: loader.keyspace).map { unique[$0] } } ?? unique
+                    stepKeys = try filter.map { filter in try filter.select(unique, keyspace: loader.keyspace, scan: scan).map { unique[$0] } } ?? unique
                     loaded = 0
                     covered = 0
                     if isFirstStep, let start, start.skip > 0, scan.stepPosition == start.position, start.isCovering(stepKeys) {

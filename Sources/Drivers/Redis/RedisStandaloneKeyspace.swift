@@ -24,7 +24,7 @@ public final class RedisStandaloneKeyspace: RedisKeyspace {
     }
 
     public func execute(_ commands: [RedisCommand]) throws -> [RedisReply] {
-        try connection.pipeline(commands.map(\.arguments))
+        try connection.pipeline(commands.map { $0.arguments })
     }
 
     public func executeTransactions(_ groups: [[RedisCommand]]) throws -> [[RedisReply]] {

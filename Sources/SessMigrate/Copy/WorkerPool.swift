@@ -49,7 +49,10 @@ final class WorkerPool: @unchecked Sendable {
         case .once: prepared = try prepare(&states, events: events)
         case .retrying:
             let retrier = Retrier(policy: run.request.retry, clock: run.clock)
-            prepared = try retrier.run(notify: { events(.retrying($0)) }) { _ in try prepare(&states, events: events) }
+            prepared = try retrier.run(notify: { events(.retrying($0)) }) { attempt in
+                if attempt > 0 { run.opener.memo?.closeParked() }  // A retry connects afresh.
+                return try prepare(&states, events: events)
+            }
         }
         var pool = PoolState(states: states, operation: run.operation, total: prepared.total)
         for index in pool.states.indices where !pool.states[index].finished {
@@ -155,7 +158,9 @@ final class WorkerPool: @unchecked Sendable {
         }
         var last = resume
         var batches = 0
-        let body = { (_: Int) throws -> CopySummary in
+        let body = { (attempt: Int) throws -> CopySummary in
+            // A retry connects afresh: the connections kept for reuse may be the ones that failed.
+            if attempt > 0 { worker.opener.memo?.closeParked() }
             try mailbox.checkStop()
             try self.brake.waitWhilePaused(note: note, stop: mailbox.checkStop)
             return try worker.engineAttempt(

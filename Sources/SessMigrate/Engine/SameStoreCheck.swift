@@ -9,8 +9,14 @@ extension StoreOpener {
     public func identify(_ address: StoreAddress) throws -> StoreIdentity? {
         if let path = address.filePath { return StoreIdentity.file(atPath: path) }
         if let memo, let (store, forWriting) = memo.takeAnyParked(address) {
-            defer { memo.park(store, address, forWriting: forWriting) }
-            return try identity(of: store, at: address)
+            do {
+                let identity = try identity(of: store, at: address)
+                memo.park(store, address, forWriting: forWriting)
+                return identity
+            } catch {
+                try? store.close()  // Never parked again: its connection may be what failed.
+                throw error
+            }
         }
         let store = try open(address, forWriting: false)
         defer { release(store, address, forWriting: false) }
