@@ -137,12 +137,10 @@ public final class RedisClusterKeyspace: RedisKeyspace {
             throw RedisError(code: .query, message: "no cluster shard #\(node)", context: "SCAN")
         }
         let address = topology.shards[node].address
-        let reply = try withNode(address) { try $0.command(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)]) }
+        let reply = try withNode(address) { try $0.command(RedisCommand.scanWords(cursor: cursor, match: pattern, count: count)) }
         if case .error(let message) = reply { throw RedisError.server(message, context: "SCAN", secret: options.password) }
-        guard let parts = reply.elements, parts.count == 2, let next = parts[0].text, let keys = parts[1].elements else {
-            throw RedisError(code: .query, message: "unexpected SCAN reply \(reply.kind)", context: "SCAN")
-        }
-        return (next, keys.compactMap(\.bytes))
+        guard let step = reply.scanStep else { throw RedisError(code: .query, message: "unexpected SCAN reply \(reply.kind)", context: "SCAN") }
+        return step
     }
 
     /// Runs `body` on the connection to `address`, dropping the connection when it fails.

@@ -7,6 +7,11 @@ public struct RedisCommand: Sendable, Hashable {
     /// The key whose hash slot picks the node; `nil` for keyless commands (any node).
     public var key: [UInt8]?
 
+    /// The words of `SCAN cursor MATCH pattern COUNT count`.
+    static func scanWords(cursor: String, match pattern: String, count: Int) -> [String] {
+        ["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)]
+    }
+
     /// A command touching `key`.
     public init(_ arguments: [[UInt8]], key: [UInt8]?) {
         self.arguments = arguments
@@ -191,23 +196,15 @@ extension RedisKeyScan {
     /// go to a node each); `nil` otherwise, at the end, or when one is already fetched.
     func nextStepCommand() -> RedisCommand? {
         guard keyspace.clusterTopology == nil, keyspace.nodeCount == 1, prefetched == nil, let current = position else { return nil }
-        let arguments = ["SCAN", current.cursor, "MATCH", patterns[current.node], "COUNT", String(count)].map { Array($0.utf8) }
-        return RedisCommand(arguments, key: nil)
+        let words = RedisCommand.scanWords(cursor: current.cursor, match: patterns[current.node], count: count)
+        return RedisCommand(words.map { Array($0.utf8) }, key: nil)
     }
 
     /// Takes the reply to ``nextStepCommand()``; an error or an odd reply is dropped, and the step
     /// scanned again by ``next()``, which reports it.
     func acceptNextStep(_ reply: RedisReply) {
-        guard let current = position, let parts = reply.elements, parts.count == 2, let cursor = parts[0].text, let keys = parts[1].elements else {
-            return
-        }
-        var bytes: [[UInt8]] = []
-        bytes.reserveCapacity(keys.count)
-        for key in keys {
-            guard let key = key.bytes else { return }
-            bytes.append(key)
-        }
-        prefetched = (current, cursor, bytes)
+        guard let current = position, let step = reply.scanStep else { return }
+        prefetched = (current, step.cursor, step.keys)
     }
 }
 

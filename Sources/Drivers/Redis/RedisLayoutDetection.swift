@@ -171,10 +171,16 @@ extension RedisSessionStore {
     ) throws -> [(key: [UInt8], type: String)] {
         var typed: [(key: [UInt8], type: String)] = []
         _ = try sampleKeys(keyspace, pattern: pattern, maxScanSteps: maxScanSteps, sampleSize: sampleSize) { keys in
-            let types = keys.isEmpty ? [] : try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
-            typed += zip(keys, types).map { ($0, $1.text ?? $1.kind) }
+            typed += try types(of: keys, keyspace: keyspace)
             return enough(typed.map(\.type))
         }
         return typed
+    }
+
+    /// Each key with its type (`TYPE`, one pipeline; `none` for a key gone since it was listed).
+    static func types(of keys: [[UInt8]], keyspace: any RedisKeyspace) throws -> [(key: [UInt8], type: String)] {
+        guard !keys.isEmpty else { return [] }
+        let replies = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
+        return zip(keys, replies).map { ($0, $1.text ?? $1.kind) }
     }
 }

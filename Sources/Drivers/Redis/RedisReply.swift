@@ -65,6 +65,13 @@ extension RedisReply {
         return nil
     }
 
+    /// A `SCAN` reply's next cursor and keys (bulk strings; anything else in the list is passed
+    /// over), `nil` when the reply is not a `SCAN` reply.
+    public var scanStep: (cursor: String, keys: [[UInt8]])? {
+        guard let parts = elements, parts.count == 2, let next = parts[0].text, let keys = parts[1].elements else { return nil }
+        return (next, keys.compactMap { $0.bytes })
+    }
+
     /// The elements of an array reply, `nil` for anything else.
     public var elements: [RedisReply]? {
         if case .array(let elements) = self { return elements }

@@ -88,8 +88,7 @@ final class RedisSessionCursor: SessionCursor {
                 guard let loader else { return nil }
                 if loaded == stepKeys.count {
                     guard let scan, let keys = try scan.next() else { return nil }
-                    var seen = Set<RedisKeyBytes>()
-                    let unique = keys.filter { seen.insert(RedisKeyBytes($0)).inserted }
+                    let unique = RedisKeyBytes.distinct(keys)
                     // The scope's filter runs on the whole step at once (one pipelined round trip of tail reads for
                     // time bounds); the step is then the keys worth loading, and a resume token covers those.
                     stepKeys = try filter.map { filter in try filter.select(unique, keyspace: loader.keyspace, scan: scan).map { unique[$0] } } ?? unique
@@ -136,6 +135,12 @@ struct RedisKeyBytes: Hashable {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+
+    /// `keys` without repeats, in order (`SCAN` may return a key twice).
+    static func distinct(_ keys: [[UInt8]]) -> [[UInt8]] {
+        var seen = Set<RedisKeyBytes>()
+        return keys.filter { seen.insert(RedisKeyBytes($0)).inserted }
+    }
 }
 
 extension RedisScanPosition {

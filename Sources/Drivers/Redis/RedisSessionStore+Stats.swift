@@ -13,8 +13,7 @@ extension RedisSessionStore {
         if case .known(let layout) = layoutState {
             let scan = keyspace.scanKeys(match: layout.dataPattern, count: 200)
             while let batch = try scan.next() {
-                var seen = Set<[UInt8]>()
-                var keys = batch.filter { seen.insert($0).inserted }
+                var keys = RedisKeyBytes.distinct(batch)
                 if layout.sharesKeys { keys = try RedisKeyFilter.userStrings(among: Array(keys.indices), keys: keys, keyspace: keyspace).map { keys[$0] } }
                 let replies = try keyspace.execute(keys.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
                 let types = try RedisSessionLoader.typesOfWrongTypeReplies(keys, replies: replies, keyspace: keyspace)
@@ -48,8 +47,7 @@ extension RedisSessionStore {
         var count = 0
         let scan = keyspace.scanKeys(match: pattern, count: 500)
         while let batch = try scan.next() {
-            var seen = Set<[UInt8]>()
-            let keys = batch.filter { seen.insert($0).inserted }
+            let keys = RedisKeyBytes.distinct(batch)
             let replies = try keyspace.execute(keys.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
             count += replies.filter { $0 == .status("hash") }.count
         }

@@ -58,8 +58,7 @@ extension RedisSessionStore {
                     wanted.append(key)
                 }
             }
-            let types = wanted.isEmpty ? [] : try keyspace.execute(wanted.map { RedisCommand([Array("TYPE".utf8), $0], key: $0) })
-            typed += zip(wanted, types).map { ($0, $1.text ?? $1.kind) }
+            typed += try Self.types(of: wanted, keyspace: keyspace)
             return counts.app >= sampleSize && counts.user >= sampleSize
         }
         return typed

@@ -15,12 +15,10 @@ public final class RedisStandaloneKeyspace: RedisKeyspace {
     public var nodeCount: Int { 1 }
 
     public func scan(node: Int, cursor: String, match pattern: String, count: Int) throws -> (cursor: String, keys: [[UInt8]]) {
-        let reply = try connection.command(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)])
+        let reply = try connection.command(RedisCommand.scanWords(cursor: cursor, match: pattern, count: count))
         if case .error(let message) = reply { throw connection.error(for: message, context: "SCAN") }
-        guard let parts = reply.elements, parts.count == 2, let next = parts[0].text, let keys = parts[1].elements else {
-            throw RedisError(code: .query, message: "unexpected SCAN reply \(reply.kind)", context: "SCAN")
-        }
-        return (next, keys.compactMap(\.bytes))
+        guard let step = reply.scanStep else { throw RedisError(code: .query, message: "unexpected SCAN reply \(reply.kind)", context: "SCAN") }
+        return step
     }
 
     public func execute(_ commands: [RedisCommand]) throws -> [RedisReply] {
