@@ -166,3 +166,22 @@ import Testing
         #expect(plan(ttl: 9_000, latest: 9_000, gt: false) == nil)
     }
 }
+
+/// Requests are written as hiredis' `redisFormatCommandArgv` writes them (RESP2 multi-bulk).
+@Suite struct CommandFormatTests {
+    @Test func requestsAreRESPMultiBulk() {
+        var buffer: [UInt8] = []
+        RedisCommandFormat.append([Array("GETRANGE".utf8), Array("session:k".utf8), Array("-64".utf8), Array("-1".utf8)], to: &buffer)
+        RedisCommandFormat.append([Array("SET".utf8), [], [0, 13, 10, 255]], to: &buffer)
+        let expected = "*4\r\n$8\r\nGETRANGE\r\n$9\r\nsession:k\r\n$3\r\n-64\r\n$2\r\n-1\r\n*3\r\n$3\r\nSET\r\n$0\r\n\r\n$4\r\n"
+        #expect(buffer == Array(expected.utf8) + [0, 13, 10, 255, 13, 10])
+    }
+
+    @Test(arguments: [0, 1, 9, 10, 11, 99, 100, 1_000, 9_999, 10_000, 123_456, 1 << 20])
+    func lengthsAreDecimal(length: Int) {
+        var buffer: [UInt8] = []
+        RedisCommandFormat.append([Array(repeating: UInt8(ascii: "x"), count: length)], to: &buffer)
+        let head = Array("*1\r\n$\(length)\r\n".utf8)
+        #expect(Array(buffer.prefix(head.count)) == head && buffer.count == head.count + length + 2)
+    }
+}

@@ -8,8 +8,8 @@ import Testing
 
 /// A copy connects to each store once: the probe's connections are the ones the copy uses, and the
 /// same-store check asks over them (``OpenMemo`` parks them). Counted with a password command that
-/// notes every run (it runs once per new connection). Redis database 24; MySQL database
-/// `smt_conncount_<pid>`.
+/// notes every run (it runs once per new connection). Redis databases 24 and 27; MySQL databases
+/// `smt_conncount_<pid>` and `smt_conncount_t_<pid>`.
 @Suite(.enabled(if: TestStores.serversAvailable))
 struct ConnectionCountTests {
     let empty = BotEnvironment(variables: [:])
@@ -96,6 +96,79 @@ struct ConnectionCountTests {
             let summary = try CopyJob(source: source, target: target, options: request).run()
             #expect(summary.total.written == sessions.count)
             #expect(lines(counter) == 1)
+        }
+    }
+
+    /// The target's first look (probe, identity, same-store check) is upgraded for writing: one
+    /// connection into an empty database (the schema made on it) and into one that holds sessions.
+    @Test func aCopyIntoMySQLConnectsToTheTargetOnce() throws {
+        guard case .mysql(let base) = try StoreAddress.parse(try #require(TestStores.environment["SESSMIGRATE_MYSQL_URL"]), environment: empty) else {
+            Issue.record("not mysql"); return
+        }
+        let user = "smt_cct_\(getpid())"
+        let database = "smt_conncount_t_\(getpid())"
+        let socket = try #require(TestStores.environment["SESSMIGRATE_MYSQL_ROOT_SOCKET"])
+        let admin = try MySQLConnection.open(host: "localhost", port: 0, user: "root", password: "", database: "mysql", unixSocket: socket)
+        defer {
+            _ = try? admin.execute("DROP USER IF EXISTS '\(user)'@'\(base.host)'")
+            _ = try? admin.execute("DROP DATABASE IF EXISTS `\(database)`")
+            admin.close()
+        }
+        _ = try admin.execute("DROP DATABASE IF EXISTS `\(database)`")
+        _ = try admin.execute("CREATE DATABASE `\(database)`")
+        _ = try admin.execute("CREATE USER IF NOT EXISTS '\(user)'@'\(base.host)' IDENTIFIED BY 'tok-SECRET'")
+        _ = try admin.execute("GRANT ALL ON `\(database)`.* TO '\(user)'@'\(base.host)'")
+        try withTemporaryDirectory { directory in
+            let source = StoreAddress.sqlite(SQLiteAddress(path: directory + "/src.db", newFileLayout: .database))
+            let sessions = try sampleSessions()
+            try write(sessions, to: source)
+            let counter = directory + "/counter"
+            let target = try StoreAddress.parse(
+                "mysql://\(user)@\(base.host):\(base.port)/\(database)?password-command=\(countingCommand(counter, password: "tok-SECRET"))",
+                environment: empty)
+            var request = CopyRequest(batchSize: 3)
+            request.workers = 1
+            let summary = try CopyJob(source: source, target: target, options: request).run()
+            #expect(summary.total.written == sessions.count)
+            #expect(lines(counter) == 1)
+            try "".write(toFile: counter, atomically: true, encoding: .utf8)
+            let again = try CopyJob(source: source, target: target, options: request).run()
+            #expect(again.total.written == 0 && again.total.read == sessions.count)
+            #expect(lines(counter) == 1)
+        }
+    }
+
+    /// A time-bounded scan of a standalone Redis reads its `SCAN` steps on a second connection
+    /// (`RedisScanAhead`), which runs the password command too; a scan without time bounds does not.
+    @Test func aTimeBoundedRedisScanAddsItsScanningConnection() throws {
+        guard case .redis(let base) = try StoreAddress.parse(try #require(TestStores.environment["SESSMIGRATE_REDIS_URL"]), environment: empty) else {
+            Issue.record("not redis"); return
+        }
+        let user = "smt_conncount_tb_\(getpid())"
+        let admin = try RedisConnection.open(host: base.host, port: base.port, options: RedisConnectionOptions(database: 27))
+        defer {
+            _ = try? admin.command(["ACL", "DELUSER", user])
+            admin.close()
+        }
+        _ = try admin.command(["FLUSHDB"])
+        try admin.expectOK(admin.command(["ACL", "SETUSER", user, "on", "resetpass", ">tok-SECRET", "~*", "+@all"]), context: "ACL")
+        try withTemporaryDirectory { directory in
+            let counter = directory + "/counter"
+            let source = try StoreAddress.parse(
+                "redis://\(user)@\(base.host):\(base.port)/27?layout=community&password-command=\(countingCommand(counter, password: "tok-SECRET"))",
+                environment: empty)
+            let sessions = try sampleSessions()
+            try write(sessions, to: source)
+            var request = CopyRequest(batchSize: 3)
+            request.workers = 1
+            for (scope, connections) in [(SessionScope.all, 1), (SessionScope(updatedSince: 0), 2)] {
+                try "".write(toFile: counter, atomically: true, encoding: .utf8)
+                request.scope = scope
+                let target = StoreAddress.sqlite(SQLiteAddress(path: directory + "/dst-\(connections).db", newFileLayout: .database))
+                let summary = try CopyJob(source: source, target: target, options: request).run()
+                #expect(summary.total.written == sessions.count)
+                #expect(lines(counter) == connections, "\(scope)")
+            }
         }
     }
 }

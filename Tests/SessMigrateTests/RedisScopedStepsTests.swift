@@ -5,9 +5,9 @@ import Testing
 
 @testable import SessMigrate
 
-/// A time-bounded Redis scan over several `SCAN` steps (a scoped step is 5,000 keys): each step's
-/// successor rides at the end of the step's tail reads (``RedisKeyScan/nextStepCommand()``), and the
-/// scan still returns exactly the sessions in scope, and resumes from the middle. TestStores slot 30
+/// A time-bounded Redis scan over several `SCAN` steps (a scoped step is 5,000 keys), its steps fetched
+/// ahead on a second connection (`RedisScanAhead`): the scan returns exactly the sessions in scope,
+/// and resumes from the middle. TestStores slot 30
 /// (Redis database 94).
 @Suite(.enabled(if: TestStores.serversAvailable)) struct RedisScopedStepsTests {
     static let base = 1_800_000_000.0

@@ -57,10 +57,10 @@ public final class MySQLSessionStore: SessionStore {
     static let storeName = "mysql"
 
     let connection: MySQLConnection
-    let schema: MySQLSchemaKind
+    private(set) var schema: MySQLSchemaKind
     /// The `events` row mapping of a schema-v0 database (`nil` for v1).
-    let v0: DatabaseV0Codec?
-    let forWriting: Bool
+    private(set) var v0: DatabaseV0Codec?
+    private(set) var forWriting: Bool
     /// Largest statement this store builds (bounded by the server's `max_allowed_packet`).
     let statementLimit: Int
     /// The server's `max_allowed_packet` for this connection: no statement or row may be larger.
@@ -121,6 +121,20 @@ public final class MySQLSessionStore: SessionStore {
             connection.close()
             throw error
         }
+    }
+
+    /// Makes a store opened for reading one opened for writing, on the same connection, as
+    /// ``open(_:forWriting:)`` with `forWriting` would have opened it (an empty database gets the v1
+    /// schema): a run that looked at its target first does not connect to it twice.
+    public func upgradeForWriting() throws {
+        guard !forWriting else { return }
+        let prepared = try MySQLSchema.prepare(connection, forWriting: true)
+        if prepared != schema {
+            v0 = prepared == .v0 ? try MySQLSchema.v0Codec(connection) : nil
+            schema = prepared
+        }
+        forWriting = true
+        startedEmpty = try sessionsTableIsEmpty()
     }
 
     public func close() throws {

@@ -3,7 +3,7 @@ import DriverCore
 /// One blocking connection to a Redis server (RESP2), plaintext or TLS.
 ///
 /// The transport is our own (``RedisTransport``): a non-blocking socket, OpenSSL 3 over memory
-/// buffers for `rediss://` (hiredis 0.14 has no TLS), and hiredis' own command formatter and reply
+/// buffers for `rediss://` (hiredis 0.14 has no TLS), and hiredis' reply
 /// reader for both, so every reply is parsed by the same code. A connection must be used by one
 /// thread at a time, so this class is not `Sendable`. After an I/O or protocol error the
 /// connection is unusable and every later call throws; open a new connection.
@@ -92,7 +92,7 @@ public final class RedisConnection {
     public func command(_ arguments: [[UInt8]]) throws -> RedisReply {
         guard !arguments.isEmpty else { throw RedisError(code: .query, message: "empty command") }
         var request: [UInt8] = []
-        try RedisCommandFormat.append(arguments, to: &request)
+        RedisCommandFormat.append(arguments, to: &request)
         let replies = try exchange(request, count: 1, context: Self.commandName(arguments))
         guard let reply = replies.first else { throw RedisError(code: .io, message: "no reply", context: Self.commandName(arguments)) }
         return reply
@@ -110,10 +110,11 @@ public final class RedisConnection {
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         try transport.checkUsable()
-        if commands.contains(where: \.isEmpty) { throw RedisError(code: .query, message: "empty command in a pipeline") }
+        // A closure, not a key path: `\.isEmpty` here cost a twentieth of a time-bounded scan's client time.
+        if commands.contains(where: { $0.isEmpty }) { throw RedisError(code: .query, message: "empty command in a pipeline") }
         var request: [UInt8] = []
         request.reserveCapacity(commands.reduce(0) { total, command in total + command.reduce(16) { $0 + $1.count + 16 } })
-        for arguments in commands { try RedisCommandFormat.append(arguments, to: &request) }
+        for arguments in commands { RedisCommandFormat.append(arguments, to: &request) }
         let replies = try exchange(request, count: commands.count, context: "pipeline of \(commands.count) commands")
         for (arguments, reply) in zip(commands, replies) {
             if case .error(let message) = reply, RedisError.notReadyPrefixes.contains(String(message.prefix { $0 != " " })) {

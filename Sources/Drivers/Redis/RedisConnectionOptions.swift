@@ -45,37 +45,3 @@ public struct RedisConnectionOptions: Sendable, Hashable, CustomStringConvertibl
             + "tls: \(tls == nil ? "no" : "yes"))"
     }
 }
-
-/// Lays out one command's arguments as the `argc`/`argv`/`argvlen` triple hiredis wants.
-enum RedisArgv {
-    /// Calls `body` with pointers into one contiguous copy of `arguments`, valid only inside
-    /// `body`; returns `nil` without calling it when `arguments` is empty.
-    static func with<R>(
-        _ arguments: [[UInt8]],
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R? {
-        guard !arguments.isEmpty else { return nil }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        offsets.reserveCapacity(arguments.count)
-        for argument in arguments {
-            offsets.append(buffer.count)
-            buffer.append(contentsOf: argument)
-        }
-        buffer.append(0)  // never empty, so the base address exists
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments { lengths.append(argument.count) }
-        return buffer.withUnsafeBytes { raw -> R? in
-            guard let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self) else { return nil }
-            var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }
-            return argv.withUnsafeMutableBufferPointer { argvBuffer -> R? in
-                lengths.withUnsafeBufferPointer { lengthBuffer -> R? in
-                    guard let argvBase = argvBuffer.baseAddress, let lengthBase = lengthBuffer.baseAddress else { return nil }
-                    return body(Int32(arguments.count), argvBase, lengthBase)
-                }
-            }
-        }
-    }
-}

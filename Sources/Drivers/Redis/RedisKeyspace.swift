@@ -150,29 +150,34 @@ public final class RedisKeyScan {
     /// Where the step that returned the keys of the last ``next()`` started: scanning again from
     /// there returns those keys again (and any others of the same step). `nil` before the first.
     public private(set) var stepPosition: RedisScanPosition?
-    /// The reply to ``nextStepCommand()``, for the step at `position`.
-    private var prefetched: (position: RedisScanPosition, cursor: String, keys: [[UInt8]])?
+    /// Steps fetched on a connection and thread of their own (``RedisScanAhead``), when given.
+    private let ahead: RedisScanAhead?
 
     /// A scan starting at `position`; a unit index at or past ``unitCount`` means done.
-    init(keyspace: any RedisKeyspace, patterns: [String], count: Int, from position: RedisScanPosition = .start) {
+    init(keyspace: any RedisKeyspace, patterns: [String], count: Int, from position: RedisScanPosition = .start, ahead: RedisScanAhead? = nil) {
+        self.ahead = ahead
         self.keyspace = keyspace
         self.patterns = patterns
         self.count = max(1, count)
         self.position = position.node < patterns.count * keyspace.nodeCount ? position : nil
     }
 
+    deinit { ahead?.stop() }
+
     /// The next non-empty batch of keys (one or more `SCAN` steps), or `nil` at the end.
     public func next() throws -> [[UInt8]]? {
+        if let ahead {
+            guard position != nil, let step = try ahead.take() else {
+                position = nil
+                return nil
+            }
+            (stepPosition, position) = (step.start, step.next)
+            return step.keys
+        }
         let nodes = keyspace.nodeCount
         while let current = position {
-            let (cursor, keys): (String, [[UInt8]])
-            if let ahead = prefetched, ahead.position == current {
-                (cursor, keys) = (ahead.cursor, ahead.keys)
-            } else {
-                (cursor, keys) = try keyspace.scan(
-                    node: current.node % nodes, cursor: current.cursor, match: patterns[current.node / nodes], count: count)
-            }
-            prefetched = nil
+            let (cursor, keys) = try keyspace.scan(
+                node: current.node % nodes, cursor: current.cursor, match: patterns[current.node / nodes], count: count)
             if cursor != "0" {
                 position = RedisScanPosition(node: current.node, cursor: cursor)
             } else if current.node + 1 < unitCount {
@@ -186,25 +191,6 @@ public final class RedisKeyScan {
             }
         }
         return nil
-    }
-}
-
-extension RedisKeyScan {
-    /// The `SCAN` of the step after the current one, for a caller to send at the end of a pipeline of its
-    /// own (a scoped scan's tail reads): the server runs it while the client still reads the replies
-    /// before it, where a `SCAN` of its own waited for them. A standalone server only (a cluster's steps
-    /// go to a node each); `nil` otherwise, at the end, or when one is already fetched.
-    func nextStepCommand() -> RedisCommand? {
-        guard keyspace.clusterTopology == nil, keyspace.nodeCount == 1, prefetched == nil, let current = position else { return nil }
-        let words = RedisCommand.scanWords(cursor: current.cursor, match: patterns[current.node], count: count)
-        return RedisCommand(words.map { Array($0.utf8) }, key: nil)
-    }
-
-    /// Takes the reply to ``nextStepCommand()``; an error or an odd reply is dropped, and the step
-    /// scanned again by ``next()``, which reports it.
-    func acceptNextStep(_ reply: RedisReply) {
-        guard let current = position, let step = reply.scanStep else { return }
-        prefetched = (current, step.cursor, step.keys)
     }
 }
 

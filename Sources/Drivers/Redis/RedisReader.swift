@@ -58,21 +58,34 @@ final class RedisReader {
 @available(*, unavailable)
 extension RedisReader: Sendable {}
 
-/// hiredis' command formatter (`redisFormatCommandArgv`): RESP2 multi-bulk requests.
+/// RESP2 multi-bulk requests, as hiredis' `redisFormatCommandArgv` writes them (`*<count>\r\n`, then
+/// `$<length>\r\n<bytes>\r\n` per argument), written straight into the request: hiredis formats
+/// the lengths with `sprintf` into a buffer of its own, a tenth of a time-bounded scan's client time.
 enum RedisCommandFormat {
     /// Appends the RESP encoding of one command (non-empty `arguments`) to `buffer`.
-    static func append(_ arguments: [[UInt8]], to buffer: inout [UInt8]) throws {
-        let formatted: Int32? = RedisArgv.with(arguments) { argc, argv, lengths in
-            var target: UnsafeMutablePointer<CChar>?
-            let length = redisFormatCommandArgv(&target, argc, argv, lengths)
-            defer { if let target { redisFreeCommand(target) } }
-            if length > 0, let target {
-                buffer.append(contentsOf: UnsafeRawBufferPointer(start: target, count: Int(length)))
-            }
-            return length
+    static func append(_ arguments: [[UInt8]], to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "*"))
+        appendLine(arguments.count, to: &buffer)
+        for argument in arguments {
+            buffer.append(UInt8(ascii: "$"))
+            appendLine(argument.count, to: &buffer)
+            buffer.append(contentsOf: argument)
+            buffer.append(UInt8(ascii: "\r"))
+            buffer.append(UInt8(ascii: "\n"))
         }
-        guard let formatted, formatted > 0 else {
-            throw RedisError(code: .query, message: "cannot format the command", context: RedisConnection.commandName(arguments))
+    }
+
+    /// `value` (not negative) in decimal, then CRLF.
+    private static func appendLine(_ value: Int, to buffer: inout [UInt8]) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            buffer.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
+        buffer.append(UInt8(ascii: "\r"))
+        buffer.append(UInt8(ascii: "\n"))
     }
 }

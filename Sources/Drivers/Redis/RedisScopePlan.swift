@@ -1,6 +1,12 @@
 import DriverCore
 import SessionModel
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where a scoped Redis read finds its keys.
 enum RedisKeySource {
     /// These blob keys, read directly (`GET`), in byte order: given session ids, or the members
@@ -156,6 +162,8 @@ struct RedisKeyFilter {
         let rest = key.dropFirst(prefix.count)
         switch layout {
         case .community, .communitySet1:
+            // No id to decode when the scope names no ids and no shard (a converge pass's time bounds).
+            guard !scope.sessionIds.isEmpty || scope.shard != nil else { return true }
             return scope.mayMatch(sessionId: String(decoding: rest, as: UTF8.self))
         case .adkRedis014:
             return true
@@ -172,19 +180,12 @@ struct RedisKeyFilter {
     /// The positions in `keys` worth loading: those the key check keeps and, when the scope has time
     /// bounds, whose blob tail shows a `last_update_time` in bounds or cannot be read as one (one
     /// pipelined `GETRANGE` per key, a few dozen bytes each).
-    ///
-    /// With `scan`, the `SCAN` of its next step rides at the end of the tail reads' pipeline
-    /// (``RedisKeyScan/nextStepCommand()``).
-    func select(_ keys: [[UInt8]], keyspace: any RedisKeyspace, scan: RedisKeyScan? = nil) throws -> [Int] {
+    func select(_ keys: [[UInt8]], keyspace: any RedisKeyspace) throws -> [Int] {
         var candidates = keys.indices.filter { mayMatch(key: keys[$0]) }
         if layout == .adkRedis014 { candidates = try Self.userStrings(among: candidates, keys: keys, keyspace: keyspace) }
         guard !scope.isKeyOnly, !candidates.isEmpty, !layout.sharesKeys else { return candidates }
         let (name, from, to) = (Array("GETRANGE".utf8), Array("-\(Self.tailLength)".utf8), Array("-1".utf8))
-        var commands = candidates.map { RedisCommand([name, keys[$0], from, to], key: keys[$0]) }
-        let ahead = scan?.nextStepCommand()
-        if let ahead { commands.append(ahead) }
-        var replies = try keyspace.execute(commands)
-        if ahead != nil, let last = replies.popLast() { scan?.acceptNextStep(last) }
+        let replies = try keyspace.execute(candidates.map { RedisCommand([name, keys[$0], from, to], key: keys[$0]) })
         return zip(candidates, replies).compactMap { index, reply in
             guard let tail = reply.bytes, let time = Self.lastUpdateTime(inTail: tail) else { return index }
             return scope.matches(lastUpdateTime: time) ? index : nil
@@ -233,6 +234,15 @@ struct RedisKeyFilter {
         guard !number.isEmpty, number.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || "+-.eE".utf8.contains($0) }) else {
             return nil
         }
-        return Double(String(decoding: number, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil }
+        // strtod on a copy on the stack: what `Double(String)` runs, without a String for every key.
+        let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: number.count + 1) { text -> Double? in
+            for (offset, byte) in number.enumerated() { text[offset] = CChar(bitPattern: byte) }
+            text[number.count] = 0
+            guard let start = text.baseAddress else { return nil }
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(start, &end)
+            return end == start + number.count ? value : nil
+        }
+        return value.flatMap { $0.isFinite ? $0 : nil }
     }
 }

@@ -17,6 +17,8 @@ import SessionModel
 public final class RedisSessionStore: SessionStore {
     let keyspace: any RedisKeyspace
     let config: RedisStoreConfig
+    /// The password of each further connection (a password command runs for each).
+    let passwordProvider: (() throws -> String?)?
     let layoutState: RedisLayoutState
     var serverVersion: RedisServerVersion?
     /// The server's `proto-max-bulk-len`, asked on the first write (see `maxBulkLength()`).
@@ -27,7 +29,8 @@ public final class RedisSessionStore: SessionStore {
     var fenceScriptLoaded = false
     private var closed = false
 
-    init(keyspace: any RedisKeyspace, config: RedisStoreConfig, layoutState: RedisLayoutState) {
+    init(keyspace: any RedisKeyspace, config: RedisStoreConfig, layoutState: RedisLayoutState, passwordProvider: (() throws -> String?)? = nil) {
+        self.passwordProvider = passwordProvider
         self.keyspace = keyspace
         self.config = config
         self.layoutState = layoutState
@@ -66,7 +69,7 @@ public final class RedisSessionStore: SessionStore {
             } else {
                 state = try detectLayout(keyspace)
             }
-            return RedisSessionStore(keyspace: keyspace, config: config, layoutState: state)
+            return RedisSessionStore(keyspace: keyspace, config: config, layoutState: state, passwordProvider: passwordProvider)
         } catch {
             keyspace.close()
             throw error
@@ -160,13 +163,31 @@ public final class RedisSessionStore: SessionStore {
                 start = RedisResumePoint(position: RedisScanPosition(node: point.position.node, cursor: "0"), epoch: epoch)
                 startToken = nil
             }
+            // A filtered scan keeps few of the keys it walks: larger SCAN steps mean fewer round trips.
+            let count = query.scope.isEmpty ? query.batchSize : max(query.batchSize, 5000)
+            let from = start?.position ?? .start
+            let ahead = try scanAhead(for: query.scope, layout: layout, patterns: patterns, count: count, from: from)
             return RedisSessionCursor(
-                // A filtered scan keeps few of the keys it walks: larger SCAN steps mean fewer round trips.
-                scan: keyspace.scanKeys(
-                    matchingEach: patterns, count: query.scope.isEmpty ? query.batchSize : max(query.batchSize, 5000), from: start?.position ?? .start),
+                scan: RedisKeyScan(keyspace: keyspace, patterns: patterns, count: count, from: from, ahead: ahead),
                 loader: loader, batchSize: query.batchSize, nodeCount: units, start: start, startToken: startToken, epoch: epoch,
                 nodeEpochs: nodeEpochs, skipBad: query.skipBad, filter: query.scope.isEmpty && !layout.sharesKeys ? nil : plan.filter)
         }
+    }
+
+    /// For a time-bounded scan of a standalone server (the one kind that reads a tail of every blob):
+    /// its `SCAN` steps fetched ahead on a second connection (``RedisScanAhead``); `nil` otherwise.
+    private func scanAhead(
+        for scope: SessionScope, layout: RedisLayout, patterns: [String], count: Int, from position: RedisScanPosition
+    ) throws -> RedisScanAhead? {
+        guard !scope.isKeyOnly, !layout.sharesKeys, keyspace is RedisStandaloneKeyspace, position.node < patterns.count else { return nil }
+        var fresh = config
+        if let passwordProvider { fresh.password = try passwordProvider() }  // a password command runs for every connection
+        let opened = try Self.openKeyspace(fresh, passwordProvider: passwordProvider)
+        guard let second = opened as? RedisStandaloneKeyspace else {
+            opened.close()  // the address now leads to a cluster: this scan reads on one connection
+            return nil
+        }
+        return RedisScanAhead(keyspace: second, patterns: patterns, count: count, from: position)
     }
 
     /// True when a token cannot continue here: another server process (standalone), another slot

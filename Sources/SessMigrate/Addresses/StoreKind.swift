@@ -119,6 +119,16 @@ struct MySQLStoreKind: StoreKind {
 
     func open(_ address: StoreAddress, forWriting: Bool, memo: OpenMemo?) throws -> any SessionStore {
         guard case .mysql(let mysql) = address else { preconditionFailure("not a MySQL address") }
+        if forWriting, let parked = memo?.takeParked(address, forWriting: false) as? MySQLSessionStore {
+            // The run's first look at its target (probe, identity) is reused: one connection, one TLS handshake.
+            do {
+                try parked.upgradeForWriting()
+            } catch {
+                try? parked.close()
+                throw error
+            }
+            return parked
+        }
         // A password command runs here, for every store opened: every new connection, reconnects included.
         let config = MySQLStoreConfig(
             host: mysql.host, port: mysql.port, user: mysql.user, password: try mysql.currentPassword() ?? "",

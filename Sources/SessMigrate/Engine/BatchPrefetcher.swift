@@ -21,7 +21,10 @@ struct SourceBatch: Sendable {
 /// `init` and ``close()``. ``close()`` stops the reader and waits until it no longer uses the
 /// cursor; call it on every path (`defer`). Batches come out in source order with the same
 /// boundaries and resume tokens a single-threaded loop would produce, so checkpoints mean the
-/// same thing.
+/// same thing, except that a time-bounded scope's partial batch goes out once it has waited
+/// ``partialBatchWait``: a converge pass keeps few of the sessions it walks, spread over the whole
+/// source, and the target's reads and writes of those then overlap the rest of the scan instead of
+/// all following it.
 final class BatchPrefetcher: @unchecked Sendable {
     // All mutable state below is guarded by `condition`.
     private let condition = NSCondition()
@@ -29,6 +32,8 @@ final class BatchPrefetcher: @unchecked Sendable {
     private var stopping = false
     private var readerDone = false
     private let depth: Int
+    /// How long a time-bounded scope's partial batch waits for more sessions.
+    static let partialBatchWait: Duration = .milliseconds(100)
 
     /// Starts reading. `cursor` belongs to the reader thread from now on.
     init(cursor: any SessionCursor, batchSize: Int, scope: SessionScope, depth: Int = 2) {
@@ -73,13 +78,17 @@ final class BatchPrefetcher: @unchecked Sendable {
         var batch: [Session] = []
         batch.reserveCapacity(batchSize)
         var skipped: [SkippedSession] = []
+        let clock = ContinuousClock()
+        let partialWait = scope.isKeyOnly ? nil : Self.partialBatchWait
+        var started = clock.now
         do {
             while let session = try cursor.next() {
                 guard !isStopping else { return finish() }
                 skipped += cursor.takeSkipped().filter { $0.key.map(scope.matches) ?? true }
                 guard scope.matches(session) else { continue }
+                if batch.isEmpty { started = clock.now }
                 batch.append(session)
-                if batch.count == batchSize {
+                if batch.count == batchSize || partialWait.map({ clock.now - started >= $0 }) == true {
                     guard deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped))) else {
                         return finish()
                     }
