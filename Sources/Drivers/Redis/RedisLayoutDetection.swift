@@ -90,7 +90,14 @@ extension RedisSessionStore {
     }
 
     /// The sample behind ``detectLayout(_:maxScanSteps:unknownIsError:)``.
-    static func detectEvidence(_ keyspace: any RedisKeyspace, maxScanSteps: Int = .max) throws -> RedisLayoutEvidence {
+    ///
+    /// `indexKeys`: how many index keys the `app:*` walk stops at. Checking a layout that was given
+    /// needs one: data all of another layout shows it in any index key, and mixed evidence is left to
+    /// the reads anyway (``RedisLayoutEvidence/allows(_:)``); the rest of the walk cost a time-bounded
+    /// pass over 100,000 sessions 15 `SCAN` steps.
+    static func detectEvidence(
+        _ keyspace: any RedisKeyspace, maxScanSteps: Int = .max, indexKeys: Int = detectionSampleSize
+    ) throws -> RedisLayoutEvidence {
         var evidence = RedisLayoutEvidence()
         let sample = try sampleKeys(keyspace, pattern: RedisKeys.sessionPattern, maxScanSteps: maxScanSteps)
         let replies = try keyspace.execute(sample.map { RedisCommand([Array("GET".utf8), $0], key: $0) })
@@ -109,7 +116,7 @@ extension RedisSessionStore {
         // Index keys (sets, 0.1.4 strings) tell the layouts apart; app state hashes do not. Among many
         // sessions and few users both are rare, so the walk stops at a sample of index keys.
         let appKeys = try sampleTypedKeys(keyspace, pattern: "app:*", maxScanSteps: maxScanSteps, sampleSize: 64) { types in
-            types.count { $0 == "set" || $0 == "string" } >= detectionSampleSize
+            types.count { $0 == "set" || $0 == "string" } >= indexKeys
         }
         var strings: [[UInt8]] = []
         for (key, type) in appKeys {

@@ -57,7 +57,7 @@ public final class RedisSessionStore: SessionStore {
             let state: RedisLayoutState
             if let given = config.layout {
                 // Mixed layouts are left to the reads, which name each foreign key (and to the target check).
-                if !config.layoutConfirmed, let evidence = try? detectEvidence(keyspace, maxScanSteps: 50), !evidence.allows(given),
+                if !config.layoutConfirmed, let evidence = try? detectEvidence(keyspace, maxScanSteps: 50, indexKeys: 1), !evidence.allows(given),
                     case .known(let found)? = try? evidence.conclusion(unknownIsError: false)
                 {
                     throw RedisError(

@@ -33,7 +33,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     private var readerDone = false
     private let depth: Int
     /// How long a time-bounded scope's partial batch waits for more sessions.
-    static let partialBatchWait: Duration = .milliseconds(100)
+    static let partialBatchWait: Duration = .milliseconds(50)
 
     /// Starts reading. `cursor` belongs to the reader thread from now on.
     init(cursor: any SessionCursor, batchSize: Int, scope: SessionScope, depth: Int = 2) {
