@@ -107,11 +107,6 @@ extension RedisKeyspace {
     public func scanKeys(match pattern: String, count: Int, from position: RedisScanPosition = .start) -> RedisKeyScan {
         RedisKeyScan(keyspace: self, patterns: [pattern], count: count, from: position)
     }
-
-    /// Starts a streaming `SCAN` of each pattern in turn over every node (see ``RedisKeyScan``).
-    public func scanKeys(matchingEach patterns: [String], count: Int, from position: RedisScanPosition = .start) -> RedisKeyScan {
-        RedisKeyScan(keyspace: self, patterns: patterns, count: count, from: position)
-    }
 }
 
 /// Where a keyspace-wide scan stands: the node being scanned and that node's `SCAN` cursor.
