@@ -22,6 +22,13 @@ import Testing
         return try CrashingCopy.differences(storeA, storeB)
     }
 
+    /// The sessions a store holds.
+    static func count(_ address: StoreAddress) throws -> Int {
+        let store = try StoreOpener().open(address, forWriting: false)
+        defer { try? store.close() }
+        return try ScopePushdownTests.scan(store, SessionScope(), batchSize: 100).keys.count
+    }
+
     static func request(workers: Int, batchSize: Int = 3) -> CopyRequest {
         var request = CopyRequest(batchSize: batchSize)
         request.workers = workers
