@@ -32,7 +32,7 @@ public struct ScopeOptionGroup: ParsableArguments {
     public func scope() throws -> SessionScope {
         do {
             return try SessionScope.parse(input(), environment: ProcessInfo.processInfo.environment)
-        } catch let error as RequestError {
+        } catch {
             throw ValidationError(error.message(spelling: .commandLine))
         }
     }
@@ -81,7 +81,7 @@ public struct CopyOptionGroup: ParsableArguments {
     public func request() throws -> CopyRequest {
         do {
             return try CopyRequest.parse(input(), environment: ProcessInfo.processInfo.environment)
-        } catch let error as RequestError {
+        } catch {
             throw ValidationError(error.message(spelling: .commandLine))
         }
     }

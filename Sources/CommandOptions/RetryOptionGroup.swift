@@ -21,7 +21,7 @@ public struct RetryOptionGroup: ParsableArguments {
         input.values[.retries] = retries
         do {
             return try CopyRequest.parse(input).retry
-        } catch let error as RequestError {
+        } catch {
             throw ValidationError(error.message(spelling: .commandLine))
         }
     }

@@ -13,7 +13,7 @@ extension JSONValue {
     /// This value as JSON text in `style`.
     public func serialized(_ style: JSONStyle) -> String {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        output.reserveCapacity(1024)  // an event's JSON is mostly under 1 kB: one allocation
         JSONWriter(style: style).write(self, to: &output)
         return String(decoding: output, as: UTF8.self)
     }

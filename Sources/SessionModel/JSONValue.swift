@@ -82,6 +82,21 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         self.members = unique
     }
 
+    /// The parser's members: taken as they are when a small object has no duplicate key (the
+    /// common case; no second array is built), else as ``init(_:)`` takes them.
+    static func parsed(_ members: [(key: String, value: JSONValue)]) -> JSONObject {
+        let duplicated =
+            members.count > 8 || members.indices.contains { later in (0..<later).contains { members[$0].key == members[later].key } }
+        return duplicated ? JSONObject(members) : JSONObject(uniqueKeys: members)
+    }
+
+    /// An object with these members, whose keys are already unique (members of one object,
+    /// some left out or given new values): not checked again.
+    public init(uniqueKeys members: [(key: String, value: JSONValue)]) {
+        assert(Set(members.map(\.key)).count == members.count, "duplicate keys")
+        self.members = members
+    }
+
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements.map { (key: $0.0, value: $0.1) })
     }

@@ -10,6 +10,10 @@ public enum PythonFloat {
     public static func repr(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
+        // Swift writes fixed notation only for 1e-4 ≤ |value| < 2^53, inside Python's fixed range
+        // [1e-4, 1e16), with the same digits and `.0` on integral values: then the two are equal.
+        let description = value.description
+        if !description.utf8.contains(UInt8(ascii: "e")) { return description }
         let (negative, digits, pointPosition) = decompose(value)
         return (negative ? "-" : "") + layout(digits: digits, pointPosition: pointPosition)
     }

@@ -69,6 +69,31 @@ import Testing
         }
     }
 
+    /// Strings are validated as UTF-8 on both paths (without escapes, and rebuilt around escapes).
+    @Test(
+        arguments: [
+            ([0xC3, 0xA9], true),  // é
+            ([0xF0, 0x9F, 0x98, 0x80], true),  // an emoji, four bytes
+            ([0xFF], false), ([0xC3], false),  // not UTF-8; a sequence cut short
+            ([0xC0, 0xAF], false),  // an overlong "/"
+            ([0xED, 0xA0, 0x80], false),  // a surrogate encoded in UTF-8
+            ([0xF4, 0x90, 0x80, 0x80], false),  // above U+10FFFF
+        ] as [([UInt8], Bool)])
+    func stringsAreValidatedAsUTF8(bytes: [UInt8], valid: Bool) throws {
+        for escaped in [false, true] {
+            let quote = UInt8(ascii: "\"")
+            let body = Array("a".utf8) + bytes + (escaped ? Array(#"\n"#.utf8) : []) + Array("z".utf8)
+            let input = [quote] + body + [quote]
+            let parsed = input.withUnsafeBytes { buffer in Result { try JSONValue.parse(utf8: buffer) } }
+            if valid {
+                let expected = String(decoding: Array("a".utf8) + bytes + (escaped ? [0x0A] : []) + Array("z".utf8), as: UTF8.self)
+                #expect(try parsed.get() == .string(expected))
+            } else {
+                #expect(throws: JSONError.self) { try parsed.get() }
+            }
+        }
+    }
+
     @Test func deepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
         #expect(throws: JSONError.self) { try JSONValue.parse(deep) }

@@ -12,16 +12,16 @@ public enum DatabaseV1Codec {
 
     /// Parses a state column. NULL or empty text reads as `{}` (as ADK's `_get_state_dict`);
     /// anything that is not a JSON object is an error naming `location`.
-    public static func state(fromText text: String?, store: String, location: String) throws -> JSONObject {
+    public static func state(fromText text: String?, store: String, location: @autoclosure () -> String) throws -> JSONObject {
         guard let text, !text.isEmpty else { return [:] }
         do {
             switch try JSONValue.parse(text) {
             case .object(let object): return object
             case .null: return [:]
-            default: throw SessionDataError(store: store, location: location, message: "state is not a JSON object")
+            default: throw SessionDataError(store: store, location: location(), message: "state is not a JSON object")
             }
         } catch let error as JSONError {
-            throw SessionDataError(store: store, location: location, message: "state is not valid JSON (\(error))")
+            throw SessionDataError(store: store, location: location(), message: "state is not valid JSON (\(error))")
         }
     }
 
@@ -33,25 +33,25 @@ public enum DatabaseV1Codec {
     /// Builds an event from an `events` row as ADK ≥ 2.7 does: `id`/`invocation_id` from the
     /// columns, `timestamp` from `event_data` when present, else the column read as UTC.
     public static func event(
-        id: String, invocationId: String, timestampText: String, eventData: String?, store: String, location: String
+        id: String, invocationId: String, timestampText: String, eventData: String?, store: String, location: @autoclosure () -> String
     ) throws -> Event {
         guard let eventData else {
-            throw SessionDataError(store: store, location: location, message: "event_data is NULL")
+            throw SessionDataError(store: store, location: location(), message: "event_data is NULL")
         }
         let object: JSONObject
         do {
             guard case .object(let parsed) = try JSONValue.parse(eventData) else {
-                throw SessionDataError(store: store, location: location, message: "event_data is not a JSON object")
+                throw SessionDataError(store: store, location: location(), message: "event_data is not a JSON object")
             }
             object = parsed
         } catch let error as JSONError {
-            throw SessionDataError(store: store, location: location, message: "event_data is not valid JSON (\(error))")
+            throw SessionDataError(store: store, location: location(), message: "event_data is not valid JSON (\(error))")
         }
-        let columnTime = try epoch(fromDatetime: timestampText, store: store, location: location + ", timestamp")
+        let columnTime = try epoch(fromDatetime: timestampText, store: store, location: location() + ", timestamp")
         do {
             return try Event(data: object, columnId: id, columnInvocationId: invocationId, columnTimestamp: columnTime)
         } catch {
-            throw SessionDataError(store: store, location: location, message: error.description)
+            throw SessionDataError(store: store, location: location(), message: error.description)
         }
     }
 
@@ -61,11 +61,11 @@ public enum DatabaseV1Codec {
     }
 
     /// Reads a naive UTC datetime column.
-    public static func epoch(fromDatetime text: String, store: String, location: String) throws -> Double {
+    public static func epoch(fromDatetime text: String, store: String, location: @autoclosure () -> String) throws -> Double {
         do {
             return try PythonTime.epoch(fromNaiveUTC: text)
         } catch {
-            throw SessionDataError(store: store, location: location, message: error.description)
+            throw SessionDataError(store: store, location: location(), message: error.description)
         }
     }
 

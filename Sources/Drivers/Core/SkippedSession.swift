@@ -67,14 +67,16 @@ extension SessionCursor {
 public enum UTF8Text {
     /// `bytes` as a string, or `nil` when they are not valid UTF-8.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> String? {
-        String(validating: bytes, as: UTF8.self)
+        String(validatingUTF8: bytes)
     }
 
     /// `bytes` as a string; throws a ``SessionDataError`` naming `location` and `column` when
     /// they are not valid UTF-8.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, store: String, location: String, column: String) throws -> String {
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, store: String, location: @autoclosure () -> String, column: String
+    ) throws -> String {
         guard let text = decode(bytes) else {
-            throw SessionDataError(store: store, location: location, message: "\(column) holds bytes that are not valid UTF-8")
+            throw SessionDataError(store: store, location: location(), message: "\(column) holds bytes that are not valid UTF-8")
         }
         return text
     }

@@ -32,13 +32,13 @@ public enum StoredTime {
     }
 
     /// Checks a session row's creation and last update times.
-    public static func check(createTime: Double?, lastUpdateTime: Double, store: String, location: String) throws {
-        if let createTime { try check(createTime, field: "create_time", store: store, location: location) }
-        try check(lastUpdateTime, field: "update_time", store: store, location: location)
+    public static func check(createTime: Double?, lastUpdateTime: Double, store: String, location: @autoclosure () -> String) throws {
+        if let createTime { try check(createTime, field: "create_time", store: store, location: location()) }
+        try check(lastUpdateTime, field: "update_time", store: store, location: location())
     }
 
     /// Checks an event's `timestamp`.
-    public static func check(_ event: Event, store: String, location: String) throws {
-        try check(event.timestamp, field: "timestamp", store: store, location: location)
+    public static func check(_ event: Event, store: String, location: @autoclosure () -> String) throws {
+        try check(event.timestamp, field: "timestamp", store: store, location: location())
     }
 }

@@ -77,35 +77,36 @@ extension MySQLSessionStore {
     }
 
     /// Column `index` as text (`nil` for NULL); bytes that are not UTF-8 throw naming the row.
-    static func text(_ row: MySQLRawRow, _ index: Int, location: String, column: String) throws -> String? {
+    static func text(_ row: MySQLRawRow, _ index: Int, location: @autoclosure () -> String, column: String) throws -> String? {
         guard let bytes = row.bytes(at: index) else { return nil }
-        return try UTF8Text.decode(bytes, store: storeName, location: location, column: column)
+        return try UTF8Text.decode(bytes, store: storeName, location: location(), column: column)
     }
 
     private static func session(from row: MySQLRawRow, key: SessionKey) throws -> Session {
-        let location = RowName.session(key)
+        // Named only when something is wrong: building the name for every row was a few % of a read.
+        let location = { RowName.session(key) }
         let state = try DatabaseV1Codec.state(
-            fromText: text(row, 3, location: location, column: "state"), store: storeName, location: location)
+            fromText: text(row, 3, location: location(), column: "state"), store: storeName, location: location())
         let createTime = try datetime(row, 4, location: location, column: "create_time")
         let updateTime = try datetime(row, 5, location: location, column: "update_time")
-        try StoredTime.check(createTime: createTime, lastUpdateTime: updateTime, store: storeName, location: location)
+        try StoredTime.check(createTime: createTime, lastUpdateTime: updateTime, store: storeName, location: location())
         return Session(key: key, state: state, createTime: createTime, lastUpdateTime: updateTime)
     }
 
-    private static func datetime(_ row: MySQLRawRow, _ index: Int, location: String, column: String) throws -> Double {
-        guard let text = try text(row, index, location: location, column: column) else {
-            throw SessionDataError(store: storeName, location: location, message: "\(column) is NULL")
+    private static func datetime(_ row: MySQLRawRow, _ index: Int, location: () -> String, column: String) throws -> Double {
+        guard let text = try text(row, index, location: location(), column: column) else {
+            throw SessionDataError(store: storeName, location: location(), message: "\(column) is NULL")
         }
-        return try DatabaseV1Codec.epoch(fromDatetime: text, store: storeName, location: "\(location), \(column)")
+        return try DatabaseV1Codec.epoch(fromDatetime: text, store: storeName, location: "\(location()), \(column)")
     }
 
     /// Streams the events of all `sessions` in one query, ordered as ADK ≥ 2.7 reads them.
     private func attachEvents(to sessions: inout [Session], bad: inout BadSessionLog) throws {
         try attachEvents(to: &sessions, valueColumns: ["invocation_id", "timestamp", "event_data"], bad: &bad) { row, id, location in
             try DatabaseV1Codec.event(
-                id: id, invocationId: Self.text(row, 4, location: location, column: "invocation_id") ?? "",
-                timestampText: Self.text(row, 5, location: location, column: "timestamp") ?? "",
-                eventData: Self.text(row, 6, location: location, column: "event_data"), store: Self.storeName, location: location)
+                id: id, invocationId: Self.text(row, 4, location: location(), column: "invocation_id") ?? "",
+                timestampText: Self.text(row, 5, location: location(), column: "timestamp") ?? "",
+                eventData: Self.text(row, 6, location: location(), column: "event_data"), store: Self.storeName, location: location())
         }
     }
 
@@ -115,7 +116,7 @@ extension MySQLSessionStore {
     /// `bad` (or throws); the session's other rows are still read, and the caller drops it.
     func attachEvents(
         to sessions: inout [Session], valueColumns: [String], bad: inout BadSessionLog,
-        makeEvent: (MySQLRawRow, String, String) throws -> Event
+        makeEvent: (MySQLRawRow, String, () -> String) throws -> Event
     ) throws {
         var indexByKey: [SessionKey: Int] = [:]
         for (index, session) in sessions.enumerated() { indexByKey[session.key] = index }
@@ -132,17 +133,17 @@ extension MySQLSessionStore {
         while try result.nextRaw({ (row: MySQLRawRow) -> Void in
             let key = try Self.key(from: row, table: "events")
             let id = row.string(at: 3) ?? ""
-            let location = RowName.event(id, of: key)
+            let location = { RowName.event(id, of: key) }
             guard let index = indexByKey[key] else {
                 throw SessionDataError(
-                    store: Self.storeName, location: location,
+                    store: Self.storeName, location: location(),
                     message: "its session key equals a session's key only under the database collation")
             }
             guard !bad.isBad(key) else { return }
             do {
-                _ = try Self.text(row, 3, location: location, column: "id")
+                _ = try Self.text(row, 3, location: location(), column: "id")
                 let event = try makeEvent(row, id, location)
-                try StoredTime.check(event, store: Self.storeName, location: location)
+                try StoredTime.check(event, store: Self.storeName, location: location())
                 sessions[index].events.append(event)
             } catch {
                 try bad.record(error, for: key)

@@ -10,9 +10,9 @@ extension MySQLSessionStore {
         let columns = codec.valueColumns
         try attachEvents(to: &sessions, valueColumns: columns, bad: &bad) { row, id, location in
             let values = try columns.indices.map {
-                try Self.v0Value(row, at: 4 + $0, column: columns[$0], location: location)
+                try Self.v0Value(row, at: 4 + $0, column: columns[$0], location: location())
             }
-            return try codec.event(id: id, values: values, location: location)
+            return try codec.event(id: id, values: values, location: location())
         }
     }
 

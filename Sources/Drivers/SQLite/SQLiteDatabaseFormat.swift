@@ -81,22 +81,22 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
         .text(DatabaseV1Codec.datetimeText(epoch))
     }
 
-    public func epoch(from value: SQLiteValue, location: String) throws -> Double {
+    public func epoch(from value: SQLiteValue, location: @autoclosure () -> String) throws -> Double {
         guard case .text(let text) = value else {
-            throw SessionDataError(store: "sqlite", location: location, message: "datetime is not text")
+            throw SessionDataError(store: "sqlite", location: location(), message: "datetime is not text")
         }
-        return try DatabaseV1Codec.epoch(fromDatetime: text, store: "sqlite", location: location)
+        return try DatabaseV1Codec.epoch(fromDatetime: text, store: "sqlite", location: location())
     }
 
     public func stateText(_ state: JSONObject) -> String {
         DatabaseV1Codec.stateText(state)
     }
 
-    public func state(from value: SQLiteValue, location: String) throws -> JSONObject {
+    public func state(from value: SQLiteValue, location: @autoclosure () -> String) throws -> JSONObject {
         switch value {
-        case .null: return try DatabaseV1Codec.state(fromText: nil, store: "sqlite", location: location)
-        case .text(let text): return try DatabaseV1Codec.state(fromText: text, store: "sqlite", location: location)
-        default: throw SessionDataError(store: "sqlite", location: location, message: "state is not text")
+        case .null: return try DatabaseV1Codec.state(fromText: nil, store: "sqlite", location: location())
+        case .text(let text): return try DatabaseV1Codec.state(fromText: text, store: "sqlite", location: location())
+        default: throw SessionDataError(store: "sqlite", location: location(), message: "state is not text")
         }
     }
 
@@ -104,17 +104,17 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
         DatabaseV1Codec.eventDataText(event)
     }
 
-    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: String) throws -> Event {
+    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         guard case .text(let timestampText) = timestamp else {
-            throw SessionDataError(store: "sqlite", location: location, message: "timestamp is not text")
+            throw SessionDataError(store: "sqlite", location: location(), message: "timestamp is not text")
         }
         let eventData: String?
         switch data {
         case .null: eventData = nil
         case .text(let text): eventData = text
-        default: throw SessionDataError(store: "sqlite", location: location, message: "event_data is not text")
+        default: throw SessionDataError(store: "sqlite", location: location(), message: "event_data is not text")
         }
         return try DatabaseV1Codec.event(
-            id: id, invocationId: invocationId, timestampText: timestampText, eventData: eventData, store: "sqlite", location: location)
+            id: id, invocationId: invocationId, timestampText: timestampText, eventData: eventData, store: "sqlite", location: location())
     }
 }

@@ -35,28 +35,28 @@ public struct SQLiteDatabaseV0Format: SQLiteSessionFormat {
 
     public func timeValue(_ epoch: Double) -> SQLiteValue { shared.timeValue(epoch) }
 
-    public func epoch(from value: SQLiteValue, location: String) throws -> Double {
-        try shared.epoch(from: value, location: location)
+    public func epoch(from value: SQLiteValue, location: @autoclosure () -> String) throws -> Double {
+        try shared.epoch(from: value, location: location())
     }
 
     public func stateText(_ state: JSONObject) -> String { shared.stateText(state) }
 
-    public func state(from value: SQLiteValue, location: String) throws -> JSONObject {
-        try shared.state(from: value, location: location)
+    public func state(from value: SQLiteValue, location: @autoclosure () -> String) throws -> JSONObject {
+        try shared.state(from: value, location: location())
     }
 
     /// Not used by v0 rows (they have no `event_data`); the v1 text, for completeness.
     public func eventText(_ event: Event) -> String { shared.eventText(event) }
 
     /// Not used by v0 rows (see ``event(id:values:location:)``).
-    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: String) throws -> Event {
-        throw SessionDataError(store: "sqlite", location: location, message: "schema v0 events have no event_data column")
+    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
+        throw SessionDataError(store: "sqlite", location: location(), message: "schema v0 events have no event_data column")
     }
 
     public var eventColumns: [String] { codec.valueColumns }
 
-    public func eventValues(_ event: Event, location: String) throws -> [SQLiteValue] {
-        try codec.values(for: event, location: location).map { value in
+    public func eventValues(_ event: Event, location: @autoclosure () -> String) throws -> [SQLiteValue] {
+        try codec.values(for: event, location: location()).map { value in
             switch value {
             case .null: .null
             case .integer(let number): .integer(number)
@@ -66,7 +66,7 @@ public struct SQLiteDatabaseV0Format: SQLiteSessionFormat {
         }
     }
 
-    public func event(id: String, values: [SQLiteValue], location: String) throws -> Event {
+    public func event(id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event {
         let converted = values.map { value -> DatabaseV0Value in
             switch value {
             case .null: .null
@@ -77,7 +77,7 @@ public struct SQLiteDatabaseV0Format: SQLiteSessionFormat {
             case .blob(let bytes): .bytes(bytes)
             }
         }
-        return try codec.event(id: id, values: converted, location: location)
+        return try codec.event(id: id, values: converted, location: location())
     }
 
     /// The event fields this file's `events` table cannot hold.

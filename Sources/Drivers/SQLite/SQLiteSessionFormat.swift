@@ -25,44 +25,44 @@ public protocol SQLiteSessionFormat {
     /// The value stored in a time column for an epoch time.
     func timeValue(_ epoch: Double) -> SQLiteValue
     /// Reads a time column.
-    func epoch(from value: SQLiteValue, location: String) throws -> Double
+    func epoch(from value: SQLiteValue, location: @autoclosure () -> String) throws -> Double
     /// The text stored in a `state` column.
     func stateText(_ state: JSONObject) -> String
     /// Reads a `state` column.
-    func state(from value: SQLiteValue, location: String) throws -> JSONObject
+    func state(from value: SQLiteValue, location: @autoclosure () -> String) throws -> JSONObject
     /// The text stored in `events.event_data`.
     func eventText(_ event: Event) -> String
     /// Builds an event from the columns of an `events` row.
-    func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: String) throws -> Event
+    func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event
     /// The `events` columns besides `app_name`, `user_id`, `session_id` and `id`, in the order of
     /// ``eventValues(_:location:)`` and ``event(id:values:location:)``. Must include `timestamp`.
     var eventColumns: [String] { get }
     /// The values of ``eventColumns`` for `event`.
-    func eventValues(_ event: Event, location: String) throws -> [SQLiteValue]
+    func eventValues(_ event: Event, location: @autoclosure () -> String) throws -> [SQLiteValue]
     /// Builds an event from the values of ``eventColumns``.
-    func event(id: String, values: [SQLiteValue], location: String) throws -> Event
+    func event(id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event
 }
 
 /// The JSON layouts store an event in `invocation_id`, `timestamp` and `event_data`.
 extension SQLiteSessionFormat {
     public var eventColumns: [String] { ["invocation_id", "timestamp", "event_data"] }
 
-    public func eventValues(_ event: Event, location: String) throws -> [SQLiteValue] {
+    public func eventValues(_ event: Event, location: @autoclosure () -> String) throws -> [SQLiteValue] {
         [.text(event.invocationId), timeValue(event.timestamp), .text(eventText(event))]
     }
 
-    public func event(id: String, values: [SQLiteValue], location: String) throws -> Event {
+    public func event(id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event {
         guard values.count == 3 else {
-            throw SessionDataError(store: "sqlite", location: location, message: "expected 3 event columns")
+            throw SessionDataError(store: "sqlite", location: location(), message: "expected 3 event columns")
         }
         let invocationId: String
         switch values[0] {
         case .text(let text): invocationId = text
         case .null: invocationId = ""
         case .integer(let number): invocationId = String(number)
-        default: throw SessionDataError(store: "sqlite", location: location, message: "invocation_id is not text")
+        default: throw SessionDataError(store: "sqlite", location: location(), message: "invocation_id is not text")
         }
-        return try event(id: id, invocationId: invocationId, timestamp: values[1], data: values[2], location: location)
+        return try event(id: id, invocationId: invocationId, timestamp: values[1], data: values[2], location: location())
     }
 }
 

@@ -211,12 +211,12 @@ public final class SQLiteSessionTables {
             throw SessionDataError(store: "sqlite", location: "events row of \(key)", message: "id is not text")
         }
         let id = row.text(at: 3)
-        let location = RowName.event(id, of: key)
-        _ = try row.checkedValue(at: 3, location: location, column: "id")
+        let location = { RowName.event(id, of: key) }  // built only for an error
+        _ = try row.checkedValue(at: 3, location: location(), column: "id")
         let columns = format.eventColumns
-        let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location, column: columns[$0]) }
-        let event = try format.event(id: id, values: values, location: location)
-        try StoredTime.check(event, store: "sqlite", location: location)
+        let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
+        let event = try format.event(id: id, values: values, location: location())
+        try StoredTime.check(event, store: "sqlite", location: location())
         return (key, event)
     }
 
@@ -284,8 +284,8 @@ extension SQLiteStatement {
     }
 
     /// Column `index` with its storage class; text that is not valid UTF-8 throws naming the row.
-    func checkedValue(at index: Int32, location: String, column: String) throws -> SQLiteValue {
+    func checkedValue(at index: Int32, location: @autoclosure () -> String, column: String) throws -> SQLiteValue {
         guard type(at: index) == .text else { return value(at: index) }
-        return .text(try withTextBytes(at: index) { try UTF8Text.decode($0, store: "sqlite", location: location, column: column) })
+        return .text(try withTextBytes(at: index) { try UTF8Text.decode($0, store: "sqlite", location: location(), column: column) })
     }
 }

@@ -77,25 +77,25 @@ public struct SqliteSessionServiceFormat: SQLiteSessionFormat {
 
     public func timeValue(_ epoch: Double) -> SQLiteValue { .float(epoch) }
 
-    public func epoch(from value: SQLiteValue, location: String) throws -> Double {
+    public func epoch(from value: SQLiteValue, location: @autoclosure () -> String) throws -> Double {
         switch value {
         case .float(let seconds): return seconds
         case .integer(let seconds): return Double(seconds)
-        default: throw SessionDataError(store: "sqlite", location: location, message: "time is not a number")
+        default: throw SessionDataError(store: "sqlite", location: location(), message: "time is not a number")
         }
     }
 
     public func stateText(_ state: JSONObject) -> String { state.serialized(.python) }
 
     /// Reads a state column as ADK's `_decode_state` does: it must be a JSON object.
-    public func state(from value: SQLiteValue, location: String) throws -> JSONObject {
+    public func state(from value: SQLiteValue, location: @autoclosure () -> String) throws -> JSONObject {
         guard case .text(let text) = value else {
-            throw SessionDataError(store: "sqlite", location: location, message: "state is not text")
+            throw SessionDataError(store: "sqlite", location: location(), message: "state is not text")
         }
         do {
             return try JSONValue.parseObject(text)
         } catch {
-            throw SessionDataError(store: "sqlite", location: location, message: "state is not a JSON object (\(error))")
+            throw SessionDataError(store: "sqlite", location: location(), message: "state is not a JSON object (\(error))")
         }
     }
 
@@ -103,24 +103,24 @@ public struct SqliteSessionServiceFormat: SQLiteSessionFormat {
 
     /// Builds an event from `event_data` alone, as ADK's `Event.model_validate_json` does; the
     /// `id` and `timestamp` columns only fill in fields the JSON lacks.
-    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: String) throws -> Event {
+    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         guard case .text(let text) = data else {
-            throw SessionDataError(store: "sqlite", location: location, message: "event_data is not text")
+            throw SessionDataError(store: "sqlite", location: location(), message: "event_data is not text")
         }
         var object: JSONObject
         do {
             object = try JSONValue.parseObject(text)
         } catch {
-            throw SessionDataError(store: "sqlite", location: location, message: "event_data is not a JSON object (\(error))")
+            throw SessionDataError(store: "sqlite", location: location(), message: "event_data is not a JSON object (\(error))")
         }
         if object["id"] == nil { object["id"] = .string(id) }
         if object["timestamp"] == nil {
-            object["timestamp"] = .number(JSONNumber(try epoch(from: timestamp, location: location + " timestamp")))
+            object["timestamp"] = .number(JSONNumber(try epoch(from: timestamp, location: location() + " timestamp")))
         }
         do {
             return try Event(data: object)
         } catch {
-            throw SessionDataError(store: "sqlite", location: location, message: error.description)
+            throw SessionDataError(store: "sqlite", location: location(), message: error.description)
         }
     }
 }
