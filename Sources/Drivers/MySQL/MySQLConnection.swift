@@ -184,8 +184,13 @@ public final class MySQLConnection {
     public func rollback() throws { try execute("ROLLBACK") }
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws (the
-    /// body's error is the one rethrown).
-    public func withTransaction<R>(_ body: () throws -> R) throws -> R {
+    /// body's error is the one rethrown). With `isolation`, that transaction alone runs at that
+    /// level (`SET TRANSACTION ISOLATION LEVEL …` without a scope applies to the next transaction
+    /// only); the connection's own level applies to every other one.
+    ///
+    /// Related documentation: <https://mariadb.com/kb/en/set-transaction/>
+    public func withTransaction<R>(isolation: MySQLIsolationLevel? = nil, _ body: () throws -> R) throws -> R {
+        if let isolation { try execute("SET TRANSACTION ISOLATION LEVEL \(isolation.rawValue)") }
         try begin()
         do {
             let value = try body()
@@ -282,3 +287,12 @@ let clearTextRefusal =
     "the server asks for the password in clear text (mysql_clear_password, e.g. CloudSQL IAM database authentication); "
     + "sessmigrate sends it only over a Unix socket (?socket=, e.g. the Cloud SQL Auth Proxy's) or with "
     + "ssl-mode=verify-identity, never where it could be read on the way"
+
+/// An InnoDB transaction isolation level (``MySQLConnection/withTransaction(isolation:_:)``).
+public enum MySQLIsolationLevel: String, Sendable {
+    /// Each statement reads the latest committed rows; a locking read locks the rows it finds and
+    /// no gaps (a key with no row is not locked).
+    case readCommitted = "READ COMMITTED"
+    /// One snapshot per transaction; a locking read also locks the gaps it scans (next-key locks).
+    case repeatableRead = "REPEATABLE READ"
+}

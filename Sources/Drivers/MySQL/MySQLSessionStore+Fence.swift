@@ -6,7 +6,9 @@ import SessionModel
 // A write checks it twice: before anything is written (a plain read, so a session already changed
 // has nothing written, not even its app and user state), and again in the sessions transaction
 // after its row is locked `FOR UPDATE` (the check that counts: ADK's `append_event` locks the same
-// row first, so nothing can change the session between the check and the commit).
+// row first, so nothing can change the session between the check and the commit). A session with
+// no row is locked by nothing; its fenced write is a plain INSERT, which fails rather than
+// overwrite a session created meanwhile (MySQLSessionStore+Insert.swift).
 
 /// What a write checks before it writes a session.
 enum MySQLWriteFence: Equatable {
@@ -84,8 +86,10 @@ extension MySQLSessionStore {
         return versions
     }
 
-    /// Locks the `sessions` rows of `keys` (`FOR UPDATE` on the primary key, in key order; a key
-    /// with no row locks the gap where it would go) and returns those with exactly these keys.
+    /// Locks the `sessions` rows of `keys` (`FOR UPDATE` on the primary key, in key order) and
+    /// returns those with exactly these keys. Run under READ COMMITTED (the sessions transaction),
+    /// a key with no row is not locked at all: such a session is inserted, never upserted, by a
+    /// fenced write (MySQLSessionStore+Insert.swift).
     func lockSessionRows(_ keys: [SessionKey]) throws -> [SessionKey: MySQLStoredSessionRow] {
         var rows: [SessionKey: MySQLStoredSessionRow] = [:]
         try selectSessionRows(keys, columns: "update_time, state, create_time", forUpdate: true) { key, row in

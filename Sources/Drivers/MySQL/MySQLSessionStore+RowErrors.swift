@@ -18,17 +18,25 @@ extension MySQLSessionStore {
     /// row's session: the row the message names (`at row N`); the only row of a one-row statement;
     /// else the row that fails when each is run alone (inside the same transaction, which the
     /// rejection then rolls back). Errors that are not about a row's data are rethrown unchanged.
-    func attributingRowErrors(_ owners: [RowOwner], run: (Int?) throws -> Void) throws {
+    /// `explain` sees the row's index and error first and may throw another error instead (a
+    /// duplicate key that is not the row's fault, MySQLSessionStore+Insert.swift).
+    func attributingRowErrors(
+        _ owners: [RowOwner], explain: (Int, MySQLError) throws -> Void = { _, _ in }, run: (Int?) throws -> Void
+    ) throws {
+        func reject(_ index: Int, _ error: MySQLError) throws -> Never {
+            try explain(index, error)
+            throw rejection(owners[index], error)
+        }
         do {
             try run(nil)
         } catch let error as MySQLError where error.isRowDataError {
-            if let row = error.rowNumber, owners.indices.contains(row - 1) { throw rejection(owners[row - 1], error) }
-            if owners.count == 1 { throw rejection(owners[0], error) }
+            if let row = error.rowNumber, owners.indices.contains(row - 1) { try reject(row - 1, error) }
+            if owners.count == 1 { try reject(0, error) }
             for index in owners.indices {
                 do {
                     try run(index)
                 } catch let alone as MySQLError where alone.isRowDataError {
-                    throw rejection(owners[index], alone)
+                    try reject(index, alone)
                 }
             }
             throw error

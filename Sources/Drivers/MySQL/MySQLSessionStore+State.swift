@@ -2,14 +2,17 @@ import DriverCore
 import SessionModel
 
 // App and user state of a write batch, merged in a transaction of their own that touches no other
-// table (docs/DESIGN.md "Fencing": the lock order that cannot deadlock with ADK).
+// table (docs/DESIGN.md "Fencing": the lock order that cannot deadlock with ADK). It runs under READ
+// COMMITTED, so a missing row locks no gap (two `--workers` creating rows in the same gaps deadlocked
+// under REPEATABLE READ); a row created by someone else between the read and the INSERT makes the
+// INSERT fail on the duplicate key, and the transaction runs again and merges into that row.
 extension MySQLSessionStore {
     /// Merges the app and user state of `sessions` (keys to set, `dict.update`) into `app_states`
     /// and `user_states`, in one transaction: the app rows are locked first, then the user rows,
     /// each in key order, as ADK's `append_event` locks them (after its session row, which this
     /// transaction never touches).
     func mergeScopedStates(_ sessions: [Session]) throws {
-        try connection.withTransaction {
+        try runningAgainIfRowCreated {
             try mergeStates(
                 table: "app_states", keyColumns: ["app_name"],
                 updates: sessions.map { ([$0.key.appName], $0.appState, $0.key) })
@@ -32,6 +35,7 @@ extension MySQLSessionStore {
         }
         keys.sort { $0.lexicographicallyPrecedes($1) { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
         let stored = try readStates(table: table, keyColumns: keyColumns, keys: keys, forUpdate: true)
+        try afterStateRowsLocked?(table)
         var merged = stored
         for (key, delta, _) in updates { merged[key, default: [:]].update(with: delta) }
         func checkSize(_ sql: MySQLStatementBuilder, from start: Int, key: [String]) throws {
@@ -48,7 +52,7 @@ extension MySQLSessionStore {
         try executeChunked(
             missing, context: "INSERT INTO \(table)",
             prefix: "INSERT INTO \(table) (\(columns), state, update_time) VALUES ", separator: ", ", suffix: "",
-            owner: rowOwner
+            owner: rowOwner, explain: { key, error in try explainDuplicate(table: table, keyColumns: keyColumns, key: key, error) }
         ) { sql, key in
             let start = sql.count
             sql.append("(")
@@ -70,5 +74,13 @@ extension MySQLSessionStore {
             try checkSize(sql, from: 0, key: key)
             try attributingRowErrors([rowOwner(key)]) { _ in _ = try sql.execute() }
         }
+    }
+
+    /// Called for a state row the server refused (alone): a duplicate key of a row with exactly
+    /// this key is one created by someone else since the read (``RowCreatedMeanwhile``: the
+    /// transaction runs again); one equal only under the collation keeps the rejection.
+    private func explainDuplicate(table: String, keyColumns: [String], key: [String], _ error: MySQLError) throws {
+        guard error.errorNumber == 1062, try readStates(table: table, keyColumns: keyColumns, keys: [key])[key] != nil else { return }
+        throw RowCreatedMeanwhile(table: table, location: RowName.row(table, key))
     }
 }

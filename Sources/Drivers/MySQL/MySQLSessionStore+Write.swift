@@ -6,10 +6,13 @@ import SessionModel
 //    a packet rejects its session before anything is written), and refuse the fenced writes whose
 //    session has already changed (a plain read of `update_time`);
 // 1. app_states / user_states in a transaction of their own (MySQLSessionStore+State.swift);
-// 2. one transaction for the sessions and their events: lock the `sessions` rows (`FOR UPDATE`, by
-//    primary key, in key order), refuse the fenced writes whose row changed, upsert the rows whose
-//    content changes, check that MySQL's collation did not fold two keys into one row, delete each
-//    session's stored events that are not in its list, then upsert its events.
+// 2. one READ COMMITTED transaction for the sessions and their events: lock the existing
+//    `sessions` rows (`FOR UPDATE`, by primary key, in key order), refuse the fenced writes whose
+//    row changed, insert the fenced sessions that have no row (a plain INSERT: nothing locks a
+//    missing key, so a duplicate key is someone else's session or a collation twin,
+//    MySQLSessionStore+Insert.swift), upsert the other rows whose content changes, check that
+//    MySQL's collation did not fold two keys into one row, delete each session's stored events
+//    that are not in its list, then upsert its events.
 // Unchanged rows are never touched, so writing twice leaves every row byte-identical.
 extension MySQLSessionStore {
     /// Writes the batch and returns the keys of the fenced writes refused because the stored
@@ -25,24 +28,33 @@ extension MySQLSessionStore {
         guard !remaining.isEmpty else { return refused }
         // Every write of a key merges its state, in batch order, as writing them one after another would.
         try mergeScopedStates(batch.lazy.map(\.session).filter { !refused.contains($0.key) })
-        try connection.withTransaction {
-            let stored = try lockSessionRows(remaining.map(\.write.session.key))
-            let changed = try refuseChanged(remaining.map(\.write), stored: stored.mapValues(\.updateTime))
-            refused.formUnion(changed)
-            let accepted = remaining.filter { !changed.contains($0.write.session.key) }
-            guard !accepted.isEmpty else { return }
-            try upsertSessionRows(accepted.filter { stored[$0.write.session.key].map($0.isStored) != true })
-            let sessions = accepted.map(\.write.session)
-            try verifyStoredKeys(sessions)
-            try deleteStaleEvents(sessions)
-            if v0 != nil {
-                try upsertV0Events(accepted)
-            } else {
-                try upsertEvents(accepted)
-            }
-            rowsWritten += accepted.reduce(accepted.count) { $0 + $1.write.session.events.count }
-        }
+        refused.formUnion(try writeSessionRows(remaining))
         return refused
+    }
+
+    /// Step 2, one run of the sessions transaction (the caller opens it): returns the keys of the
+    /// fenced writes whose locked row is not what they expect, of which nothing is written.
+    func writeLockedSessionRows(_ remaining: [MySQLPreparedSession]) throws -> Set<SessionKey> {
+        let stored = try lockSessionRows(remaining.map(\.write.session.key))
+        try afterSessionRowsLocked?()
+        let changed = refuseChanged(remaining.map(\.write), stored: stored.mapValues(\.updateTime))
+        let accepted = remaining.filter { !changed.contains($0.write.session.key) }
+        guard !accepted.isEmpty else { return changed }
+        // A fenced write of a key with no row inserts (a duplicate key then fails instead of
+        // overwriting); the others upsert, existing rows being locked.
+        let isNew = { (row: MySQLPreparedSession) in row.write.isFenced && stored[row.write.session.key] == nil }
+        try upsertSessionRows(accepted.filter { !isNew($0) && stored[$0.write.session.key].map($0.isStored) != true })
+        try insertSessionRows(accepted.filter(isNew))
+        let sessions = accepted.map(\.write.session)
+        try verifyStoredKeys(sessions)
+        try deleteStaleEvents(sessions)
+        if v0 != nil {
+            try upsertV0Events(accepted)
+        } else {
+            try upsertEvents(accepted)
+        }
+        rowsWritten += accepted.reduce(accepted.count) { $0 + $1.write.session.events.count }
+        return changed
     }
 
     /// Each key once, keeping its last write, in batch order (writing the batch equals writing
@@ -81,13 +93,7 @@ extension MySQLSessionStore {
             for row in try sql.query(buffered: true).collect() {
                 stored.insert(SessionKey(appName: row[0] ?? "", userId: row[1] ?? "", sessionId: row[2] ?? ""))
             }
-            if let lost = chunk.first(where: { !stored.contains($0.key) }) {
-                throw MySQLError(
-                    code: .constraint,
-                    message: "session \(lost.key) equals another session's key under the database collation"
-                        + " (case, trailing spaces or emoji differ); MySQL cannot hold both, batch rolled back",
-                    context: "INSERT INTO sessions")
-            }
+            if let lost = chunk.first(where: { !stored.contains($0.key) }) { throw Self.collationTwinError(lost.key) }
         }
     }
 
@@ -157,10 +163,11 @@ extension MySQLSessionStore {
     /// each near ``statementLimit`` bytes (a statement ends after the item that crosses it), and
     /// never over `max_allowed_packet` (an item that would take it over starts the next statement).
     /// With `owner`, an error the server raises about one row names that row's session
-    /// (``attributingRowErrors(_:run:)``).
+    /// (``attributingRowErrors(_:explain:run:)``; `explain` sees the row's item and error first).
     func executeChunked<Item>(
         _ items: [Item], context: String, prefix: String, separator: String, suffix: String,
-        owner: ((Item) -> RowOwner)? = nil, item appendItem: (inout MySQLStatementBuilder, Item) throws -> Void
+        owner: ((Item) -> RowOwner)? = nil, explain: (Item, MySQLError) throws -> Void = { _, _ in },
+        item appendItem: (inout MySQLStatementBuilder, Item) throws -> Void
     ) throws {
         var sql = MySQLStatementBuilder(connection, context: context)
         var pending: [Item] = []
@@ -169,7 +176,7 @@ extension MySQLSessionStore {
                 try statement.execute()
                 return
             }
-            try attributingRowErrors(rows.map(owner)) { subset in
+            try attributingRowErrors(rows.map(owner), explain: { try explain(rows[$0], $1) }) { subset in
                 guard let subset else {
                     try statement.execute()
                     return

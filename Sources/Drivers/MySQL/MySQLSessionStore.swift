@@ -69,6 +69,12 @@ public final class MySQLSessionStore: SessionStore {
     var startedEmpty = false
     /// Sessions and events rows this store wrote.
     var rowsWritten = 0
+    /// Test-only: runs in the sessions transaction of each write, right after its `sessions` rows
+    /// are locked and before anything is written (`nil` in normal use).
+    var afterSessionRowsLocked: (() throws -> Void)?
+    /// Test-only: runs in the state transaction of each write, right after the rows of the table
+    /// it names (`app_states`, `user_states`) are locked and before they are written.
+    var afterStateRowsLocked: ((String) throws -> Void)?
 
     public var layout: StoreLayout { schema.layout }
 
@@ -106,8 +112,9 @@ public final class MySQLSessionStore: SessionStore {
             try connection.execute(
                 "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES',"
                     + " CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))")
-            // Reads take one consistent snapshot per page, and fenced writes lock the sessions rows
-            // they check: both rely on InnoDB's REPEATABLE READ, whatever the server's default is.
+            // Reads take one consistent snapshot per page: they rely on InnoDB's REPEATABLE READ,
+            // whatever the server's default is. The write transactions alone run under READ
+            // COMMITTED (no gap locks: MySQLSessionStore+Insert.swift).
             try connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             let packet = try connection.query("SELECT @@max_allowed_packet", buffered: true).collect()
             let maxPacket = packet.first.flatMap { $0.first ?? nil }.flatMap { Int($0) } ?? 4 << 20
