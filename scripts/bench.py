@@ -138,32 +138,27 @@ out = subprocess.run(["redis-benchmark", "-p", redis_port, "-P", "64", "-c", "1"
 redis_raw = float(re.search(r"SET: ([\d.]+) requests per second", out).group(1))
 print(f"redis-benchmark -P 64 SET of {blob} B (the average session blob): {redis_raw:.0f} ops/s")
 
-tsv = f"{W}/events.tsv"
-with open(tsv, "w") as f:
-    f.write(sql("SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events", "bench_m1"))
-# The same table ADK's events table is (primary key and the read index), without the foreign key.
-sql("DROP DATABASE IF EXISTS bench_raw; CREATE DATABASE bench_raw; CREATE TABLE bench_raw.raw_events (id VARCHAR(128) NOT NULL, "
-    "app_name VARCHAR(128) NOT NULL, user_id VARCHAR(128) NOT NULL, session_id VARCHAR(128) NOT NULL, invocation_id VARCHAR(256) NOT NULL, "
-    "timestamp DATETIME(6) NOT NULL, event_data LONGTEXT, PRIMARY KEY (id, app_name, user_id, session_id), "
-    "INDEX idx_events_app_user_session_ts_id (app_name, user_id, session_id, timestamp DESC, id DESC))")
-start = time.perf_counter()
-sql(f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE raw_events FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'", "bench_raw")
-mysql_raw = events / (time.perf_counter() - start)
+def raw_mysql_write(order_by=""):
+    """LOAD DATA of the same event rows, in `order_by` order, into a fresh table like ADK's events table (primary
+    key and the read index, without the foreign key); rows/s."""
+    tsv = f"{W}/events{'-ordered' if order_by else ''}.tsv"
+    with open(tsv, "w") as f:
+        f.write(sql("SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events " + order_by, "bench_m1"))
+    sql("DROP DATABASE IF EXISTS bench_raw; CREATE DATABASE bench_raw; CREATE TABLE bench_raw.raw_events (id VARCHAR(128) NOT NULL, "
+        "app_name VARCHAR(128) NOT NULL, user_id VARCHAR(128) NOT NULL, session_id VARCHAR(128) NOT NULL, invocation_id VARCHAR(256) NOT NULL, "
+        "timestamp DATETIME(6) NOT NULL, event_data LONGTEXT, PRIMARY KEY (id, app_name, user_id, session_id), "
+        "INDEX idx_events_app_user_session_ts_id (app_name, user_id, session_id, timestamp DESC, id DESC))")
+    start = time.perf_counter()
+    sql(f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE raw_events FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'", "bench_raw")
+    return events / (time.perf_counter() - start)
+
+
+mysql_raw = raw_mysql_write()
 print(f"MariaDB LOAD DATA LOCAL INFILE of the same {events} event rows: {mysql_raw:.0f} rows/s")
 # The same rows in session order: how every copy writes them (a batch is whole sessions) and how ADK does. A
 # session's events have uuid4 ids spread over the whole primary key, so this order inserts all over the table
 # where the primary-key order above only appends; it is printed beside the limit, which stays the one above.
-tsv_sessions = f"{W}/events-by-session.tsv"
-with open(tsv_sessions, "w") as f:
-    f.write(sql("SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events "
-                "ORDER BY app_name, user_id, session_id, timestamp, id", "bench_m1"))
-sql("DROP TABLE bench_raw.raw_events; CREATE TABLE bench_raw.raw_events (id VARCHAR(128) NOT NULL, "
-    "app_name VARCHAR(128) NOT NULL, user_id VARCHAR(128) NOT NULL, session_id VARCHAR(128) NOT NULL, invocation_id VARCHAR(256) NOT NULL, "
-    "timestamp DATETIME(6) NOT NULL, event_data LONGTEXT, PRIMARY KEY (id, app_name, user_id, session_id), "
-    "INDEX idx_events_app_user_session_ts_id (app_name, user_id, session_id, timestamp DESC, id DESC))")
-start = time.perf_counter()
-sql(f"LOAD DATA LOCAL INFILE '{tsv_sessions}' INTO TABLE raw_events FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'", "bench_raw")
-mysql_raw_sessions = events / (time.perf_counter() - start)
+mysql_raw_sessions = raw_mysql_write("ORDER BY app_name, user_id, session_id, timestamp, id")
 print(f"MariaDB LOAD DATA LOCAL INFILE of the same rows in session order: {mysql_raw_sessions:.0f} rows/s "
       f"({100 * mysql_raw_sessions / mysql_raw:.0f} % of the primary-key order)")
 
