@@ -56,14 +56,17 @@ extension RedisClusterKeyspace {
             }
             var next: [(index: Int, route: Route)] = []
             var moved = false
-            for address in nodeOrder {
+            let sent = try pipelines(
+                nodeOrder.map { address in
+                    var pipeline: [[[UInt8]]] = []
+                    for item in byNode[address] ?? [] {
+                        if case .asking = item.route { pipeline.append([Array("ASKING".utf8)]) }
+                        pipeline.append(commands[item.index].arguments)
+                    }
+                    return (address, pipeline)
+                })
+            for (address, got) in zip(nodeOrder, sent) {
                 let items = byNode[address] ?? []
-                var pipeline: [[[UInt8]]] = []
-                for item in items {
-                    if case .asking = item.route { pipeline.append([Array("ASKING".utf8)]) }
-                    pipeline.append(commands[item.index].arguments)
-                }
-                let got = try withNode(address) { try $0.pipeline(pipeline) }
                 var position = 0
                 for item in items {
                     if case .asking = item.route { position += 1 }  // ASKING's own +OK
@@ -149,15 +152,18 @@ extension RedisClusterKeyspace {
                     if byNode[address] == nil { nodeOrder.append(address) }
                     byNode[address, default: []].append(unit)
                 }
-                for address in nodeOrder {
+                let sent = try pipelines(
+                    nodeOrder.map { address in
+                        var pipeline: [[[UInt8]]] = []
+                        for unit in byNode[address] ?? [] {
+                            pipeline.append([Array("MULTI".utf8)])
+                            pipeline += unit.commands.map { groups[unit.group][$0].arguments }
+                            pipeline.append([Array("EXEC".utf8)])
+                        }
+                        return (address, pipeline)
+                    })
+                for (address, got) in zip(nodeOrder, sent) {
                     let batch = byNode[address] ?? []
-                    var pipeline: [[[UInt8]]] = []
-                    for unit in batch {
-                        pipeline.append([Array("MULTI".utf8)])
-                        pipeline += unit.commands.map { groups[unit.group][$0].arguments }
-                        pipeline.append([Array("EXEC".utf8)])
-                    }
-                    let got = try withNode(address) { try $0.pipeline(pipeline) }
                     var position = 0
                     for unit in batch {
                         let queued = got[(position + 1)..<(position + 1 + unit.commands.count)]

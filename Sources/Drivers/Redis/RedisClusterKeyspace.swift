@@ -148,10 +148,8 @@ public final class RedisClusterKeyspace: RedisKeyspace {
         let connection = try connection(to: address)
         do {
             return try body(connection)
-        } catch let error as RedisError where error.code == .connectionFailed || error.code == .io || error.code == .timeout {
-            drop(address)
-            throw RedisError(
-                code: .connectionFailed, hiredisError: error.hiredisError, message: "cluster node \(address): \(error.message)", context: error.context)
+        } catch {
+            throw nodeFailure(address, error)
         }
     }
 
