@@ -108,7 +108,7 @@ struct JSONParser {
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
             index += 1
-            return JSONObject.parsed(members)
+            return JSONObject(members)
         }
     }
 

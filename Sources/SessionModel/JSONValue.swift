@@ -61,6 +61,12 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     /// as Python's `json.loads` does.
     public init(_ members: [(key: String, value: JSONValue)]) {
         guard members.count > 8 else {
+            // The common case, a small object without a duplicate key (what the parser and the
+            // layout transforms build), is kept as it is: no second array.
+            if !members.indices.contains(where: { later in (0..<later).contains { members[$0].key == members[later].key } }) {
+                self.members = members
+                return
+            }
             self.members = []
             self.members.reserveCapacity(members.count)
             for member in members { self[member.key] = member.value }
@@ -80,21 +86,6 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
             }
         }
         self.members = unique
-    }
-
-    /// The parser's members: taken as they are when a small object has no duplicate key (the
-    /// common case; no second array is built), else as ``init(_:)`` takes them.
-    static func parsed(_ members: [(key: String, value: JSONValue)]) -> JSONObject {
-        let duplicated =
-            members.count > 8 || members.indices.contains { later in (0..<later).contains { members[$0].key == members[later].key } }
-        return duplicated ? JSONObject(members) : JSONObject(uniqueKeys: members)
-    }
-
-    /// An object with these members, whose keys are already unique (members of one object,
-    /// some left out or given new values): not checked again.
-    public init(uniqueKeys members: [(key: String, value: JSONValue)]) {
-        assert(Set(members.map(\.key)).count == members.count, "duplicate keys")
-        self.members = members
     }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {

@@ -14,14 +14,15 @@ public enum PythonFloat {
         // [1e-4, 1e16), with the same digits and `.0` on integral values: then the two are equal.
         let description = value.description
         if !description.utf8.contains(UInt8(ascii: "e")) { return description }
-        let (negative, digits, pointPosition) = decompose(value)
+        let (negative, digits, pointPosition) = decompose(description)
         return (negative ? "-" : "") + layout(digits: digits, pointPosition: pointPosition)
     }
 
-    /// Splits Swift's shortest representation into sign, significant digits (no leading or
-    /// trailing zeros, at least one digit) and the decimal point position: value = 0.DIGITS × 10^point.
-    static func decompose(_ value: Double) -> (Bool, [UInt8], Int) {
-        var text = Array(value.description.utf8)
+    /// Splits Swift's shortest representation (`description`) into sign, significant digits (no
+    /// leading or trailing zeros, at least one digit) and the decimal point position:
+    /// value = 0.DIGITS × 10^point.
+    static func decompose(_ description: String) -> (Bool, [UInt8], Int) {
+        var text = Array(description.utf8)
         var negative = false
         if text.first == UInt8(ascii: "-") {
             negative = true

@@ -66,13 +66,7 @@ extension MySQLSessionStore {
     private func explainDuplicateSession(_ row: MySQLPreparedSession, _ error: MySQLError) throws {
         guard error.errorNumber == 1062 else { return }
         let key = row.write.session.key
-        var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
-        sql.append("SELECT app_name, user_id, id FROM sessions WHERE (app_name, user_id, id) IN (")
-        try sql.appendKeyList([key])
-        sql.append(")")
-        let equal = try sql.query(buffered: true).collect().map {
-            SessionKey(appName: $0[0] ?? "", userId: $0[1] ?? "", sessionId: $0[2] ?? "")
-        }
+        let equal = try storedKeys(equalTo: [key])
         if equal.contains(where: { $0 != key }), !equal.contains(key) { throw Self.collationTwinError(key) }
         throw RowCreatedMeanwhile(table: "sessions", location: RowName.session(key))
     }

@@ -85,16 +85,19 @@ extension MySQLSessionStore {
     private func verifyStoredKeys(_ sessions: [Session]) throws {
         for start in stride(from: 0, to: sessions.count, by: 500) {
             let chunk = sessions[start..<min(start + 500, sessions.count)]
-            var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
-            sql.append("SELECT app_name, user_id, id FROM sessions WHERE (app_name, user_id, id) IN (")
-            try sql.appendKeyList(chunk.lazy.map(\.key))
-            sql.append(")")
-            var stored: Set<SessionKey> = []
-            for row in try sql.query(buffered: true).collect() {
-                stored.insert(SessionKey(appName: row[0] ?? "", userId: row[1] ?? "", sessionId: row[2] ?? ""))
-            }
+            let stored = Set(try storedKeys(equalTo: chunk.lazy.map(\.key)))
             if let lost = chunk.first(where: { !stored.contains($0.key) }) { throw Self.collationTwinError(lost.key) }
         }
+    }
+
+    /// The keys of the `sessions` rows equal to one of `keys` under the column collation (the
+    /// key itself, or another case, trailing spaces or emoji of it).
+    func storedKeys(equalTo keys: some Sequence<SessionKey>) throws -> [SessionKey] {
+        var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
+        sql.append("SELECT app_name, user_id, id FROM sessions WHERE (app_name, user_id, id) IN (")
+        try sql.appendKeyList(keys)
+        sql.append(")")
+        return try sql.query(buffered: true).collect().map { SessionKey(appName: $0[0] ?? "", userId: $0[1] ?? "", sessionId: $0[2] ?? "") }
     }
 
     /// Reads the stored event ids of the sessions (from the covering index) and deletes, by

@@ -109,7 +109,7 @@ enum CommunityForm {
             if newValue != nil, members == nil { members = Array(object.members[..<index]) }
             members?.append((key: key, value: newValue ?? value))
         }
-        return members.map(JSONObject.init(uniqueKeys:))
+        return members.map(JSONObject.init)
     }
 
     private static func isBytesField(_ key: String, parent: String?) -> Bool {
