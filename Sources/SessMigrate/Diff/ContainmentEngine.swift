@@ -27,6 +27,8 @@ public struct ContainmentEngine {
     public var expiry: TTLPolicy?
     public var targetTTLSeconds = 3600
     public var clock = Clock.system
+    /// Sessions of A held at once: more are checked in passes (see ``ComparisonPasses``).
+    public var sessionsPerPass = ComparisonPasses.defaultSessionsPerPass
 
     public init(batchSize: Int = 500) { self.batchSize = max(1, batchSize) }
 
@@ -39,8 +41,43 @@ public struct ContainmentEngine {
 
     public func run(_ a: any SessionStore, _ b: any SessionStore, events: ProgressSink = { _ in }) throws -> ContainmentSummary {
         let started = clock.now()
-        var summary = ContainmentSummary()
         events(.began(operation: "verify (containment)", total: nil))
+        let largest = [try? a.countSessions(scope), try? b.countSessions(scope)].compactMap { $0 }.max()
+        var passes = ComparisonPasses(shard: scope.shard, largestSide: largest, sessionsPerPass: sessionsPerPass)
+        while true {
+            do {
+                var summary = ContainmentSummary()
+                var progress = 0
+                for shard in try passes.shards() {
+                    var passScope = scope
+                    passScope.shard = shard
+                    try runPass(a, b, scope: passScope, limit: passes.tableLimit, summary: &summary) {
+                        progress += 1
+                        if progress % batchSize == 0 {
+                            events(.advanced(ProgressCounts(sessions: progress, events: 0, seconds: clock.now() - started)))
+                        }
+                    }
+                }
+                // A blob whose key names no session is read, and skipped, by every pass.
+                summary.skippedA = summary.skippedA.uniqued()
+                summary.skippedB = summary.skippedB.uniqued()
+                summary.seconds = clock.now() - started
+                summary.passes = passes.count
+                events(.ended)
+                return summary
+            } catch let tooLarge as PassTooLarge {
+                let next = passes.more()
+                events(.note("\(tooLarge.sessions) sessions of A in one pass of \(passes.count): checking again in \(next.count) passes"))
+                passes = next
+            }
+        }
+    }
+
+    /// One pass: A's sessions in `scope` into a table (at most `limit`), then B's streamed against it.
+    private func runPass(
+        _ a: any SessionStore, _ b: any SessionStore, scope: SessionScope, limit: Int?, summary: inout ContainmentSummary,
+        advanced: () -> Void
+    ) throws {
         let view = { (session: Session) throws -> Session in try b.readBack(a.readBack(session)) }
         let now = clock.now()
         let expiryPlanner = expiry.map { policy -> CopyPlanner in
@@ -57,6 +94,7 @@ public struct ContainmentEngine {
             if table.updateValue(Entry(digest: session.digest(), updated: session.lastUpdateTime, expired: expired), forKey: session.key) == nil {
                 summary.sessionsInA += 1
                 summary.eventsInA += session.events.count
+                if let limit, table.count > limit { throw PassTooLarge(sessions: table.count) }
             }
         }
         summary.skippedA.append(contentsOf: cursorA.takeSkipped())
@@ -67,6 +105,7 @@ public struct ContainmentEngine {
             let session = try view(raw)
             guard let entry = table[session.key] else {
                 summary.onlyInB += 1
+                advanced()
                 continue
             }
             if entry.matched { continue }  // SCAN may return a key twice.
@@ -80,9 +119,7 @@ public struct ContainmentEngine {
                     pending.removeAll(keepingCapacity: true)
                 }
             }
-            if (summary.contained + summary.onlyInB) % batchSize == 0 {
-                events(.advanced(ProgressCounts(sessions: summary.contained + summary.onlyInB, events: 0, seconds: clock.now() - started)))
-            }
+            advanced()
         }
         summary.skippedB.append(contentsOf: cursorB.takeSkipped())
         if !pending.isEmpty { try check(pending, from: a, view: view, table: table, summary: &summary) }
@@ -90,9 +127,6 @@ public struct ContainmentEngine {
         for (key, entry) in table.sorted(by: { $0.key < $1.key }) where !entry.matched && !skippedInB.contains(key) {
             classify(key, entry, problem: "missing in B", summary: &summary, now: now)
         }
-        summary.seconds = clock.now() - started
-        events(.ended)
-        return summary
     }
 
     /// Checks sessions of B whose digests differ from A's, fetching A's versions again.
@@ -156,6 +190,8 @@ public struct ContainmentSummary: Sendable, Hashable {
     public var skippedA: [SkippedSession] = []
     public var skippedB: [SkippedSession] = []
     public var seconds = 0.0
+    /// The passes the check took (see ``ComparisonPasses``).
+    public var passes = 1
 
     public init() {}
 

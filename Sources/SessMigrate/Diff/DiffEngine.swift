@@ -26,6 +26,8 @@ public struct DiffSummary: Sendable, Hashable {
     public var onlyInB = 0
     public var changed = 0
     public var seconds = 0.0
+    /// The passes the comparison took (see ``ComparisonPasses``).
+    public var passes = 1
     /// Fields not compared because one of the stores cannot hold them.
     public var notCompared: [String] = []
     /// Bad sessions passed over with ``DiffEngine/skipBad``, in A and in B (not compared, not
@@ -62,6 +64,9 @@ public struct DiffEngine {
     /// Called on the scanning threads after each session read, with the sessions both sides read so far
     /// (tests: ``CopyTestHooks/verifyPause(environment:)``).
     public var afterSessionRead: (@Sendable (Int) -> Void)?
+    /// Sessions of one side held at once: more sessions are compared in passes
+    /// (see ``ComparisonPasses``).
+    public var sessionsPerPass = ComparisonPasses.defaultSessionsPerPass
 
     public init(batchSize: Int = 500, detailed: Bool, skipBad: Bool = false, scope: SessionScope = SessionScope(), clock: Clock = .system) {
         self.batchSize = max(1, batchSize)
@@ -78,8 +83,9 @@ public struct DiffEngine {
         _ a: any SessionStore, _ b: any SessionStore, events: ProgressSink = { _ in }, report: (SessionDifference) -> Void
     ) throws -> DiffSummary {
         let started = clock.now()
+        let (countA, countB) = (try? a.countSessions(scope), try? b.countSessions(scope))
         var total: Int?
-        if let countA = try? a.countSessions(scope), let countB = try? b.countSessions(scope) { total = countA + countB }
+        if let countA, let countB { total = countA + countB }
         events(.began(operation: operation, total: total))
         var summary = DiffSummary()
         let compareCreateTime = a.capabilities.keepsCreateTime && b.capabilities.keepsCreateTime
@@ -88,36 +94,35 @@ public struct DiffEngine {
         // Both sides are seen through both stores' lossy views (identity for most stores), so a
         // session copied into a store that cannot hold everything (a v0 database) compares equal.
         let view = ReadBackView(a: a, b: b)
-        let query = SessionQuery(scope: scope, batchSize: batchSize, skipBad: skipBad)
         let counter = DiffProgress(batchSize: batchSize, total: total, started: started, clock: clock, afterSessionRead: afterSessionRead)
-        let (sideA, sideB) = try DigestTable.scanBoth(
-            a, b, query: query, view: view, compareCreateTime: compareCreateTime, progress: counter, events: events)
-        let progress = counter.counts
-        summary.skippedA = sideA.skipped
-        summary.skippedB = sideB.skipped
-        summary.sessionsInA = sideA.entries.count
-        summary.eventsInA = sideA.events
-
-        var differing: [SessionDifference] = []
-        for (key, entry) in sideB.entries {
-            if sideA.skippedKeys.contains(key) { continue }  // Not "only in B": A has it, unreadable.
-            summary.sessionsInB += 1
-            summary.eventsInB += entry.events
-            guard let inA = sideA.entries[key] else {
-                summary.onlyInB += 1
-                differing.append(SessionDifference(key: key, kind: .onlyInB, changes: []))
-                continue
-            }
-            if inA.fingerprint == entry.fingerprint {
-                summary.identical += 1
-            } else {
-                summary.changed += 1
-                differing.append(SessionDifference(key: key, kind: .changed, changes: []))
+        let largest = [countA, countB].compactMap { $0 }.max()
+        var passes = ComparisonPasses(shard: scope.shard, largestSide: largest, sessionsPerPass: sessionsPerPass)
+        var compared: Compared
+        while true {
+            do {
+                compared = Compared(summary: summary)
+                for shard in try passes.shards() {
+                    var passScope = scope
+                    passScope.shard = shard
+                    let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad)
+                    let (sideA, sideB) = try DigestTable.scanBoth(
+                        a, b, query: query, view: view, compareCreateTime: compareCreateTime, limit: passes.tableLimit, progress: counter,
+                        events: events)
+                    compared.add(sideA, sideB)
+                }
+                break
+            } catch let tooLarge as PassTooLarge {
+                let next = passes.more()
+                events(.note("\(tooLarge.sessions) sessions of one side in one pass of \(passes.count): comparing again in \(next.count) passes"))
+                passes = next
+                counter.restart()
             }
         }
-        // Not "only in A" when B has it, unreadable.
-        var onlyInA = sideA.entries.keys.filter { sideB.entries[$0] == nil && !sideB.skippedKeys.contains($0) }
-        summary.onlyInA = onlyInA.count
+        summary = compared.summary
+        summary.passes = passes.count
+        let progress = counter.counts
+        var differing = compared.differing
+        var onlyInA = compared.onlyInA
         differing.sort { $0.key < $1.key }
         onlyInA.sort()
         if detailed {
@@ -159,5 +164,43 @@ public struct DiffEngine {
             }
             report(SessionDifference(key: key, kind: .changed, changes: SessionDiff.changes(inA, inB, compareCreateTime: compareCreateTime)))
         }
+    }
+}
+
+/// What the passes of a comparison found so far.
+private struct Compared {
+    var summary: DiffSummary
+    var differing: [SessionDifference] = []
+    var onlyInA: [SessionKey] = []
+
+    init(summary: DiffSummary) { self.summary = summary }
+
+    /// Adds one pass's tables (the same share of both stores).
+    mutating func add(_ sideA: DigestTable, _ sideB: DigestTable) {
+        // A blob whose key names no session is read, and skipped, by every pass.
+        summary.skippedA = (summary.skippedA + sideA.skipped).uniqued()
+        summary.skippedB = (summary.skippedB + sideB.skipped).uniqued()
+        summary.sessionsInA += sideA.entries.count
+        summary.eventsInA += sideA.events
+        for (key, entry) in sideB.entries {
+            if sideA.skippedKeys.contains(key) { continue }  // Not "only in B": A has it, unreadable.
+            summary.sessionsInB += 1
+            summary.eventsInB += entry.events
+            guard let inA = sideA.entries[key] else {
+                summary.onlyInB += 1
+                differing.append(SessionDifference(key: key, kind: .onlyInB, changes: []))
+                continue
+            }
+            if inA.fingerprint == entry.fingerprint {
+                summary.identical += 1
+            } else {
+                summary.changed += 1
+                differing.append(SessionDifference(key: key, kind: .changed, changes: []))
+            }
+        }
+        // Not "only in A" when B has it, unreadable.
+        let only = sideA.entries.keys.filter { sideB.entries[$0] == nil && !sideB.skippedKeys.contains($0) }
+        summary.onlyInA += only.count
+        onlyInA.append(contentsOf: only)
     }
 }

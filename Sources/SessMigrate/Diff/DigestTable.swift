@@ -39,10 +39,11 @@ struct DigestTable {
     var skippedKeys = Set<SessionKey>()
 
     /// Streams `store` in scope into a table. A key read twice (Redis `SCAN` may return one twice) keeps
-    /// its first reading. Stops early, throwing ``Stopped``, once `stop` is set by the other side.
+    /// its first reading. Stops early, throwing ``Stopped``, once `stop` is set by the other side, and
+    /// ``PassTooLarge`` once the table holds more than `limit` sessions.
     static func scan(
-        _ store: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, progress: DiffProgress, stop: StopFlag,
-        afterEach: () -> Void
+        _ store: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, limit: Int?, progress: DiffProgress,
+        stop: StopFlag, afterEach: () -> Void
     ) throws -> DigestTable {
         var table = DigestTable()
         let cursor = try store.scanSessions(query)
@@ -60,6 +61,7 @@ struct DigestTable {
             guard table.entries[session.key] == nil else { continue }
             table.entries[session.key] = Entry(fingerprint: Fingerprint(session.digest(includingCreateTime: compareCreateTime)), events: session.events.count)
             table.events += session.events.count
+            if let limit, table.entries.count > limit { throw PassTooLarge(sessions: table.entries.count) }
             afterEach()
         }
         takeSkipped()
@@ -70,8 +72,8 @@ struct DigestTable {
     /// either stops the other and is rethrown once both have let go of their stores. Progress lines of
     /// both sides go to `events` on the caller's thread only.
     static func scanBoth(
-        _ a: any SessionStore, _ b: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, progress: DiffProgress,
-        events: ProgressSink
+        _ a: any SessionStore, _ b: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, limit: Int?,
+        progress: DiffProgress, events: ProgressSink
     ) throws -> (DigestTable, DigestTable) {
         func flush() { for counts in progress.take() { events(.advanced(counts)) } }
         let stop = StopFlag()
@@ -80,14 +82,17 @@ struct DigestTable {
         let thread = Thread {
             sideA.set(
                 Result {
-                    try scan(storeA.store, query: query, view: view, compareCreateTime: compareCreateTime, progress: progress, stop: stop, afterEach: {})
+                    try scan(
+                        storeA.store, query: query, view: view, compareCreateTime: compareCreateTime, limit: limit, progress: progress, stop: stop,
+                        afterEach: {})
                 })
         }
         thread.stackSize = 16 << 20  // deeply nested JSON is parsed recursively
         thread.name = "sessmigrate-diff-a"
         thread.start()
         let resultB = Result {
-            try scan(b, query: query, view: view, compareCreateTime: compareCreateTime, progress: progress, stop: stop, afterEach: flush)
+            try scan(
+                b, query: query, view: view, compareCreateTime: compareCreateTime, limit: limit, progress: progress, stop: stop, afterEach: flush)
         }
         if case .failure = resultB { stop.set() }
         let resultA = sideA.wait(polling: flush)
@@ -206,4 +211,13 @@ final class DiffProgress: @unchecked Sendable {
 
     /// Sessions and events read so far, by both sides.
     var counts: (sessions: Int, events: Int) { lock.withLock { (sessions, events) } }
+
+    /// Back to nothing read, for a comparison that starts over (``ComparisonPasses/more()``).
+    func restart() {
+        lock.withLock {
+            sessions = 0
+            events = 0
+            due.removeAll()
+        }
+    }
 }

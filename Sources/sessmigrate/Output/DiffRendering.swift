@@ -75,7 +75,7 @@ struct DiffRenderer {
     static func summaryText(_ summary: DiffSummary) -> String {
         "A: \(summary.sessionsInA) sessions, \(summary.eventsInA) events; B: \(summary.sessionsInB) sessions, \(summary.eventsInB) events; "
             + "\(summary.identical) identical, \(summary.onlyInA) only in A, \(summary.onlyInB) only in B, \(summary.changed) changed "
-            + "(\(String(format: "%.2f", summary.seconds)) s)"
+            + "(\(String(format: "%.2f", summary.seconds)) s\(summary.passes > 1 ? ", \(summary.passes) passes" : ""))"
     }
 
     static func summaryJSON(_ summary: DiffSummary) -> JSONValue {

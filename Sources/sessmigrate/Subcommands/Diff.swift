@@ -26,6 +26,7 @@ extension SessMigrateCommand {
         @Flag(help: "Show hashes instead of ids and state keys.") var redact = false
         @Flag(help: "List sessions whose data cannot be read and compare the rest (exit status 1 if any).") var skipBad = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var passOptions: PassSizeOptionGroup
         @OptionGroup var logOptions: LogOptions
 
         func run() throws {
@@ -35,7 +36,7 @@ extension SessMigrateCommand {
                 let renderer = DiffRenderer(redact: redact)
                 var collected: [JSONValue] = []
                 let reporter = ProgressReporter()
-                let engine = DiffEngine(detailed: true, skipBad: skipBad, scope: try scopeOptions.scope())
+                let engine = passOptions.applied(to: DiffEngine(detailed: true, skipBad: skipBad, scope: try scopeOptions.scope()))
                 let (summary, layoutA, layoutB) = try retryOptions.diffJob(addressA, addressB, engine).run(events: reporter.handle) { difference in
                     reporter.finish()
                     if format == .json { collected.append(renderer.json(difference)) } else { Terminal.output(renderer.text(difference)) }

@@ -43,6 +43,7 @@ extension SessMigrateCommand {
         @OptionGroup var logOptions: LogOptions
         @Option(parsing: .upToNextOption, help: "Combine these --format json reports of the shards of one comparison into one verdict (instead of A and B).")
         var combine: [String] = []
+        @OptionGroup var passOptions: PassSizeOptionGroup
 
         func validate() throws {
             if !combine.isEmpty {
@@ -69,6 +70,7 @@ extension SessMigrateCommand {
                 let reporter = ProgressReporter()
                 var engine = DiffEngine(detailed: false, skipBad: skipBad, scope: try scopeOptions.scope())
                 engine.afterSessionRead = CopyTestHooks.verifyPause(environment: ProcessInfo.processInfo.environment)
+                engine = passOptions.applied(to: engine)
                 let (summary, _, _) = try retryOptions.diffJob(addressA, addressB, engine).run(events: reporter.handle) { _ in }
                 reporter.finish()
                 if format == .json {
@@ -105,6 +107,7 @@ extension SessMigrateCommand {
             engine.pendingSince = parsed.scope.updatedBefore
             engine.expiry = parsed.ttl
             engine.targetTTLSeconds = addressB.ttlSeconds
+            engine = passOptions.applied(to: engine)
             let reporter = ProgressReporter()
             let summary = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false)).contains(engine, events: reporter.handle)
             reporter.finish()
