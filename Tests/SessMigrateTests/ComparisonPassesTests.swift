@@ -19,6 +19,10 @@ import Testing
         #expect(capped.more().count == 2)
         let passes = ComparisonPasses(shard: nil, largestSide: nil, sessionsPerPass: 7)
         #expect(passes.tableLimit == 14 && passes.more().count == 4 && passes.more().more().count == 16)
+        // Tables start with room for their share when a store counted (no rehash near the end).
+        #expect(passes.tableBounds == TableBounds(reserve: nil, limit: 14))
+        #expect(ComparisonPasses(shard: nil, largestSide: 1000, sessionsPerPass: 250).tableBounds == TableBounds(reserve: 291, limit: 500))
+        #expect(ComparisonPasses(shard: nil, largestSide: 1000, sessionsPerPass: 250).more().tableBounds.reserve == 84)
     }
 
     @Test func passesPartitionTheScopesShard() throws {

@@ -23,19 +23,23 @@ struct ComparisonPasses: Sendable, Hashable {
     let shard: Shard?
     let count: Int
     let sessionsPerPass: Int
+    /// The larger side's count, when a store counted.
+    let largestSide: Int?
 
     init(shard: Shard?, largestSide: Int?, sessionsPerPass: Int) {
         let perPass = max(1, sessionsPerPass)
         self.shard = shard
         self.sessionsPerPass = perPass
+        self.largestSide = largestSide
         let wanted = largestSide.map { ($0 + perPass - 1) / perPass } ?? 1
         count = min(max(1, wanted), Self.maxCount(shard))
     }
 
-    private init(shard: Shard?, count: Int, sessionsPerPass: Int) {
+    private init(shard: Shard?, count: Int, sessionsPerPass: Int, largestSide: Int?) {
         self.shard = shard
         self.count = count
         self.sessionsPerPass = sessionsPerPass
+        self.largestSide = largestSide
     }
 
     /// The most passes the shard can be split into (``Shard/maxCount`` sub-shards in all).
@@ -54,10 +58,24 @@ struct ComparisonPasses: Sendable, Hashable {
     /// `nil` once no more passes can be made.
     var tableLimit: Int? { count < Self.maxCount(shard) ? 2 * sessionsPerPass : nil }
 
+    /// The sizes a pass's table of one side is given: room for its expected share (a tenth more, so
+    /// the table is not rehashed into twice its size, briefly holding both, near the end) when a
+    /// store counted, and ``tableLimit``.
+    var tableBounds: TableBounds {
+        TableBounds(reserve: largestSide.map { min($0 / count + $0 / count / 10 + 16, 2 * sessionsPerPass) }, limit: tableLimit)
+    }
+
     /// Four times as many passes (at most the shard limit allows).
     func more() -> ComparisonPasses {
-        ComparisonPasses(shard: shard, count: min(count * 4, Self.maxCount(shard)), sessionsPerPass: sessionsPerPass)
+        ComparisonPasses(shard: shard, count: min(count * 4, Self.maxCount(shard)), sessionsPerPass: sessionsPerPass, largestSide: largestSide)
     }
+}
+
+/// How large a pass's table of one side starts (`reserve`) and may grow (`limit`); `nil`: unknown,
+/// unlimited.
+struct TableBounds: Sendable, Hashable {
+    var reserve: Int?
+    var limit: Int?
 }
 
 /// Thrown by a side's scan when its table outgrew ``ComparisonPasses/tableLimit``.

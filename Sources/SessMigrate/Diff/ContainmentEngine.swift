@@ -51,7 +51,7 @@ public struct ContainmentEngine {
                 for shard in try passes.shards() {
                     var passScope = scope
                     passScope.shard = shard
-                    try runPass(a, b, scope: passScope, limit: passes.tableLimit, summary: &summary) {
+                    try runPass(a, b, scope: passScope, bounds: passes.tableBounds, summary: &summary) {
                         progress += 1
                         if progress % batchSize == 0 {
                             events(.advanced(ProgressCounts(sessions: progress, events: 0, seconds: clock.now() - started)))
@@ -73,9 +73,9 @@ public struct ContainmentEngine {
         }
     }
 
-    /// One pass: A's sessions in `scope` into a table (at most `limit`), then B's streamed against it.
+    /// One pass: A's sessions in `scope` into a table (at most `bounds.limit`), then B's streamed against it.
     private func runPass(
-        _ a: any SessionStore, _ b: any SessionStore, scope: SessionScope, limit: Int?, summary: inout ContainmentSummary,
+        _ a: any SessionStore, _ b: any SessionStore, scope: SessionScope, bounds: TableBounds, summary: inout ContainmentSummary,
         advanced: () -> Void
     ) throws {
         let view = { (session: Session) throws -> Session in try b.readBack(a.readBack(session)) }
@@ -86,6 +86,7 @@ public struct ContainmentEngine {
             return CopyPlanner(request: request, source: a.capabilities, target: b.capabilities, targetTTLSeconds: targetTTLSeconds)
         }
         var table: [SessionKey: Entry] = [:]
+        if let reserve = bounds.reserve { table.reserveCapacity(reserve) }
         let cursorA = try a.scanSessions(SessionQuery(scope: scope, batchSize: batchSize, skipBad: skipBad))
         while let raw = try cursorA.next() {
             summary.skippedA.append(contentsOf: cursorA.takeSkipped())
@@ -94,7 +95,7 @@ public struct ContainmentEngine {
             if table.updateValue(Entry(digest: session.digest(), updated: session.lastUpdateTime, expired: expired), forKey: session.key) == nil {
                 summary.sessionsInA += 1
                 summary.eventsInA += session.events.count
-                if let limit, table.count > limit { throw PassTooLarge(sessions: table.count) }
+                if let limit = bounds.limit, table.count > limit { throw PassTooLarge(sessions: table.count) }
             }
         }
         summary.skippedA.append(contentsOf: cursorA.takeSkipped())

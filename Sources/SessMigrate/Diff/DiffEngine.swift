@@ -106,7 +106,7 @@ public struct DiffEngine {
                     passScope.shard = shard
                     let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad)
                     let (sideA, sideB) = try DigestTable.scanBoth(
-                        a, b, query: query, view: view, compareCreateTime: compareCreateTime, limit: passes.tableLimit, progress: counter,
+                        a, b, query: query, view: view, compareCreateTime: compareCreateTime, bounds: passes.tableBounds, progress: counter,
                         events: events)
                     compared.add(sideA, sideB)
                 }

@@ -40,12 +40,13 @@ struct DigestTable {
 
     /// Streams `store` in scope into a table. A key read twice (Redis `SCAN` may return one twice) keeps
     /// its first reading. Stops early, throwing ``Stopped``, once `stop` is set by the other side, and
-    /// ``PassTooLarge`` once the table holds more than `limit` sessions.
+    /// ``PassTooLarge`` once the table holds more than `bounds.limit` sessions.
     static func scan(
-        _ store: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, limit: Int?, progress: DiffProgress,
+        _ store: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, bounds: TableBounds, progress: DiffProgress,
         stop: StopFlag, afterEach: () -> Void
     ) throws -> DigestTable {
         var table = DigestTable()
+        if let reserve = bounds.reserve { table.entries.reserveCapacity(reserve) }
         let cursor = try store.scanSessions(query)
         func takeSkipped() {
             for item in cursor.takeSkipped() {
@@ -61,7 +62,7 @@ struct DigestTable {
             guard table.entries[session.key] == nil else { continue }
             table.entries[session.key] = Entry(fingerprint: Fingerprint(session.digest(includingCreateTime: compareCreateTime)), events: session.events.count)
             table.events += session.events.count
-            if let limit, table.entries.count > limit { throw PassTooLarge(sessions: table.entries.count) }
+            if let limit = bounds.limit, table.entries.count > limit { throw PassTooLarge(sessions: table.entries.count) }
             afterEach()
         }
         takeSkipped()
@@ -72,7 +73,7 @@ struct DigestTable {
     /// either stops the other and is rethrown once both have let go of their stores. Progress lines of
     /// both sides go to `events` on the caller's thread only.
     static func scanBoth(
-        _ a: any SessionStore, _ b: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, limit: Int?,
+        _ a: any SessionStore, _ b: any SessionStore, query: SessionQuery, view: ReadBackView, compareCreateTime: Bool, bounds: TableBounds,
         progress: DiffProgress, events: ProgressSink
     ) throws -> (DigestTable, DigestTable) {
         func flush() { for counts in progress.take() { events(.advanced(counts)) } }
@@ -83,7 +84,7 @@ struct DigestTable {
             sideA.set(
                 Result {
                     try scan(
-                        storeA.store, query: query, view: view, compareCreateTime: compareCreateTime, limit: limit, progress: progress, stop: stop,
+                        storeA.store, query: query, view: view, compareCreateTime: compareCreateTime, bounds: bounds, progress: progress, stop: stop,
                         afterEach: {})
                 })
         }
@@ -92,7 +93,7 @@ struct DigestTable {
         thread.start()
         let resultB = Result {
             try scan(
-                b, query: query, view: view, compareCreateTime: compareCreateTime, limit: limit, progress: progress, stop: stop, afterEach: flush)
+                b, query: query, view: view, compareCreateTime: compareCreateTime, bounds: bounds, progress: progress, stop: stop, afterEach: flush)
         }
         if case .failure = resultB { stop.set() }
         let resultA = sideA.wait(polling: flush)
