@@ -110,7 +110,9 @@ public enum StepKind: String, Sendable, Hashable, CaseIterable {
         case .restore: return request.union(["file", "target", "skip_if_missing"])
         case .copy: return request.union(["source", "target"])
         case .verify:
-            return scope.union(["a", "b", "replay", "store", "skip_bad", "mode", "pending_since", "ttl", "ttl_from", "include_expired", "reopen_on_failure"])
+            return scope.union([
+                "a", "b", "replay", "store", "skip_bad", "mode", "pending_since", "ttl", "ttl_from", "include_expired", "reopen_on_failure", "pass_size",
+            ])
         case .gate: return ["command"]
         case .converge:
             return request.union([

@@ -137,6 +137,7 @@ public enum StepRunner {
         // `skip_bad: true`: bad sessions are listed in the step's result; the rest must be identical.
         var engine = DiffEngine(batchSize: 500, detailed: false, skipBad: try context.flag("skip_bad"), scope: try context.scope(), clock: context.clock)
         engine.operation = "verify"
+        engine.sessionsPerPass = try context.integer("pass_size", in: 1...Int(Int32.max), default: DiffEngine.defaultSessionsPerPass)
         var job = DiffJob(a: a, b: b, engine: engine)
         job.retry = .none  // the runner retries the whole step after a transient fault, recorded in the journal
         let (summary, _, _) = try job.run(events: context.events) { _ in }
@@ -145,7 +146,7 @@ public enum StepRunner {
         }
         var detail: JSONObject = [
             "sessions": .number(JSONNumber(summary.sessionsInA)), "events": .number(JSONNumber(summary.eventsInA)),
-            "identical": .bool(summary.isIdentical),
+            "identical": .bool(summary.isIdentical), "passes": .number(JSONNumber(summary.passes)),
         ]
         if !summary.isIdentical {
             detail["skipped_a"] = .array(summary.skippedA.prefix(100).map { .object($0.json()) })
@@ -168,6 +169,7 @@ public enum StepRunner {
         engine.expiry = request.ttl
         engine.targetTTLSeconds = b.ttlSeconds
         engine.clock = context.clock
+        engine.sessionsPerPass = try context.integer("pass_size", in: 1...Int(Int32.max), default: DiffEngine.defaultSessionsPerPass)
         var job = DiffJob(a: a, b: b, engine: DiffEngine(detailed: false))
         job.retry = .none  // the runner retries the whole step after a transient fault
         job.opener = context.opener
@@ -177,7 +179,7 @@ public enum StepRunner {
             "contained": .bool(summary.isContained), "sessions": .number(JSONNumber(summary.sessionsInA)),
             "events": .number(JSONNumber(summary.eventsInA)), "sessions_contained": .number(JSONNumber(summary.contained)),
             "pending_converge": .number(JSONNumber(summary.pending.count)), "expired": .number(JSONNumber(summary.expired)),
-            "only_in_b": .number(JSONNumber(summary.onlyInB)),
+            "only_in_b": .number(JSONNumber(summary.onlyInB)), "passes": .number(JSONNumber(summary.passes)),
         ]
         if let oldest = summary.oldestPendingUpdate { detail["oldest_pending_seconds"] = .number(JSONNumber(Int(max(0, now - oldest)))) }
         if summary.pending.count > 0 {

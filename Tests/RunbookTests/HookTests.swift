@@ -41,6 +41,7 @@ import Testing
                 kind: verify
                 a: \(source)
                 b: \(target)
+                pass_size: "7"
             """
         #expect(try bench.start(text) == .waitingAtGate("flip"))
         _ = try RunbookStatus.requestContinue(journalPath: bench.directory + "/run.journal")
@@ -82,6 +83,7 @@ import Testing
         let gate = try #require(try bench.recorded("on_gate", "started", "check").first)
         #expect(gate["SESSMIGRATE_MESSAGE"] == "runbook hooked: gate 'check' runs its command")
         let verify = try #require(try bench.recorded("on_step_done", "done", "verify").first)
+        // In passes of about 7 sessions of each store (`pass_size`), each session is still read once.
         #expect(verify["SESSMIGRATE_SESSIONS_READ"] == "30" && verify["SESSMIGRATE_EVENTS_READ"] == "60")
         let finished = try #require(try bench.recorded("on_done", "finished", "run").first)
         #expect(finished["SESSMIGRATE_STEP"] == nil && finished["SESSMIGRATE_ATTEMPT"] == nil)

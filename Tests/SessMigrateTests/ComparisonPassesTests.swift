@@ -131,3 +131,25 @@ import Testing
         }
     }
 }
+
+/// `--pass-size` through the built binary.
+@Suite(.enabled(if: CLI.binary != nil, "the sessmigrate binary is built beside the test bundle"))
+struct ComparisonPassesCommandLineTests {
+    @Test func passSizeSplitsVerifyAndDiff() throws {
+        try withTemporaryDirectory { directory in
+            let (source, _) = try ScaleCommandLineTests.source(directory)
+            let target = directory + "/target.db"
+            #expect(try CLI.run(["copy", source, target]).status == 0)
+            let one = try CLI.run(["verify", source, target])
+            #expect(one.status == 0 && one.stdout.contains("40 identical") && !one.stdout.contains("passes"), "\(one.stdout)")
+            let many = try CLI.run(["verify", source, target, "--pass-size", "7"])
+            #expect(many.status == 0 && many.stdout.contains("40 identical") && many.stdout.contains(", 6 passes)"), "\(many.stdout)")
+            let contained = try CLI.run(["verify", source, target, "--contains", "--pass-size", "7", "--format", "json"])
+            #expect(contained.status == 0, "\(contained.stdout)\(contained.stderr)")
+            let diff = try CLI.run(["diff", source, target, "--pass-size", "7"])
+            #expect(diff.status == 0 && diff.stdout.contains(", 6 passes)"), "\(diff.stdout)")
+            let zero = try CLI.run(["verify", source, target, "--pass-size", "0"])
+            #expect(zero.status == 64 && zero.stderr.contains("--pass-size must be at least 1"), "\(zero.stderr)")
+        }
+    }
+}

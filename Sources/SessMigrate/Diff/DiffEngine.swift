@@ -66,7 +66,9 @@ public struct DiffEngine {
     public var afterSessionRead: (@Sendable (Int) -> Void)?
     /// Sessions of one side held at once: more sessions are compared in passes
     /// (see ``ComparisonPasses``).
-    public var sessionsPerPass = ComparisonPasses.defaultSessionsPerPass
+    public var sessionsPerPass = DiffEngine.defaultSessionsPerPass
+    /// 250,000: about 150 MiB for both sides' tables.
+    public static let defaultSessionsPerPass = ComparisonPasses.defaultSessionsPerPass
 
     public init(batchSize: Int = 500, detailed: Bool, skipBad: Bool = false, scope: SessionScope = SessionScope(), clock: Clock = .system) {
         self.batchSize = max(1, batchSize)
