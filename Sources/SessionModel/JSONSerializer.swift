@@ -74,31 +74,52 @@ private struct JSONWriter {
 
     func writeString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        let mark = output.count
         var string = string
-        // Fast path: runs of bytes that need no escaping are appended whole (most text is such runs).
-        let done = string.withUTF8 { bytes -> Bool in
+        // Runs of bytes that need no escaping are appended whole (most text is such runs); under
+        // `ensure_ascii` a non-ASCII scalar is decoded from its UTF-8 bytes where it stands and written
+        // as one or two (a surrogate pair) `\uXXXX` UTF-16 escapes, as Python does.
+        string.withUTF8 { bytes in
             let python = style == .python
             var runStart = 0
-            for index in 0..<bytes.count {
+            var index = 0
+            while index < bytes.count {
                 let byte = bytes[index]
-                if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte != 0x7F || !python {
-                    if byte < 0x80 || !python { continue }
-                    return false  // non-ASCII under ensure_ascii: the UTF-16 path escapes the whole string
+                if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), !python || byte < 0x7F {
+                    index += 1
+                    continue
                 }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                if python { writePythonUnit(UInt16(byte), to: &output) } else { writeCompactByte(byte, to: &output) }
-                runStart = index + 1
+                if !python {
+                    writeCompactByte(byte, to: &output)
+                    index += 1
+                } else if byte < 0x80 {
+                    writePythonUnit(UInt16(byte), to: &output)
+                    index += 1
+                } else {
+                    index += writePythonScalar(bytes, at: index, to: &output)
+                }
+                runStart = index
             }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-            return true
-        }
-        if !done {
-            // Only the python style gets here: drop what the fast path appended and escape by UTF-16 units.
-            output.removeSubrange(mark...)
-            for unit in string.utf16 { writePythonUnit(unit, to: &output) }
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// The non-ASCII scalar whose (valid: a Swift string's) UTF-8 starts at `index`, as `\uXXXX`
+    /// escapes of its UTF-16 units; returns its length in bytes.
+    func writePythonScalar(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, to output: inout [UInt8]) -> Int {
+        let lead = UInt32(bytes[index])
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+        var scalar = lead & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for offset in 1..<length { scalar = scalar << 6 | UInt32(bytes[index + offset] & 0x3F) }
+        if scalar < 0x10000 {
+            writeUnicodeEscape(UInt16(scalar), to: &output)
+        } else {
+            let value = scalar - 0x10000
+            writeUnicodeEscape(UInt16(0xD800 + (value >> 10)), to: &output)
+            writeUnicodeEscape(UInt16(0xDC00 + (value & 0x3FF)), to: &output)
+        }
+        return length
     }
 
     func writeCompactByte(_ byte: UInt8, to output: inout [UInt8]) {
@@ -137,11 +158,13 @@ private struct JSONWriter {
         }
     }
 
+    /// `\u` and four lowercase hex digits, as Python writes them.
     func writeUnicodeEscape(_ unit: UInt16, to output: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+        output.append(UInt8(ascii: "\\"))
+        output.append(UInt8(ascii: "u"))
         for shift in stride(from: 12, through: 0, by: -4) {
-            output.append(hex[Int((unit >> UInt16(shift)) & 0xF)])
+            let digit = UInt8(truncatingIfNeeded: (unit >> UInt16(shift)) & 0xF)
+            output.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
         }
     }
 }

@@ -40,6 +40,40 @@ import Testing
         }
     }
 
+    /// `ensure_ascii` escapes every UTF-16 unit outside space…`~` (a surrogate pair for scalars
+    /// above the BMP), whatever the scalar's UTF-8 length and wherever it stands in the string.
+    @Test func pythonStyleEscapesEveryUTF16Unit() throws {
+        func reference(_ text: String) -> String {
+            var out = "\""
+            for unit in text.utf16 {
+                switch unit {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x08: out += "\\b"
+                case 0x0C: out += "\\f"
+                case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
+                default:
+                    let hex = String(unit, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
+            }
+            return out + "\""
+        }
+        var scalars = (0..<0x2000).compactMap(Unicode.Scalar.init)
+        scalars += stride(from: 0x2000, to: 0x11_0000, by: 97).compactMap { Unicode.Scalar(UInt32($0)) }
+        var generator = SystemRandomNumberGenerator()
+        for start in stride(from: 0, to: scalars.count, by: 7) {
+            var text = String.UnicodeScalarView()
+            text.append(contentsOf: scalars[start..<min(start + 7, scalars.count)])
+            text.append(contentsOf: "ab".unicodeScalars.prefix(Int(generator.next() % 3)))
+            let string = String(text)
+            #expect(JSONValue.string(string).serialized(.python) == reference(string), "\(Array(string.unicodeScalars.map(\.value)))")
+        }
+    }
+
     @Test func objectKeyOrderIsKept() throws {
         let object = try JSONValue.parseObject(#"{"z": 1, "a": {"y": 2, "b": 3}, "m": []}"#)
         #expect(object.keys == ["z", "a", "m"])
