@@ -52,7 +52,7 @@ extension MySQLSessionStore {
             rows, context: "INSERT INTO sessions",
             prefix: "INSERT INTO sessions (app_name, user_id, id, state, create_time, update_time) VALUES ",
             separator: ", ", suffix: "",
-            owner: { RowOwner(key: $0.write.session.key, location: RowName.session($0.write.session.key)) },
+            owner: { RowOwner.session($0.write.session.key) },
             explain: explainDuplicateSession
         ) { sql, row in
             sql.append(bytes: row.sessionRow)

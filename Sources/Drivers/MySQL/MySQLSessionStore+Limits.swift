@@ -26,13 +26,13 @@ extension MySQLSessionStore {
                 throw reject(key, RowName.session(key), "\(name) has \(value.unicodeScalars.count) characters; the column holds \(Self.keyLength)")
             }
             for event in session.events {
-                let location = RowName.event(event.id, of: key)
+                let location = { RowName.event(event.id, of: key) }  // built only for an error
                 if event.id.unicodeScalars.count > Self.keyLength {
-                    throw reject(key, location, "id has \(event.id.unicodeScalars.count) characters; the column holds \(Self.keyLength)")
+                    throw reject(key, location(), "id has \(event.id.unicodeScalars.count) characters; the column holds \(Self.keyLength)")
                 }
                 if event.invocationId.unicodeScalars.count > Self.invocationIdLength {
                     throw reject(
-                        key, location,
+                        key, location(),
                         "invocation_id has \(event.invocationId.unicodeScalars.count) characters; the column holds \(Self.invocationIdLength)")
                 }
             }
@@ -40,10 +40,10 @@ extension MySQLSessionStore {
     }
 
     /// Throws ``SessionRejectedError`` for `owner` when a row of `size` bytes cannot be sent.
-    func checkRowSize(_ size: Int, owner: SessionKey, location: String) throws {
+    func checkRowSize(_ size: Int, owner: SessionKey, location: @autoclosure () -> String) throws {
         guard size > rowLimit else { return }
         throw reject(
-            owner, location,
+            owner, location(),
             "the row needs \(size) bytes in a statement; the server's max_allowed_packet is \(maxPacket) bytes")
     }
 

@@ -1,10 +1,35 @@
 import DriverCore
 import SessionModel
 
-/// The session a row of a write statement belongs to, and the row's name in messages.
+/// The session a row of a write statement belongs to, and the row's name in messages (built only
+/// for a message: a batch makes one owner per row).
 struct RowOwner {
     var key: SessionKey
-    var location: String
+    private var row: Row
+
+    private enum Row {
+        case session
+        case event(id: String)
+        case other(table: String, key: [String])
+    }
+
+    /// The session's `sessions` row.
+    static func session(_ key: SessionKey) -> RowOwner { RowOwner(key: key, row: .session) }
+    /// The `events` row `id` of the session.
+    static func event(_ id: String, of key: SessionKey) -> RowOwner { RowOwner(key: key, row: .event(id: id)) }
+    /// The row of `table` with primary key `rowKey`, written for the session.
+    static func row(_ table: String, _ rowKey: [String], for key: SessionKey) -> RowOwner {
+        RowOwner(key: key, row: .other(table: table, key: rowKey))
+    }
+
+    /// The row's name (``RowName``).
+    var location: String {
+        switch row {
+        case .session: RowName.session(key)
+        case .event(let id): RowName.event(id, of: key)
+        case .other(let table, let rowKey): RowName.row(table, rowKey)
+        }
+    }
 }
 
 // A batch is written in multi-row statements (and bulk `INSERT`s), so an error the server raises

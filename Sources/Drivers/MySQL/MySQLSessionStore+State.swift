@@ -47,7 +47,7 @@ extension MySQLSessionStore {
         let missing = keys.filter { stored[$0] == nil }
         func rowOwner(_ key: [String]) -> RowOwner {
             // Every key of `keys` has an owner: both come from `updates`.
-            RowOwner(key: owners[key] ?? updates[0].2, location: RowName.row(table, key))
+            RowOwner.row(table, key, for: owners[key] ?? updates[0].2)
         }
         try executeChunked(
             missing, context: "INSERT INTO \(table)",

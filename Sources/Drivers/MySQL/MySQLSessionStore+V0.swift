@@ -49,7 +49,7 @@ extension MySQLSessionStore {
             prefix: "INSERT INTO events (id, app_name, user_id, session_id, \(columns.joined(separator: ", "))) VALUES ",
             separator: ", ",
             suffix: " ON DUPLICATE KEY UPDATE " + columns.map { "\($0) = VALUES(\($0))" }.joined(separator: ", "),
-            owner: { key, id, _ in RowOwner(key: key, location: RowName.event(id, of: key)) }
+            owner: { key, id, _ in RowOwner.event(id, of: key) }
         ) { sql, row in
             sql.append(bytes: row.2)
         }

@@ -73,7 +73,7 @@ extension MySQLSessionStore {
             separator: ", ",
             suffix: " ON DUPLICATE KEY UPDATE state = VALUES(state), create_time = VALUES(create_time),"
                 + " update_time = VALUES(update_time)",
-            owner: { RowOwner(key: $0.write.session.key, location: RowName.session($0.write.session.key)) }
+            owner: { RowOwner.session($0.write.session.key) }
         ) { sql, row in
             sql.append(bytes: row.sessionRow)
         }
@@ -152,7 +152,7 @@ extension MySQLSessionStore {
         for session in sessions {
             for row in session.eventRows {
                 let rowBytes = MySQLPreparedSession.bulkRowBytes(row)
-                let owner = RowOwner(key: session.write.session.key, location: RowName.event(row[0], of: session.write.session.key))
+                let owner = RowOwner.event(row[0], of: session.write.session.key)
                 if !rows.isEmpty, rows.count == 2000 || bytes + rowBytes > statementLimit { try execute() }
                 bytes += rowBytes
                 rows.append(row)
