@@ -71,7 +71,7 @@ struct ShardedCopyServerTests {
                 for index in 0..<count {
                     let shard = try Shard(index: index, count: count)
                     let keys = Set(try ScopePushdownTests.scan(store, SessionScope(shard: shard), batchSize: 16).keys)
-                    #expect(keys == Set(sessions.filter { shard.contains(sessionId: $0.key.sessionId) }.map(\.key)), "\(kind) \(shard)")
+                    #expect(keys == Set(sessions.filter { shard.contains($0.key) }.map(\.key)), "\(kind) \(shard)")
                     var parts = Set<SessionKey>()
                     for sub in try shard.split(into: 3) {
                         let subKeys = Set(try ScopePushdownTests.scan(store, SessionScope(shard: sub), batchSize: 16).keys)
@@ -107,7 +107,7 @@ struct ShardedCopyServerTests {
             #expect(again.status == 0, "\(again.stderr)")
             #expect(again.stderr.contains("resuming from the checkpoint in \(directory)/copy-1.json"), "\(again.stderr)")
             let shard = try Shard(index: 1, count: 3)
-            let inShard = sessions.filter { shard.contains(sessionId: $0.key.sessionId) }
+            let inShard = sessions.filter { shard.contains($0.key) }
             #expect(again.stdout.contains("\"sessions_read\": \(inShard.count)"), "the counts go on from the checkpoint: \(again.stdout)")
             #expect(Set(try readAll(target).keys) == Set(inShard.map(\.key)), "only shard 1/3, all of it")
             let verify = try CLI.run(["verify", source, Self.argument(target), "--shard", "1/3"])

@@ -121,6 +121,8 @@ public final class RedisSessionStore: SessionStore {
         if case .known(let layout) = layoutState { layout } else { nil }
     }
 
+    public var slotKeying: SlotKeying? { SlotKeying(form: settledLayout?.shardKeyForm, isCluster: keyspace is RedisClusterKeyspace) }
+
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: false, keepsExpiry: true) }
 
     /// Reads the sessions of `query.scope` as ``RedisScopePlan`` compiles it for the layout: direct
