@@ -17,6 +17,9 @@ public struct SessionScope: Sendable, Hashable {
     public var updatedBefore: Double?
     /// Only the sessions of this shard.
     public var shard: Shard?
+    /// `shard_by` `slots` or `auto` while the source that settles it is not open yet
+    /// (``settleShard(for:)``); `nil` once settled, and for `id`. Stores read ``Shard/function``.
+    public var unsettledShardChoice: ShardChoice?
 
     public init(
         apps: Set<String> = [], users: Set<String> = [], sessionIds: Set<String> = [], updatedSince: Double? = nil,
@@ -59,6 +62,16 @@ public struct SessionScope: Sendable, Hashable {
     /// a shard whose function needs app and user too answers yes: the session decides).
     public func mayMatch(sessionId: String) -> Bool {
         (sessionIds.isEmpty || sessionIds.contains(sessionId)) && (shard?.contains(sessionId: sessionId) ?? true)
+    }
+
+    /// Settles ``unsettledShardChoice`` against the source store (its Redis layout, whether it is a
+    /// cluster): the shard gets its function, and the choice is cleared. Nothing to do without one.
+    ///
+    /// - Throws: ``ShardError`` when `slots` was chosen and the source cannot give it a key form.
+    public mutating func settleShard(for source: any SessionStore) throws(ShardError) {
+        guard let choice = unsettledShardChoice else { return }
+        if let shard { self.shard = shard.with(function: try choice.resolve(for: source)) }
+        unsettledShardChoice = nil
     }
 
     /// The same scope restricted further to `shard` (which must be unset).

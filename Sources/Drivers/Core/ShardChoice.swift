@@ -19,11 +19,10 @@ public enum ShardChoice: String, Sendable, Hashable, CaseIterable {
         case .auto: return keying.flatMap { $0.isCluster ? $0.form.map(ShardFunction.slots) : nil } ?? .sessionId
         case .slots:
             guard let keying else {
-                throw ShardError(
-                    "shard by slots needs a Redis source (its layout gives the key hashed), not \(source.layout); use shard by id")
+                throw ShardError("slots needs a Redis source (its layout gives the key hashed), not \(source.layout); shard by id instead")
             }
             guard let form = keying.form else {
-                throw ShardError("shard by slots needs the source's Redis layout, and \(source.layout) has none yet; give ?layout= or use shard by id")
+                throw ShardError("slots needs the source's Redis layout, and \(source.layout) has none yet; give ?layout= or shard by id")
             }
             return .slots(form)
         }

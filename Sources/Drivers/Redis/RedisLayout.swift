@@ -59,6 +59,9 @@ public enum RedisLayout: String, Sendable, Hashable, CaseIterable {
     /// The pattern a scan of every session's data uses.
     var dataPattern: String { self == .adkRedis014 ? "app:*" : RedisKeys.sessionPattern }
 
+    /// The start of every key ``dataPattern`` matches.
+    var dataPrefix: [UInt8] { Array(dataPattern.dropLast().utf8) }
+
     /// The layout whose blob key for `key` is `storageKey`, if any (`session:` blobs only: the
     /// community variants answer `community`).
     static func matching(storageKey: String, key: SessionKey) -> RedisLayout? {

@@ -69,7 +69,10 @@ extension SessMigrateCommand {
                 let reporter = ProgressReporter()
                 var engine = DiffEngine(detailed: false, skipBad: skipBad, scope: try scopeOptions.scope())
                 engine.afterSessionRead = CopyTestHooks.verifyPause(environment: ProcessInfo.processInfo.environment)
-                let (summary, _, _) = try retryOptions.diffJob(addressA, addressB, engine).run(events: reporter.handle) { _ in }
+                var job = try retryOptions.diffJob(addressA, addressB, engine)
+                try job.settleShard(&engine.scope)  // the report names the shard function A settled
+                job.engine.scope = engine.scope
+                let (summary, _, _) = try job.run(events: reporter.handle) { _ in }
                 reporter.finish()
                 if format == .json {
                     // a, b, mode and scope let `verify --combine` check that shards' reports belong together.
@@ -106,7 +109,9 @@ extension SessMigrateCommand {
             engine.expiry = parsed.ttl
             engine.targetTTLSeconds = addressB.ttlSeconds
             let reporter = ProgressReporter()
-            let summary = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false)).contains(engine, events: reporter.handle)
+            let job = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false))
+            try job.settleShard(&engine.scope)  // the report names the shard function A settled
+            let summary = try job.contains(engine, events: reporter.handle)
             reporter.finish()
             // --format json prints one document (the lists are in it), so `verify --combine` can read it.
             if format != .json {
