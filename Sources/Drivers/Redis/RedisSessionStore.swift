@@ -151,6 +151,7 @@ public final class RedisSessionStore: SessionStore {
                 keys: keys, loader: loader, filter: plan.filter, batchSize: query.batchSize, resumeAfter: query.resumeAfter,
                 skipBad: query.skipBad)
         case .scan(let patterns):
+            if let cursor = slotCursor(query, layout: layout, filter: plan.filter, loader: loader) { return cursor }
             let units = patterns.count * keyspace.nodeCount
             let (epoch, nodeEpochs) = try fetchScanEpochs()
             var start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: units) }

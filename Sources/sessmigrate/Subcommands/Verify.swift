@@ -18,7 +18,7 @@ extension SessMigrateCommand {
                 2 runtime error (including a bad session without --skip-bad), 64 usage error. \
                 --combine R… makes one verdict of the --format json reports of every shard of one comparison \
                 (verify A B --shard i/N in each task): they must compare the same stores in the same mode and \
-                scope and cover each shard exactly once (exit 2 otherwise).
+                scope, split by the same shard function (--shard-by), and cover each shard exactly once (exit 2 otherwise).
                 """)
 
         @Argument(help: "Store A.") var a: String?
