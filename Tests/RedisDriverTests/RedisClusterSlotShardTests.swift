@@ -119,4 +119,30 @@ struct RedisClusterSlotShardTests {
         let shard = try Shard(index: 0, count: 1, function: .slots(.sessionId))
         #expect { try Self.scan(store, SessionScope(shard: shard), batchSize: 50) } throws: { ($0 as? RedisError)?.isTransient == true }
     }
+
+    /// A user who may not run the slot commands is told which to grant (or to shard by id).
+    @Test func aUserWithoutTheSlotCommandsIsToldWhichToGrant() throws {
+        let (store, _) = try Self.store(.community, count: 10)
+        defer { try? store.close(); try? Self.clear() }
+        let ports = (ProcessInfo.processInfo.environment["SESSMIGRATE_REDIS_CLUSTER_PORTS"] ?? "").split(separator: " ")
+        let user = "smt_slots_\(getpid())"
+        let password = "Pw-\(getpid())-slots"
+        func everyNode(_ words: [String]) throws {
+            for port in ports {
+                let node = try TestCluster.connection("127.0.0.1:\(port)")
+                defer { node.close() }
+                _ = try node.command(words)
+            }
+        }
+        try everyNode(["ACL", "SETUSER", user, "reset", "on", ">\(password)", "~*", "+@all", "-cluster|countkeysinslot"])
+        defer { try? everyNode(["ACL", "DELUSER", user]) }
+        var config = try TestCluster.config(layout: .community)
+        (config.username, config.password) = (user, password)
+        let limited = try RedisSessionStore.open(config)
+        defer { try? limited.close() }
+        let shard = try Shard(index: 0, count: 2, function: .slots(.sessionId))
+        let error = try #require(throws: RedisError.self) { try Self.scan(limited, SessionScope(shard: shard), batchSize: 5) }
+        #expect(error.serverErrorPrefix == "NOPERM" && error.description.contains("grant them, or shard by id"), "\(error)")
+        #expect(!error.description.contains(password))
+    }
 }

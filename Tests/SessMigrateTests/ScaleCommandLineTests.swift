@@ -125,11 +125,7 @@ struct ScaleCommandLineTests {
         try withTemporaryDirectory { directory in
             let (source, _) = try Self.source(directory, count: 30)
             let target = WorkerPoolTests.sqlite(directory, "target", .database)
-            let extra = try ScaleData.sessions(20, seed: 4).map { session in
-                var session = session
-                session.key.sessionId = "extra-" + session.key.sessionId
-                return session
-            }
+            let extra = try ScaleData.extraSessions(20, seed: 4)
             try write(extra, to: target)
             let shard = try Shard(index: 0, count: 3)
             let mirror = ["copy", source, directory + "/target.db", "--mirror", "--yes", "--workers", "2"]

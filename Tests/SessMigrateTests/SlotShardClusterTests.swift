@@ -112,4 +112,24 @@ struct SlotShardClusterTests {
             #expect(Set(try readAll(WorkerPoolTests.sqlite(directory, "target")).keys) == Set(inShard.map(\.key)))
         }
     }
+
+    /// `--mirror` sharded by slots: each task deletes only the target's extra sessions of its own slot
+    /// range (the target's listing uses the same function); once every shard ran, the target equals the source.
+    @Test func mirrorDeletesOnlyInItsSlots() throws {
+        defer { try? Self.clear() }
+        try withTemporaryDirectory { directory in
+            let sessions = try SlotShardServerTests.sessions()
+            let (source, _) = try Self.cluster("community", sessions)
+            let target = WorkerPoolTests.sqlite(directory, "target", .database)
+            let extra = try ScaleData.extraSessions(40, seed: 9)
+            try write(extra, to: target)
+            let mirror = [source, directory + "/target.db", "--mirror", "--yes", "--workers", "2"]
+            #expect(try Self.copy(mirror + ["--shard", "0/3"]).status == 0)
+            let shard = try Shard(index: 0, count: 3, function: .slots(.sessionId))
+            let left = Set(try readAll(target).keys.filter { $0.sessionId.hasPrefix("extra-") })
+            #expect(left == Set(extra.map(\.key).filter { !shard.contains($0) }) && !left.isEmpty && left.count < extra.count)
+            for index in [1, 2] { #expect(try Self.copy(mirror + ["--shard", "\(index)/3"]).status == 0) }
+            #expect(try CLI.run(["verify", source, directory + "/target.db"]).status == 0)
+        }
+    }
 }

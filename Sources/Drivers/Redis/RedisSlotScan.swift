@@ -142,12 +142,22 @@ final class RedisSlotScan: RedisKeySteps {
                         code: .serverNotReady, message: "hash slot \(slot) moved or is moving (a resharding or a failover); resuming from the last position",
                         context: context)
                 }
-                if case .error(let message) = probe { throw RedisError.server(message, context: "EXISTS", secret: keyspace.options.password) }
-                if case .error(let message) = reply { throw RedisError.server(message, context: context, secret: keyspace.options.password) }
+                if case .error(let message) = probe { throw failure(message, context: "EXISTS") }
+                if case .error(let message) = reply { throw failure(message, context: context) }
                 replies[index] = reply
             }
         }
         return replies
+    }
+
+    /// The error of a refused slot command; a user without the right to run it is told which.
+    private func failure(_ message: String, context: String) -> RedisError {
+        var error = RedisError.server(message, context: context, secret: keyspace.options.password)
+        if error.serverErrorPrefix == "NOPERM" {
+            error.message +=
+                " (a shard by slots reads with EXISTS sessmigrate:slot:*, CLUSTER COUNTKEYSINSLOT and CLUSTER GETKEYSINSLOT: grant them, or shard by id)"
+        }
+        return error
     }
 
     /// For each hash slot, a key in it (`sessmigrate:slot:{n}`, its hash tag the decimal `n`), which
