@@ -105,4 +105,40 @@ import Testing
         #expect(throws: ShardError.self) { try ShardFunction(parsing: "slots:session:{x}") }
         #expect(try Shard(parsing: "3/16", function: .slots(.sessionId)).description == "3/16")
     }
+
+    /// A checkpoint records its shard's function; one of another function is not resumed (its
+    /// cursor walked other sessions): the copy starts over, saying so, and copies the whole shard.
+    @Test func aCheckpointOfAnotherFunctionStartsOver() throws {
+        try withTemporaryDirectory { directory in
+            let sessions = try ScaleData.sessions(40)
+            let source = WorkerPoolTests.sqlite(directory, "source")
+            try write(sessions, to: source)
+            let slots = try Shard(index: 0, count: 2, function: .slots(.appUserSessionId))
+            var request = CopyRequest(batchSize: 3)
+            request.scope.shard = slots
+            let from = try StoreOpener().open(source, forWriting: false)
+            defer { try? from.close() }
+            let first = try StoreOpener().open(WorkerPoolTests.sqlite(directory, "first"), forWriting: true)
+            defer { try? first.close() }
+            var saved: CopyCheckpoint?
+            _ = try CopyEngine(request: request).run(from: from, to: first, checkpoint: { saved = $0 })
+            let point = try CopyCheckpoint(json: try #require(saved).json())
+            #expect(point.shardFunction == slots.function && point.json()["shard_by"] == .string("slots:session:{app}:{user}:{id}"))
+            #expect(try CopyCheckpoint(json: CopyCheckpoint(cursor: nil, summary: CopySummary()).json()).shardFunction == .sessionId)
+            let byId = try Shard(index: 0, count: 2)
+            request.scope.shard = byId
+            let second = try StoreOpener().open(WorkerPoolTests.sqlite(directory, "second"), forWriting: true)
+            defer { try? second.close() }
+            var notes: [String] = []
+            let summary = try CopyEngine(request: request).run(
+                from: from, to: second, resume: point,
+                events: { event in
+                    if case .note(let text) = event { notes.append(text) }
+                })
+            #expect(notes.contains { $0.contains("made for shard function slots:session:{app}:{user}:{id}") }, "\(notes)")
+            #expect(summary.total.read == sessions.filter { byId.contains($0.key) }.count)
+            let worker = WorkerCheckpoint(shard: slots, checkpoint: point)
+            #expect(try WorkerCheckpoint(json: worker.json(), index: 0) == worker, "a worker's shard keeps its function")
+        }
+    }
 }

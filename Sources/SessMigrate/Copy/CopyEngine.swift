@@ -51,6 +51,12 @@ public struct CopyEngine {
         if let resume, resume.dryRun != request.dryRun { throw CopyResumeError(checkpointIsDryRun: resume.dryRun) }
         let started = clock.now()
         var resume = resume
+        let shardFunction = request.scope.shard?.function ?? .sessionId
+        if let point = resume, point.shardFunction != shardFunction {
+            // Its cursor walked another function's share: start over (every write is idempotent).
+            events(.note("\(operation): the checkpoint was made for shard function \(point.shardFunction), this copy's is \(shardFunction): starting over"))
+            resume = nil
+        }
         let targetEpoch = request.dryRun ? nil : try target.writeEpoch()
         if let point = resume, let before = point.targetEpoch, before != targetEpoch {
             // The target restarted since these batches were written and may have lost them: start over.
@@ -59,12 +65,6 @@ public struct CopyEngine {
                     "\(operation): the target restarted since the last checkpoint (a new server process) and may have lost writes; copying again from the start"
                 ))
             resume = CopyCheckpoint(cursor: nil, summary: Self.restarted(point.summary), unkeyedSkips: false)
-        }
-        let shardFunction = request.scope.shard?.function ?? .sessionId
-        if let point = resume, point.shardFunction != shardFunction {
-            // Its cursor walked another function's share: start over (every write is idempotent).
-            events(.note("\(operation): the checkpoint was made for shard function \(point.shardFunction), this copy's is \(shardFunction): starting over"))
-            resume = nil
         }
         var summary = resume?.summary ?? CopySummary()
         let earlierSeconds = summary.seconds
