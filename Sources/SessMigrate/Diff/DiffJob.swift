@@ -37,7 +37,7 @@ public struct DiffJob {
         let retrier = Retrier(policy: retry, clock: engine.clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
         var engine = engine
-        try settleShard(&engine.scope)
+        try Self.settle(&engine.scope, a: try pair.stores().0)
         var reported = Set<SessionKey>()
         return try retrier.run(notify: { events(.retrying($0)) }) { attempt in
             let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
@@ -59,7 +59,7 @@ extension DiffJob {
         let retrier = Retrier(policy: retry, clock: containment.clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
         var containment = containment
-        try settleShard(&containment.scope)
+        try Self.settle(&containment.scope, a: try pair.stores().0)
         return try retrier.run(notify: { events(.retrying($0)) }) { attempt in
             let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
             return try containment.run(storeA, storeB, events: events)

@@ -109,7 +109,7 @@ extension SessMigrateCommand {
             engine.expiry = parsed.ttl
             engine.targetTTLSeconds = addressB.ttlSeconds
             let reporter = ProgressReporter()
-            let job = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false))
+            var job = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false))
             try job.settleShard(&engine.scope)  // the report names the shard function A settled
             let summary = try job.contains(engine, events: reporter.handle)
             reporter.finish()
