@@ -91,6 +91,10 @@ struct RedisClusterSlotShardTests {
         let foreign = tokens[9].replacingOccurrences(of: digest, with: "0123456789abcdef")
         #expect(try Self.scan(store, scope, batchSize: 6, from: foreign).keys == all, "another slot map: the shard starts over")
         #expect(try Self.scan(store, scope, batchSize: 6, from: "s1:0:0").keys == all, "a SCAN position: the shard starts over")
+        let byId = SessionScope(shard: try Shard(index: 1, count: 3))
+        let scanned = try Self.scan(store, byId, batchSize: 6, from: tokens[9])
+        #expect(Set(scanned.keys) == Set(sessions.filter { byId.matches($0) }.map(\.key)), "a slot position on a SCAN: the scan starts over")
+        #expect(scanned.tokens.first?.hasPrefix("c1:") == true)
         // A real resharding: one slot of the shard moves to another primary; the old token starts over.
         let keyspace = try #require(store.keyspace as? RedisClusterKeyspace)
         let shards = keyspace.topology.shards
