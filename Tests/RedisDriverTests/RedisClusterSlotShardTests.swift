@@ -150,3 +150,13 @@ struct RedisClusterSlotShardTests {
         #expect(!error.description.contains(password))
     }
 }
+
+/// The probe keys a slot scan asks with `EXISTS` (no server).
+@Suite struct RedisSlotProbeTests {
+    @Test func everySlotHasAProbeKeyInIt() {
+        let keys = RedisSlotScan.probeKeys
+        #expect(keys.count == RedisHashSlot.count)
+        #expect(keys.indices.allSatisfy { !keys[$0].isEmpty && RedisHashSlot.slot(of: keys[$0]) == $0 })
+        #expect(keys.allSatisfy { $0.starts(with: Array("sessmigrate:slot:{".utf8)) && $0.count == "sessmigrate:slot:{ab}".utf8.count })
+    }
+}

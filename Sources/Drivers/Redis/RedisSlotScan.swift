@@ -160,20 +160,17 @@ final class RedisSlotScan: RedisKeySteps {
         return error
     }
 
-    /// For each hash slot, a key in it (`sessmigrate:slot:{n}`, its hash tag the decimal `n`), which
-    /// only the slot's owner answers without a redirect. Made once, on first use.
+    /// For each hash slot, a key in it: `sessmigrate:slot:{ab}` whose hash tag is two bytes. CRC16 of
+    /// two bytes (initial value 0) takes each 16-bit value exactly once, so every slot has four such
+    /// tags; those holding `}` (which would end the tag) are passed over. Made once, on first use.
     static let probeKeys: [[UInt8]] = {
         var keys = [[UInt8]](repeating: [], count: RedisHashSlot.count)
-        var missing = RedisHashSlot.count
-        var number = 0
-        while missing > 0 {
-            let tag = Array(String(number).utf8)
-            let slot = RedisHashSlot.slot(of: tag)
-            if keys[slot].isEmpty {
-                keys[slot] = Array("sessmigrate:slot:{".utf8) + tag + [UInt8(ascii: "}")]
-                missing -= 1
+        let close = UInt8(ascii: "}")
+        for high in UInt8.min...UInt8.max where high != close {
+            for low in UInt8.min...UInt8.max where low != close {
+                let slot = Int(RedisHashSlot.crc16([high, low]) & 0x3FFF)
+                if keys[slot].isEmpty { keys[slot] = Array("sessmigrate:slot:{".utf8) + [high, low, close] }
             }
-            number += 1
         }
         return keys
     }()
