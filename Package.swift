@@ -57,6 +57,6 @@ let package = Package(
         .testTarget(name: "SQLiteDriverTests", dependencies: ["SessMigrateTestSupport", "SQLiteDriver", "Snapshot", "DriverCore", "SessionModel"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "SessionModel", "DriverCore"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Journal", "SessMigrate", "CommandOptions", "SessionModel", "DriverCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrate", "Snapshot", "SQLiteDriver", "MySQLDriver", "RedisDriver", "DriverCore", "SessionModel"]),
+        .testTarget(name: "SessMigrateTests", dependencies: ["SessMigrateTestSupport", "SessMigrate", "Snapshot", "SQLiteDriver", "MySQLDriver", "RedisDriver", "DriverCore", "SessionModel"]),
     ]
 )

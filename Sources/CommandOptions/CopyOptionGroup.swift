@@ -17,6 +17,11 @@ public struct ScopeOptionGroup: ParsableArguments {
     @Option(help: "Only sessions updated before this UTC time.") public var updatedBefore: String?
     @Option(help: "Only shard i of N (i/N, 0-based; auto: CLOUD_RUN_TASK_INDEX of CLOUD_RUN_TASK_COUNT; auto/N: JOB_COMPLETION_INDEX of N).")
     public var shard: String?
+    @Option(
+        help:
+            "How --shard splits the sessions: id (CRC-32 of the session id), slots (Redis Cluster hash slot ranges of the source's keys; needs a Redis source, A for diff and verify) or auto (default: slots when the source is a Redis Cluster, else id)."
+    )
+    public var shardBy: String?
 
     public func input() -> RequestInput {
         var input = RequestInput()
@@ -24,6 +29,7 @@ public struct ScopeOptionGroup: ParsableArguments {
         input.values[.updatedSince] = updatedSince
         input.values[.updatedBefore] = updatedBefore
         input.values[.shard] = shard
+        input.values[.shardBy] = shardBy
         return input
     }
 

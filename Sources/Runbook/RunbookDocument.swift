@@ -102,7 +102,7 @@ public enum StepKind: String, Sendable, Hashable, CaseIterable {
     /// The parameters a step of this kind takes; any other key is refused when the runbook is read,
     /// so a typo is never ignored. Copy options use the request parser's names (``RequestOption``).
     public var keys: Set<String> {
-        let scope: Set<String> = ["apps", "users", "sessions", "updated_since", "updated_before", "shard"]
+        let scope: Set<String> = ["apps", "users", "sessions", "updated_since", "updated_before", "shard", "shard_by"]
         let request = scope.union(RequestOption.allCases.map(\.runbookKey))
         switch self {
         case .preflight: return ["stores", "at_risk_from", "at_risk_to", "free_space_for", "space_for_store"]

@@ -1,5 +1,6 @@
 import DriverCore
 import Foundation
+import SessMigrateTestSupport
 import SessionModel
 import Testing
 
@@ -102,7 +103,7 @@ private func text(_ value: String) -> RedisReply { .string(Array(value.utf8)) }
 }
 
 /// Against the real 3-primary cluster; serialized, as some tests move slots.
-@Suite(.serialized, .enabled(if: TestCluster.isAvailable))
+@Suite(.serialized, .enabled(if: TestCluster.isAvailable), .exclusiveCluster)
 struct RedisClusterTests {
     @Test func detectedAndUsedAsOneStore() throws {
         try TestCluster.deleteKeys(prefix: "session:cl-")

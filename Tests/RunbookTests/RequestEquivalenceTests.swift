@@ -47,6 +47,8 @@ import Testing
         (["--mirror", "--yes", "--dry-run"], "mirror: \"true\"\nyes: \"true\"\ndry_run: \"true\""),
         (["--workers", "3", "--max-rate", "5000", "--pause-file", "/run/pause"], "workers: \"3\"\nmax_rate: \"5000\"\npause_file: /run/pause"),
         (["--workers", "1", "--shard", "2/5"], "workers: \"1\"\nshard: 2/5"),
+        (["--shard", "2/5", "--shard-by", "slots"], "shard: 2/5\nshard_by: slots"),
+        (["--shard", "0/3", "--shard-by", "id"], "shard: 0/3\nshard_by: id"),
     ]
 
     @Test(arguments: 0..<equivalents.count)
@@ -92,6 +94,8 @@ import Testing
         (["--workers", "4", "--shard", "3/500000"], "workers: \"4\"\nshard: 3/500000"),
         (["--max-rate", "0"], "max_rate: \"0\""),
         (["--max-rate", "fast"], "max_rate: fast"),
+        (["--shard", "1/2", "--shard-by", "crc"], "shard: 1/2\nshard_by: crc"),
+        (["--shard-by", "slots"], "shard_by: slots"),
     ]
 
     @Test(arguments: 0..<bad.count)

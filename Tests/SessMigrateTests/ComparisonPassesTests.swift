@@ -29,12 +29,16 @@ import Testing
         let all = try ComparisonPasses(shard: nil, largestSide: 30, sessionsPerPass: 10).shards()
         #expect(all.map { $0?.description } == ["0/3", "1/3", "2/3"])
         #expect(try ComparisonPasses(shard: nil, largestSide: 3, sessionsPerPass: 10).shards() == [nil])
-        let shard = try Shard(index: 1, count: 4)
-        let split = try ComparisonPasses(shard: shard, largestSide: 25, sessionsPerPass: 10).shards().compactMap { $0 }
-        #expect(split.count == 3)
-        for id in (0..<2000).map({ "s-\($0)-ü:{x}" }) {
-            let holders = split.filter { $0.contains(sessionId: id) }
-            #expect(holders.count == (shard.contains(sessionId: id) ? 1 : 0), "\(id)")
+        // Either shard function: the passes of shard 1/4 hold exactly its sessions, each once.
+        for function in [ShardFunction.sessionId, .slots(.appUserSessionId)] {
+            let shard = try Shard(index: 1, count: 4, function: function)
+            let split = try ComparisonPasses(shard: shard, largestSide: 25, sessionsPerPass: 10).shards().compactMap { $0 }
+            #expect(split.count == 3 && split.allSatisfy { $0.function == function })
+            for id in (0..<2000).map({ $0 % 10 == 0 ? "s-\($0)-{x}" : "s-\($0)-ü:" }) {
+                let key = SessionKey(appName: "app", userId: "u\(id.count)", sessionId: id)
+                let holders = split.filter { $0.contains(key) }
+                #expect(holders.count == (shard.contains(key) ? 1 : 0), "\(function) \(id)")
+            }
         }
     }
 

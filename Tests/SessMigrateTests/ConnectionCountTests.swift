@@ -8,7 +8,7 @@ import Testing
 
 /// A copy connects to each store once: the probe's connections are the ones the copy uses, and the
 /// same-store check asks over them (``OpenMemo`` parks them). Counted with a password command that
-/// notes every run (it runs once per new connection). Redis databases 24 and 27; MySQL databases
+/// notes every run (it runs once per new connection). Redis databases 24, 27 and 36; MySQL databases
 /// `smt_conncount_<pid>` and `smt_conncount_t_<pid>`.
 @Suite(.enabled(if: TestStores.serversAvailable))
 struct ConnectionCountTests {
@@ -86,6 +86,32 @@ struct ConnectionCountTests {
                 "mysql://\(user)@\(base.host):\(base.port)/\(database)?password-command=\(countingCommand(counter, password: "tok-SECRET"))",
                 environment: empty)
             try body(directory, counter, address)
+        }
+    }
+
+    /// Settling `--shard-by auto` against the source (or A) takes no connection of its own: a sharded
+    /// copy from Redis and a sharded verify of it still connect to that store once.
+    @Test func settlingTheShardFunctionConnectsOnce() throws {
+        try withCountedRedis(user: "smt_conncount_shard_\(getpid())", database: 36) { _, directory, counter, redis in
+            let sessions = try sampleSessions()
+            try write(sessions, to: redis)
+            try resetCounter(counter)
+            var request = try CopyRequest.parse(RequestInput(values: [.shard: "0/2", .workers: "1"]))
+            request.ttl = TTLPolicy(origin: .now)
+            #expect(request.scope.unsettledShardChoice == .auto)
+            let target = StoreAddress.sqlite(SQLiteAddress(path: directory + "/t.db", newFileLayout: .database))
+            let copied = try CopyJob(source: redis, target: target, options: request).run()
+            #expect(copied.total.read == sessions.filter { request.scope.matches($0) }.count)
+            #expect(lines(counter) == 1)
+            try resetCounter(counter)
+            var job = DiffJob(a: redis, b: target, engine: DiffEngine(detailed: false, scope: request.scope))
+            var scope = request.scope
+            try job.settleShard(&scope)
+            #expect(scope.unsettledShardChoice == nil && scope.shard?.function == .sessionId, "auto on a standalone server: id")
+            job.engine.scope = scope
+            let (summary, _, _) = try job.run { _ in }
+            #expect(summary.isIdentical)
+            #expect(lines(counter) == 1)
         }
     }
 

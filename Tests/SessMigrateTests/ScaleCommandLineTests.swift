@@ -125,17 +125,13 @@ struct ScaleCommandLineTests {
         try withTemporaryDirectory { directory in
             let (source, _) = try Self.source(directory, count: 30)
             let target = WorkerPoolTests.sqlite(directory, "target", .database)
-            let extra = try ScaleData.sessions(20, seed: 4).map { session in
-                var session = session
-                session.key.sessionId = "extra-" + session.key.sessionId
-                return session
-            }
+            let extra = try ScaleData.extraSessions(20, seed: 4)
             try write(extra, to: target)
             let shard = try Shard(index: 0, count: 3)
             let mirror = ["copy", source, directory + "/target.db", "--mirror", "--yes", "--workers", "2"]
             #expect(try CLI.run(mirror + ["--shard", "0/3"]).status == 0)
             let left = Set(try readAll(target).keys.filter { $0.sessionId.hasPrefix("extra-") })
-            #expect(left == Set(extra.map(\.key).filter { !shard.contains(sessionId: $0.sessionId) }))
+            #expect(left == Set(extra.map(\.key).filter { !shard.contains($0) }))
             for index in [1, 2] { #expect(try CLI.run(mirror + ["--shard", "\(index)/3"]).status == 0) }
             #expect(try CLI.run(["verify", source, directory + "/target.db"]).status == 0)
         }

@@ -36,6 +36,15 @@ enum ScaleData {
     /// `count` sessions over 2 apps × 3 users with random ids, 1 to 3 events each, last updated
     /// recently. Every session of an app carries the same app state (and of a user the same user
     /// state), as ADK stores them, so the order sessions are written in cannot change the stored state.
+    /// ``sessions(_:seed:)`` with ids starting `extra-`: sessions a mirror copy deletes from a target.
+    static func extraSessions(_ count: Int, seed: UInt64) throws -> [Session] {
+        try sessions(count, seed: seed).map { session in
+            var session = session
+            session.key.sessionId = "extra-" + session.key.sessionId
+            return session
+        }
+    }
+
     static func sessions(_ count: Int, seed: UInt64 = 15) throws -> [Session] {
         let now = (Date().timeIntervalSince1970 * 1000).rounded() / 1000
         return try ids(count, seed: seed).enumerated().map { index, id in

@@ -69,21 +69,26 @@ struct ShardedCopyServerTests {
             for count in [2, 3, 7] {
                 var seen = 0
                 for index in 0..<count {
-                    let shard = try Shard(index: index, count: count)
-                    let keys = Set(try ScopePushdownTests.scan(store, SessionScope(shard: shard), batchSize: 16).keys)
-                    #expect(keys == Set(sessions.filter { shard.contains(sessionId: $0.key.sessionId) }.map(\.key)), "\(kind) \(shard)")
-                    var parts = Set<SessionKey>()
-                    for sub in try shard.split(into: 3) {
-                        let subKeys = Set(try ScopePushdownTests.scan(store, SessionScope(shard: sub), batchSize: 16).keys)
-                        #expect(parts.isDisjoint(with: subKeys), "\(kind) \(sub) overlaps")
-                        parts.formUnion(subKeys)
-                    }
-                    #expect(parts == keys, "\(kind) sub-shards of \(shard)")
-                    seen += keys.count
+                    seen += try Self.expectSelection(store, try Shard(index: index, count: count), of: sessions, parts: 3, label: "\(kind)")
                 }
                 #expect(seen == sessions.count)
             }
         }
+    }
+
+    /// Expects `store` to return exactly the sessions of `shard` among `sessions`, and its split into
+    /// `parts` sub-shards to return them too, each once; returns how many the shard holds.
+    static func expectSelection(_ store: any SessionStore, _ shard: Shard, of sessions: [Session], parts: Int, label: String) throws -> Int {
+        let keys = Set(try ScopePushdownTests.scan(store, SessionScope(shard: shard), batchSize: 16).keys)
+        #expect(keys == Set(sessions.filter { shard.contains($0.key) }.map(\.key)), "\(label) \(shard.function) \(shard)")
+        var union = Set<SessionKey>()
+        for sub in try shard.split(into: parts) {
+            let subKeys = Set(try ScopePushdownTests.scan(store, SessionScope(shard: sub), batchSize: 5).keys)
+            #expect(union.isDisjoint(with: subKeys), "\(label) \(sub) overlaps")
+            union.formUnion(subKeys)
+        }
+        #expect(union == keys, "\(label) sub-shards of \(shard.function) \(shard)")
+        return keys.count
     }
 
     /// A shard killed after some batches and run again with the same command (same index, same
@@ -107,7 +112,7 @@ struct ShardedCopyServerTests {
             #expect(again.status == 0, "\(again.stderr)")
             #expect(again.stderr.contains("resuming from the checkpoint in \(directory)/copy-1.json"), "\(again.stderr)")
             let shard = try Shard(index: 1, count: 3)
-            let inShard = sessions.filter { shard.contains(sessionId: $0.key.sessionId) }
+            let inShard = sessions.filter { shard.contains($0.key) }
             #expect(again.stdout.contains("\"sessions_read\": \(inShard.count)"), "the counts go on from the checkpoint: \(again.stdout)")
             #expect(Set(try readAll(target).keys) == Set(inShard.map(\.key)), "only shard 1/3, all of it")
             let verify = try CLI.run(["verify", source, Self.argument(target), "--shard", "1/3"])

@@ -17,6 +17,9 @@ public struct SessionScope: Sendable, Hashable {
     public var updatedBefore: Double?
     /// Only the sessions of this shard.
     public var shard: Shard?
+    /// `shard_by` `slots` or `auto` while the source that settles it is not open yet
+    /// (``settleShard(for:)``); `nil` once settled, and for `id`. Stores read ``Shard/function``.
+    public var unsettledShardChoice: ShardChoice?
 
     public init(
         apps: Set<String> = [], users: Set<String> = [], sessionIds: Set<String> = [], updatedSince: Double? = nil,
@@ -47,7 +50,7 @@ public struct SessionScope: Sendable, Hashable {
     /// True when the key is in scope (time bounds are checked on the session).
     public func matches(_ key: SessionKey) -> Bool {
         (apps.isEmpty || apps.contains(key.appName)) && (users.isEmpty || users.contains(key.userId))
-            && (sessionIds.isEmpty || sessionIds.contains(key.sessionId)) && (shard?.contains(sessionId: key.sessionId) ?? true)
+            && (sessionIds.isEmpty || sessionIds.contains(key.sessionId)) && (shard?.contains(key) ?? true)
     }
 
     /// True when a session last updated at `time` is within the time bounds.
@@ -55,9 +58,20 @@ public struct SessionScope: Sendable, Hashable {
         (updatedSince.map { time >= $0 } ?? true) && (updatedBefore.map { time < $0 } ?? true)
     }
 
-    /// True when a session with id `sessionId` may be in scope, knowing only its id (ids and shard).
+    /// True when a session with id `sessionId` may be in scope, knowing only its id (ids and shard;
+    /// a shard whose function needs app and user too answers yes: the session decides).
     public func mayMatch(sessionId: String) -> Bool {
         (sessionIds.isEmpty || sessionIds.contains(sessionId)) && (shard?.contains(sessionId: sessionId) ?? true)
+    }
+
+    /// Settles ``unsettledShardChoice`` against the source store (its Redis layout, whether it is a
+    /// cluster): the shard gets its function, and the choice is cleared. Nothing to do without one.
+    ///
+    /// - Throws: ``ShardError`` when `slots` was chosen and the source cannot give it a key form.
+    public mutating func settleShard(for source: any SessionStore) throws(ShardError) {
+        guard let choice = unsettledShardChoice else { return }
+        if let shard { self.shard = shard.with(function: try choice.resolve(for: source)) }
+        unsettledShardChoice = nil
     }
 
     /// The same scope restricted further to `shard` (which must be unset).
@@ -66,51 +80,6 @@ public struct SessionScope: Sendable, Hashable {
         scope.shard = shard
         return scope
     }
-}
-
-/// Shard `index` of `count`: the sessions whose id hashes to `index` (CRC-32 of the id's UTF-8
-/// bytes, modulo `count`).
-///
-/// The same function in every store, computed where the data is: MySQL `CRC32(id) % count`, a
-/// function registered on each SQLite connection, the id part of a Redis key. It depends on the
-/// session id alone because google-adk-community's Redis keys (`session:{id}`) hold nothing else, so
-/// a function of app and user could not be computed there without reading every blob. Sessions of
-/// different apps or users with the same id share a shard, which is harmless.
-public struct Shard: Sendable, Hashable, CustomStringConvertible {
-    /// 0-based.
-    public let index: Int
-    public let count: Int
-
-    /// - Throws: ``ShardError`` unless `0 <= index < count` and `1 <= count <= 1_000_000`.
-    public init(index: Int, count: Int) throws(ShardError) {
-        guard count >= 1, count <= 1_000_000 else { throw ShardError("the shard count must be between 1 and 1000000, not \(count)") }
-        guard index >= 0, index < count else { throw ShardError("shard index \(index) is not in 0..<\(count)") }
-        self.index = index
-        self.count = count
-    }
-
-    /// Parses `i/N` (0-based index `i`).
-    public init(parsing text: String) throws(ShardError) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
-            throw ShardError("'\(text)' is not a shard i/N (0-based index i of N shards, e.g. 0/4)")
-        }
-        try self.init(index: index, count: count)
-    }
-
-    /// True when the session with this id belongs to the shard.
-    public func contains(sessionId: String) -> Bool {
-        Int(CRC32.checksum(sessionId.utf8) % UInt32(count)) == index
-    }
-
-    /// `i/N`.
-    public var description: String { "\(index)/\(count)" }
-}
-
-/// A shard specification that cannot be used.
-public struct ShardError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): zlib's `crc32`, MySQL's `CRC32()`.

@@ -72,6 +72,9 @@ public protocol SessionStore: AnyObject {
     /// How the connection is protected, for `inspect`: e.g. `TLS (TLS_AES_256_GCM_SHA384)` or
     /// `plaintext`; `nil` for local files.
     var connectionSecurity: String? { get }
+    /// How the store keys sessions in Redis (its layout's key form, whether it is a cluster), for
+    /// the `slots` shard function (``ShardChoice``); `nil` for stores that are not Redis (the default).
+    var slotKeying: SlotKeying? { get }
 }
 
 /// Who holds a store's run lock, as recorded in the lock itself.
@@ -110,6 +113,8 @@ extension SessionStore {
     public func serverTime() throws -> Double? { nil }
 
     public var listedSessionsMissing: Int { 0 }
+
+    public var slotKeying: SlotKeying? { nil }
 
     public func writeEpoch() throws -> String? { nil }
 

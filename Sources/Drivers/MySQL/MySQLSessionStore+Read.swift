@@ -8,12 +8,31 @@ import SessionModel
 extension MySQLSessionStore {
     /// The next `limit` sessions in `scope` after `key` in the primary key's order (the first page
     /// when `key` is `nil`).
+    ///
+    /// A `slots` shard (``DriverCore/ShardFunction/slots(_:)``: MySQL has no CRC16) is judged here on
+    /// each `sessions` row, from its key, before its state is parsed or its events read; pages of
+    /// `limit` rows follow one another until `limit` sessions are kept or the rows end, so a page
+    /// shorter than `limit` still means the end.
     func loadPage(scope: SessionScope, after key: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
-        var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
-        sql.append("SELECT app_name, user_id, id, state, create_time, update_time FROM sessions")
-        try sql.appendWhere(scope: scope, after: key)
-        sql.append(" ORDER BY app_name, user_id, id LIMIT \(limit)")
-        return try connection.withConsistentSnapshot { try loadSessions(sql, bad: &bad).map(\.session) }
+        var keep: ((SessionKey) -> Bool)?
+        if let shard = scope.shard, shard.function != .sessionId, shard.count > 1 { keep = { shard.contains($0) } }
+        var sessions: [Session] = []
+        var scanned = ScannedRows(last: key)
+        repeat {
+            var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM sessions")
+            sql.append("SELECT app_name, user_id, id, state, create_time, update_time FROM sessions")
+            try sql.appendWhere(scope: scope, after: scanned.last)
+            sql.append(" ORDER BY app_name, user_id, id LIMIT \(limit)")
+            scanned.count = 0
+            sessions += try connection.withConsistentSnapshot { try loadSessions(sql, keep: keep, scanned: &scanned, bad: &bad).map(\.session) }
+        } while keep != nil && sessions.count < limit && scanned.count == limit
+        return sessions
+    }
+
+    /// The rows a query returned, kept or not, and the key of the last.
+    struct ScannedRows {
+        var last: SessionKey?
+        var count = 0
     }
 
     /// The sessions with these keys that exist (in primary key order), each with its
@@ -28,19 +47,26 @@ extension MySQLSessionStore {
         }
         sql.append(") ORDER BY app_name, user_id, id")
         var bad = BadSessionLog(skipBad: false)
-        return try connection.withConsistentSnapshot { try loadSessions(sql, bad: &bad) }
+        var scanned = ScannedRows()
+        return try connection.withConsistentSnapshot { try loadSessions(sql, scanned: &scanned, bad: &bad) }
     }
 
     /// Runs a `sessions` query (columns as in ``loadPage(after:limit:)``) and completes each row
     /// with its events and its app and user state; each session comes with its row's
     /// `update_time` text. A session with bad data is recorded in `bad` (or throws, see
     /// ``BadSessionLog``) and stays in the result, incomplete: callers drop it.
-    private func loadSessions(_ statement: MySQLStatementBuilder, bad: inout BadSessionLog) throws -> [(session: Session, version: String)] {
+    /// Rows whose key `keep` refuses are passed over (counted in `scanned` with the others).
+    private func loadSessions(
+        _ statement: MySQLStatementBuilder, keep: ((SessionKey) -> Bool)? = nil, scanned: inout ScannedRows, bad: inout BadSessionLog
+    ) throws -> [(session: Session, version: String)] {
         var sessions: [Session] = []
         var versions: [String] = []
         let result = try statement.query(buffered: true)
-        while let session = try result.nextRaw({ row -> Session in
+        while let row = try result.nextRaw({ row -> Session? in
             let key = try Self.key(from: row, table: "sessions")
+            scanned.last = key
+            scanned.count += 1
+            guard keep?(key) ?? true else { return nil }
             versions.append(row.string(at: 5) ?? "")
             do {
                 return try Self.session(from: row, key: key)
@@ -49,7 +75,7 @@ extension MySQLSessionStore {
                 return Session(key: key, lastUpdateTime: 0)
             }
         }) {
-            sessions.append(session)
+            if let session = row { sessions.append(session) }
         }
         guard !sessions.isEmpty else { return [] }
         if let v0 {

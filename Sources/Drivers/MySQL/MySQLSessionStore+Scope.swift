@@ -4,7 +4,7 @@ import SessionModel
 // A ``SessionScope`` compiled into the `WHERE` of a `sessions` query: `IN` lists on the primary key
 // columns (a range scan of the primary key when apps, or apps and users, are given), bounds on
 // `update_time` (ADK's schema has no index on it: the bounds are checked on the `sessions` rows,
-// so only the sessions in scope have their events read), and `CRC32(id) % N` for a shard.
+// so only the sessions in scope have their events read), and `CRC32(id) % N` for a shard by id.
 // Collations may make `IN` match more than the exact text (case-insensitive names); the cursor's
 // exact check on each session drops those.
 extension MySQLStatementBuilder {
@@ -33,7 +33,8 @@ extension MySQLStatementBuilder {
             and()
             append("update_time < '\(PythonTime.naiveUTC(fromMicroseconds: before))'")
         }
-        if let shard = scope.shard, shard.count > 1 {
+        // A `slots` shard is judged on each row in the client (`loadPage`): MySQL has no CRC16.
+        if let shard = scope.shard, shard.count > 1, shard.function == .sessionId {
             and()
             append("CRC32(CONVERT(id USING utf8mb4)) % \(shard.count) = \(shard.index)")
         }

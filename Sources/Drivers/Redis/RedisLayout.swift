@@ -36,11 +36,14 @@ public enum RedisLayout: String, Sendable, Hashable, CaseIterable {
     var sharesKeys: Bool { self == .adkRedis014 }
 
     /// The key of a session's data: its blob, or for `adk-redis-014` its user's string.
-    func sessionKey(_ key: SessionKey) -> String {
+    func sessionKey(_ key: SessionKey) -> String { shardKeyForm.key(key) }
+
+    /// The form of ``sessionKey(_:)``, which the `slots` shard function hashes.
+    public var shardKeyForm: ShardKeyForm {
         switch self {
-        case .community, .communitySet1: "session:\(key.sessionId)"
-        case .adkRedis: "session:\(key.appName):\(key.userId):\(key.sessionId)"
-        case .adkRedis014: "app:\(key.appName):\(key.userId)"
+        case .community, .communitySet1: .sessionId
+        case .adkRedis: .appUserSessionId
+        case .adkRedis014: .appUser
         }
     }
 
@@ -55,6 +58,9 @@ public enum RedisLayout: String, Sendable, Hashable, CaseIterable {
 
     /// The pattern a scan of every session's data uses.
     var dataPattern: String { self == .adkRedis014 ? "app:*" : RedisKeys.sessionPattern }
+
+    /// The start of every key ``dataPattern`` matches.
+    var dataPrefix: [UInt8] { Array(dataPattern.dropLast().utf8) }
 
     /// The layout whose blob key for `key` is `storageKey`, if any (`session:` blobs only: the
     /// community variants answer `community`).

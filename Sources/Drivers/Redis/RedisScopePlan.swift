@@ -23,7 +23,8 @@ enum RedisKeySource {
 /// | session ids | `GET session:{id}` | with apps and users: `GET` each key; else a scan filtered by the key's id |
 /// | apps and users | `SMEMBERS app::{app}:{user}`, then `GET` | `SCAN MATCH session:{app}:{user}:*` |
 /// | apps only | scan (the app is only in the blob) | `SCAN MATCH session:{app}:*` |
-/// | shard | the id in the key, before any `GET` | the id in the key when the key splits unambiguously |
+/// | shard by id | the id in the key, before any `GET` | the id in the key when the key splits unambiguously |
+/// | shard by slots (this layout's key form) | the key's hash slot, before any `GET` (on a cluster, only the shard's slots are read: `RedisSlotScan`) | the same |
 /// | updated since/before | `GETRANGE` of each blob's last 64 bytes (`"last_update_time": …}` ends both layouts' blobs), before any full `GET` | the same |
 ///
 /// Each step only narrows: a key it cannot judge (a name with `:` in it, a tail that does not
@@ -148,6 +149,12 @@ struct RedisKeyFilter {
 
     /// False when the key alone shows the session is out of scope.
     func mayMatch(key: [UInt8]) -> Bool {
+        // A `slots` shard of this layout's key form: the data key itself gives the slot (no GET).
+        if let shard = scope.shard, shard.count > 1, shard.function == .slots(layout.shardKeyForm), key.starts(with: layout.dataPrefix),
+            !shard.contains(slot: RedisHashSlot.slot(of: key))
+        {
+            return false
+        }
         if layout == .adkRedis014 {
             // app:{app}:{user}: the pair when the key splits unambiguously.
             guard key.starts(with: Array("app:".utf8)) else { return false }

@@ -22,7 +22,7 @@ import SessionModel
 /// resumed step is filtered again: when the same keys pass, the covered prefix is skipped, else the
 /// step is read again whole.
 final class RedisSessionCursor: SessionCursor {
-    private let scan: RedisKeyScan?
+    private let scan: (any RedisKeySteps)?
     private let loader: RedisSessionLoader?
     private let filter: RedisKeyFilter?
     private let batchSize: Int
@@ -45,11 +45,14 @@ final class RedisSessionCursor: SessionCursor {
     private var covered = 0
     private var hasReturned = false
     private var isFirstStep = true
+    /// Tokens are slot positions (``RedisSlotScan``, `k1:…`), not `SCAN` positions.
+    private let slotTokens: Bool
 
     init(
-        scan: RedisKeyScan?, loader: RedisSessionLoader?, batchSize: Int, nodeCount: Int, start: RedisResumePoint?, startToken: String?,
-        epoch: String? = nil, nodeEpochs: [String?]? = nil, skipBad: Bool = false, filter: RedisKeyFilter? = nil
+        scan: (any RedisKeySteps)?, loader: RedisSessionLoader?, batchSize: Int, nodeCount: Int, start: RedisResumePoint?, startToken: String?,
+        epoch: String? = nil, nodeEpochs: [String?]? = nil, skipBad: Bool = false, filter: RedisKeyFilter? = nil, slotTokens: Bool = false
     ) {
+        self.slotTokens = slotTokens
         self.nodeEpochs = nodeEpochs
         self.filter = filter
         self.epoch = epoch
@@ -64,11 +67,15 @@ final class RedisSessionCursor: SessionCursor {
 
     var resumeToken: String? {
         guard hasReturned, let scan, let step = scan.stepPosition else { return startToken }
+        var point: RedisResumePoint
         if loaded == stepKeys.count && position == buffer.count {
             let end = scan.position ?? .end(nodeCount: nodeCount)
-            return RedisResumePoint(position: end, epoch: epoch, nodeEpoch: nodeEpoch(of: end)).token
+            point = RedisResumePoint(position: end, epoch: epoch, nodeEpoch: nodeEpoch(of: end))
+        } else {
+            point = RedisResumePoint(position: step, covering: stepKeys.prefix(covered), epoch: epoch, nodeEpoch: nodeEpoch(of: step))
         }
-        return RedisResumePoint(position: step, covering: stepKeys.prefix(covered), epoch: epoch, nodeEpoch: nodeEpoch(of: step)).token
+        point.isSlotPosition = slotTokens
+        return point.token
     }
 
     /// The epoch of the node a cluster position is on (`nil` on a standalone server).
@@ -190,6 +197,8 @@ public struct RedisResumePoint: Sendable, Hashable {
     public var skip: Int
     /// Digest of those keys; empty when `skip` is 0.
     public var digest: String
+    /// A slot position of a cluster's `slots` shard (``slotToken``), not a `SCAN` position.
+    var isSlotPosition = false
 
     public init(position: RedisScanPosition, epoch: String? = nil, nodeEpoch: String? = nil) {
         self.position = position
@@ -209,6 +218,7 @@ public struct RedisResumePoint: Sendable, Hashable {
 
     /// The token text.
     public var token: String {
+        if isSlotPosition { return slotToken }
         let head: String
         if let nodeEpoch {
             head = "\(Self.clusterTag):\(epoch ?? Self.unknownNodeEpoch):\(nodeEpoch)"

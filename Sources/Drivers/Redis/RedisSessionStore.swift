@@ -121,6 +121,8 @@ public final class RedisSessionStore: SessionStore {
         if case .known(let layout) = layoutState { layout } else { nil }
     }
 
+    public var slotKeying: SlotKeying? { SlotKeying(form: settledLayout?.shardKeyForm, isCluster: keyspace is RedisClusterKeyspace) }
+
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: false, keepsExpiry: true) }
 
     /// Reads the sessions of `query.scope` as ``RedisScopePlan`` compiles it for the layout: direct
@@ -149,10 +151,13 @@ public final class RedisSessionStore: SessionStore {
                 keys: keys, loader: loader, filter: plan.filter, batchSize: query.batchSize, resumeAfter: query.resumeAfter,
                 skipBad: query.skipBad)
         case .scan(let patterns):
+            if let cursor = slotCursor(query, layout: layout, filter: plan.filter, loader: loader) { return cursor }
             let units = patterns.count * keyspace.nodeCount
             let (epoch, nodeEpochs) = try fetchScanEpochs()
-            var start = try query.resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: units) }
-            var startToken = query.resumeAfter
+            // A cluster slot position (`k1:`, a `slots` shard read where it can no longer be) starts the scan over.
+            let resumeAfter = query.resumeAfter.flatMap { (try? RedisResumePoint(slotToken: $0)) == nil ? $0 : nil }
+            var start = try resumeAfter.map { try RedisResumePoint(token: $0, nodeCount: units) }
+            var startToken = resumeAfter
             if let point = start, Self.startsOver(point, epoch: epoch, nodeEpochs: nodeEpochs) {
                 start = nil
                 startToken = nil

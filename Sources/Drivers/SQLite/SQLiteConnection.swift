@@ -211,20 +211,30 @@ public final class SQLiteConnection {
 @available(*, unavailable)
 extension SQLiteConnection: Sendable {}
 
-/// Registers `sessmigrate_crc32(text)`: the CRC-32 of the text's UTF-8 bytes (``CRC32``), so a
-/// shard (``Shard``) is selected in SQL (`sessmigrate_crc32(id) % N = i`) with the same function
-/// every store uses. NULL for NULL.
+/// Registers the shard functions every store evaluates, so a shard (``Shard``) is selected in SQL:
+/// `sessmigrate_crc32(text)`, the CRC-32 of the text's UTF-8 bytes (``CRC32``; `sessmigrate_crc32(id)
+/// % N = i`), and `sessmigrate_slot(text)`, the Redis Cluster hash slot of those bytes
+/// (``RedisHashSlot``, hash tags included; `sessmigrate_slot(key) * N / 16384 = i`). NULL for NULL.
 private func registerShardFunction(_ handle: OpaquePointer) -> Int32 {
-    sqlite3_create_function_v2(
-        handle, "sessmigrate_crc32", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nil,
-        { context, count, values in
-            guard count == 1, let value = values?[0], sqlite3_value_type(value) != SQLITE_NULL else {
-                sqlite3_result_null(context)
-                return
-            }
-            let text = sqlite3_value_text(value)
-            let length = Int(sqlite3_value_bytes(value))
-            let checksum = text.map { CRC32.checksum(UnsafeBufferPointer(start: $0, count: length)) } ?? CRC32.checksum([])
-            sqlite3_result_int64(context, Int64(checksum))
-        }, nil, nil, nil)
+    let flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS
+    let crc = sqlite3_create_function_v2(
+        handle, "sessmigrate_crc32", 1, flags, nil,
+        { context, count, values in resultOfText(context, count, values) { Int64(CRC32.checksum($0)) } }, nil, nil, nil)
+    guard crc == SQLITE_OK else { return crc }
+    return sqlite3_create_function_v2(
+        handle, "sessmigrate_slot", 1, flags, nil,
+        { context, count, values in resultOfText(context, count, values) { Int64(RedisHashSlot.slot(of: $0)) } }, nil, nil, nil)
+}
+
+/// Sets a one-argument SQL function's result to `compute` of its text's bytes, or NULL for NULL.
+private func resultOfText(
+    _ context: OpaquePointer?, _ count: Int32, _ values: UnsafeMutablePointer<OpaquePointer?>?, _ compute: (UnsafeBufferPointer<UInt8>) -> Int64
+) {
+    guard count == 1, let value = values?[0], sqlite3_value_type(value) != SQLITE_NULL else {
+        sqlite3_result_null(context)
+        return
+    }
+    let length = Int(sqlite3_value_bytes(value))
+    let bytes = sqlite3_value_text(value).map { UnsafeBufferPointer(start: $0, count: length) } ?? UnsafeBufferPointer(start: nil, count: 0)
+    sqlite3_result_int64(context, compute(bytes))
 }

@@ -3,7 +3,8 @@ import SessionModel
 
 /// A ``SessionScope`` and a keyset position compiled into the `WHERE` of a `sessions` query, with
 /// its bound values: `IN` lists on the primary key columns, bounds on `update_time` and
-/// `sessmigrate_crc32(id) % N` for a shard (a function every connection registers). Only the
+/// `sessmigrate_crc32(id) % N` for a shard by id, `sessmigrate_slot(key) * N / 16384` for one by
+/// slots (functions every connection registers). Only the
 /// sessions rows are filtered here; their events are read for the rows that pass.
 ///
 /// Time bounds: a numeric `update_time` (SqliteSessionService) is compared as epoch seconds; a
@@ -39,7 +40,11 @@ struct SQLiteScopeQuery {
             }
         }
         if let shard = scope.shard, shard.count > 1 {
-            conditions.append("sessmigrate_crc32(id) % \(shard.count) = \(shard.index)")
+            switch shard.function {
+            case .sessionId: conditions.append("sessmigrate_crc32(id) % \(shard.count) = \(shard.index)")
+            case .slots(let form):
+                conditions.append("sessmigrate_slot(\(Self.keyExpression(form))) * \(shard.count) / \(RedisHashSlot.count) = \(shard.index)")
+            }
         }
         if let after {
             values += [.text(after.appName), .text(after.userId), .text(after.sessionId)]
@@ -47,5 +52,18 @@ struct SQLiteScopeQuery {
             conditions.append("(app_name, user_id, id) > (?\(n - 2), ?\(n - 1), ?\(n))")
         }
         if !conditions.isEmpty { whereClause = " WHERE " + conditions.joined(separator: " AND ") }
+    }
+
+    /// The SQL text of a session's key in `form` (``DriverCore/ShardKeyForm/key(_:)``): its literal
+    /// pieces (fixed ASCII without quotes) and the key columns joined with `||`.
+    static func keyExpression(_ form: ShardKeyForm) -> String {
+        form.parts.map { part in
+            switch part {
+            case .text(let text): "'\(text)'"
+            case .app: "app_name"
+            case .user: "user_id"
+            case .id: "id"
+            }
+        }.joined(separator: " || ")
     }
 }

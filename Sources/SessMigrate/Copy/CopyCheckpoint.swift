@@ -25,6 +25,9 @@ public struct CopyCheckpoint: Sendable, Hashable {
     /// The target's ``SessionStore/writeEpoch()`` when the batches were written: a resume into a
     /// target whose epoch changed (a Redis restart that may have lost them) starts over.
     public var targetEpoch: String?
+    /// The function of the shard the cursor walks (`shard_by` in JSON, left out for the session id's):
+    /// a checkpoint of another function is not resumed (its cursor covers other sessions).
+    public var shardFunction: ShardFunction = .sessionId
     /// The workers' own checkpoints when a ``WorkerPool`` made this one (format version 3); `cursor`
     /// is then `nil` and `summary` holds the workers' counters merged.
     public var workers: [WorkerCheckpoint]?
@@ -61,7 +64,7 @@ public struct CopyCheckpoint: Sendable, Hashable {
         for name in summary.apps.keys.sorted() { apps[name] = .object(summary.apps[name, default: CopyCounts()].json()) }
         var dropped = JSONObject()
         for name in summary.droppedFields.keys.sorted() { dropped[name] = .number(JSONNumber(summary.droppedFields[name, default: 0])) }
-        return [
+        var object: JSONObject = [
             "version": .number(JSONNumber(Self.formatVersion)),
             "cursor": cursor.map(JSONValue.string) ?? .null,
             "dry_run": .bool(summary.dryRun),
@@ -77,6 +80,8 @@ public struct CopyCheckpoint: Sendable, Hashable {
             "restarts": .number(JSONNumber(summary.restarts)),
             "vanished": .number(JSONNumber(summary.vanished)),
         ]
+        if let function = ScopeJSON.functionJSON(shardFunction) { object[ScopeJSON.shardByKey] = function }
+        return object
     }
 
     /// Reads the JSON form of ``json()`` (or of version 1, whose lists are counted).
@@ -97,6 +102,7 @@ public struct CopyCheckpoint: Sendable, Hashable {
             guard case .bool(let unkeyed)? = json["unkeyed_skips"] else { throw CopyCheckpointError("checkpoint.unkeyed_skips is missing or not a boolean") }
             unkeyedSkips = unkeyed
             targetEpoch = json["target_epoch"]?.stringValue
+            do { shardFunction = try ScopeJSON.function(in: json) } catch { throw CopyCheckpointError("checkpoint.\(error.description)") }
             if version == WorkerCheckpoint.formatVersion { workers = try WorkerCheckpoint.list(json["workers"]) }
         case 1:
             let old = try reader.object(json, "summary")

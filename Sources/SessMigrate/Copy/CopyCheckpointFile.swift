@@ -92,12 +92,16 @@ extension CopyRun {
     /// (``CopyCheckpointFile``): resumed from it when it exists, replaced after every checkpoint,
     /// removed once the copy completes.
     public func run(checkpointFile path: String, events: ProgressSink = { _ in }) throws -> Outcome {
-        let file = CopyCheckpointFile(path: path, source: source, target: target, request: request)
+        // The file names the settled shard function: one of another function is another copy's.
+        var run = remembering()
+        defer { run.opener.memo?.closeParked() }
+        run = try run.settlingShard()
+        let file = CopyCheckpointFile(path: path, source: source, target: target, request: run.request)
         let resume = try file.load()
         if let resume {
             events(.note("\(operation): resuming from the checkpoint in \(path) (\(resume.summary.total.read) sessions done)"))
         }
-        let outcome = try run(resume: resume, checkpoint: file.save, events: events)
+        let outcome = try run.run(resume: resume, checkpoint: file.save, events: events)
         try file.remove()
         return outcome
     }

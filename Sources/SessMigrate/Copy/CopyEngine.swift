@@ -51,6 +51,12 @@ public struct CopyEngine {
         if let resume, resume.dryRun != request.dryRun { throw CopyResumeError(checkpointIsDryRun: resume.dryRun) }
         let started = clock.now()
         var resume = resume
+        let shardFunction = request.scope.shard?.function ?? .sessionId
+        if let point = resume, point.shardFunction != shardFunction {
+            // Its cursor walked another function's share: start over (every write is idempotent).
+            events(.note("\(operation): the checkpoint was made for shard function \(point.shardFunction), this copy's is \(shardFunction): starting over"))
+            resume = nil
+        }
         let targetEpoch = request.dryRun ? nil : try target.writeEpoch()
         if let point = resume, let before = point.targetEpoch, before != targetEpoch {
             // The target restarted since these batches were written and may have lost them: start over.
@@ -97,7 +103,9 @@ public struct CopyEngine {
             if !kept.isEmpty { events(.kept(kept)) }
             if !skipped.isEmpty { events(.skipped(skipped)) }
             if !conflicts.isEmpty { events(.conflicted(conflicts)) }
-            try checkpoint(CopyCheckpoint(cursor: batch.resumeToken, summary: summary, unkeyedSkips: unkeyedSkips, targetEpoch: targetEpoch))
+            var point = CopyCheckpoint(cursor: batch.resumeToken, summary: summary, unkeyedSkips: unkeyedSkips, targetEpoch: targetEpoch)
+            point.shardFunction = shardFunction
+            try checkpoint(point)
             events(.advanced(progress(summary)))
             try betweenBatches(batch.sessions.reduce(0) { $0 + $1.events.count })
         }

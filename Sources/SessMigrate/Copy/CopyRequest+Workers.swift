@@ -42,10 +42,18 @@ extension Shard {
     /// The largest shard count (see ``Shard/init(index:count:)``).
     public static let maxCount = 1_000_000
 
-    /// This shard split into `parts` sub-shards, one per worker: part `i` of shard `j` of `M` is shard
-    /// `j + M·i` of `M·parts`. They partition this shard exactly: an id whose CRC-32 `c` has
-    /// `c mod M·parts = j + M·i` has `c mod M = j` (as `M` divides `M·parts`), and every `c` with
-    /// `c mod M = j` has `c mod M·parts = j + M·k` for exactly one `k` in `0..<parts`.
+    /// This shard split into `parts` sub-shards, one per worker, under the same function. They
+    /// partition this shard exactly:
+    ///
+    /// - ``ShardFunction/sessionId``: part `i` of shard `j` of `M` is shard `j + M·i` of `M·parts`. An id
+    ///   whose CRC-32 `c` has `c mod M·parts = j + M·i` has `c mod M = j` (as `M` divides `M·parts`),
+    ///   and every `c` with `c mod M = j` has `c mod M·parts = j + M·k` for exactly one `k` in `0..<parts`.
+    /// - ``ShardFunction/slots(_:)``: part `k` is shard `j·parts + k` of `M·parts`, contiguous slot
+    ///   sub-ranges in order. With `x = slot·M / 16384` (a real number), a slot is in shard
+    ///   `floor(x)` of `M` and in shard `s = floor(parts·x)` of `M·parts`; since
+    ///   `floor(floor(y) / n) = floor(y / n)` for `n ≥ 1`, `floor(s / parts) = floor(x)`: sub-shard `s`
+    ///   lies in shard `floor(s / parts)`, so shard `j`'s slots are in exactly the sub-shards
+    ///   `j·parts ..< (j + 1)·parts`, each slot in one.
     ///
     /// - Throws: ``ShardError`` when `M·parts` exceeds ``maxCount``.
     public func split(into parts: Int) throws(ShardError) -> [Shard] {
@@ -53,6 +61,11 @@ extension Shard {
         guard count <= Self.maxCount / parts else {
             throw ShardError("shard \(self) split into \(parts) would make \(count * parts) shards, more than \(Self.maxCount)")
         }
-        return try (0..<parts).map { part throws(ShardError) in try Shard(index: index + count * part, count: count * parts) }
+        return try (0..<parts).map { part throws(ShardError) in
+            switch function {
+            case .sessionId: try Shard(index: index + count * part, count: count * parts)
+            case .slots: try Shard(index: index * parts + part, count: count * parts, function: function)
+            }
+        }
     }
 }

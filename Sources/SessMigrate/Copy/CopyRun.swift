@@ -75,6 +75,7 @@ public struct CopyRun {
         defer { run.opener.memo?.closeParked() }
         let retrier = Retrier(policy: request.retry, clock: clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in try run.probe() }
+        run = try run.settlingShard()
         run.brake = brake ?? CopyBrake(request: request, clock: clock)
         let (shards, resume) = try run.plan(resuming: resume, events: events)
         if shards.count > 1 {
@@ -112,6 +113,7 @@ public struct CopyRun {
     ) throws -> Outcome {
         var run = remembering()
         defer { run.opener.memo?.closeParked() }
+        run = try run.settlingShard()
         run.brake = brake ?? CopyBrake(request: request, clock: clock)
         let (shards, resume) = try run.plan(resuming: resume, events: events)
         if shards.count > 1 {

@@ -10,6 +10,7 @@ public enum RequestOption: String, Sendable, Hashable, CaseIterable {
     case updatedSince = "updated_since"
     case updatedBefore = "updated_before"
     case shard
+    case shardBy = "shard_by"
     case onConflict = "on_conflict"
     case ttl
     case ttlFrom = "ttl_from"
@@ -103,7 +104,9 @@ extension CopyRequest {
 
 extension SessionScope {
     /// The scope options of `input` (`app`, `user`, `session`, `updated_since`, `updated_before`,
-    /// `shard`), validated as for a copy: `diff` and `verify` take exactly these.
+    /// `shard`, `shard_by`), validated as for a copy: `diff` and `verify` take exactly these. A shard's
+    /// function is `id` at once, or for `slots` and `auto` (the default) settled once the source is
+    /// open (``SessionScope/settleShard(for:)``).
     public static func parse(_ input: RequestInput, environment: [String: String] = [:]) throws(RequestError) -> SessionScope {
         let reader = RequestReader(input: input)
         var scope = SessionScope()
@@ -121,6 +124,13 @@ extension SessionScope {
             } catch {
                 throw RequestError(.shard, error.description)
             }
+        }
+        if let text = reader.value(.shardBy) {
+            guard let choice = ShardChoice(rawValue: text) else { throw RequestError(.shardBy, "must be id, slots or auto, not '\(text)'") }
+            guard scope.shard != nil else { throw RequestError(.shardBy, "needs shard (it chooses how the sessions are split into shards)") }
+            scope.unsettledShardChoice = choice == .id ? nil : choice
+        } else if scope.shard != nil {
+            scope.unsettledShardChoice = .auto
         }
         return scope
     }

@@ -9,7 +9,8 @@ public struct ShardReport: Sendable {
     public var a: String
     public var b: String
     public var mode: String
-    /// The shard the report covers; `nil` for an unsharded report (one report then covers all).
+    /// The shard the report covers, with its function (`scope.shard_by`); `nil` for an unsharded
+    /// report (one report then covers all).
     public var shard: Shard?
     /// Everything that must be the same in every report: stores, mode, the scope without the shard,
     /// the containment options.
@@ -32,11 +33,14 @@ public struct ShardReport: Sendable {
         self.document = document
         switch scope["shard"] {
         case .string(let text)?:
-            do { shard = try Shard(parsing: text) } catch { throw ShardReportError("\(name): \(error.description)") }
+            do { shard = try Shard(parsing: text, function: ScopeJSON.function(in: scope)) } catch {
+                throw ShardReportError("\(name): \(error.description)")
+            }
         case .null?, nil: shard = nil
         default: throw ShardReportError("\(name): scope.shard is not i/N or null")
         }
         scope["shard"] = nil
+        scope[ScopeJSON.shardByKey] = nil
         identity = ["a": .string(a), "b": .string(b), "mode": .string(mode), "scope": .object(scope)]
         if let options = document["options"] { identity["options"] = options }
     }
@@ -49,8 +53,8 @@ public struct ShardReportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// `verify --combine`: the reports of every shard of one comparison made one verdict, after
-/// checking that they compare the same stores in the same mode and scope, and cover each shard of
-/// `0..<N` exactly once (a single unsharded report covers everything).
+/// checking that they compare the same stores in the same mode and scope, split by the same shard
+/// function, and cover each shard of `0..<N` exactly once (a single unsharded report covers everything).
 public struct CombinedReport: Sendable {
     public var a: String
     public var b: String
@@ -89,6 +93,11 @@ public struct CombinedReport: Sendable {
         guard let count = reports.first?.shard?.count, reports.allSatisfy({ $0.shard?.count == count }) else {
             let shown = reports.map { "\($0.name): \($0.shard?.description ?? "unsharded")" }
             throw ShardReportError("the reports are not shards of one split (\(shown.joined(separator: ", ")))")
+        }
+        if let function = reports.first?.shard?.function, let other = reports.first(where: { $0.shard?.function != function }) {
+            throw ShardReportError(
+                "the reports split the sessions by different shard functions (\(reports[0].name): \(function), \(other.name): "
+                    + "\(other.shard?.function.description ?? "none")): they are not shards of one split")
         }
         var seen: [Int: String] = [:]
         for report in reports {

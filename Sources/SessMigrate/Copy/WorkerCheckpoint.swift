@@ -13,6 +13,8 @@ import SessionModel
 ///              {"shard": "1/4", "finished": false, "checkpoint": null}, …]}
 /// ```
 ///
+/// A worker of a `slots` shard also has `"shard_by": "slots:…"` (see ``ScopeJSON``).
+///
 /// Its size is bounded by the worker count: N cursors and N sets of counters, never a list of sessions.
 public struct WorkerCheckpoint: Sendable, Hashable {
     /// The worker's share of the scope.
@@ -32,16 +34,21 @@ public struct WorkerCheckpoint: Sendable, Hashable {
     public static let formatVersion = 3
 
     func json() -> JSONObject {
-        [
+        var object: JSONObject = [
             "shard": .string(shard.description), "finished": .bool(finished),
             "checkpoint": checkpoint.map { .object($0.json()) } ?? .null,
         ]
+        // Only a function other than the id's is named, so pools checkpointed before `slots` read as before.
+        if let function = ScopeJSON.functionJSON(shard.function) { object[ScopeJSON.shardByKey] = function }
+        return object
     }
 
     init(json: JSONObject, index: Int) throws {
         let path = "checkpoint.workers[\(index)]"
-        guard let text = json["shard"]?.stringValue, let shard = try? Shard(parsing: text) else {
-            throw CopyCheckpointError("\(path).shard is missing or not a shard i/N")
+        guard let text = json["shard"]?.stringValue, let function = try? ScopeJSON.function(in: json),
+            let shard = try? Shard(parsing: text, function: function)
+        else {
+            throw CopyCheckpointError("\(path).shard is missing or not a shard i/N (with its shard_by)")
         }
         guard case .bool(let finished)? = json["finished"] else { throw CopyCheckpointError("\(path).finished is missing or not a boolean") }
         self.shard = shard

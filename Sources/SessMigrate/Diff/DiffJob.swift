@@ -36,6 +36,8 @@ public struct DiffJob {
         defer { pair.close() }
         let retrier = Retrier(policy: retry, clock: engine.clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
+        var engine = engine
+        try Self.settle(&engine.scope, a: try pair.stores().0)
         var reported = Set<SessionKey>()
         return try retrier.run(notify: { events(.retrying($0)) }) { attempt in
             let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
@@ -56,6 +58,8 @@ extension DiffJob {
         defer { pair.close() }
         let retrier = Retrier(policy: retry, clock: containment.clock)
         try retrier.run(retryable: isServerNotReady, notify: { events(.retrying($0)) }) { _ in _ = try pair.stores() }
+        var containment = containment
+        try Self.settle(&containment.scope, a: try pair.stores().0)
         return try retrier.run(notify: { events(.retrying($0)) }) { attempt in
             let (storeA, storeB) = try pair.stores(reopen: attempt > 0)
             return try containment.run(storeA, storeB, events: events)

@@ -34,6 +34,10 @@ private func reportFailure(_ error: any Error) throws {
     } catch let error as AddressError {
         Terminal.error(error.message)
         throw ExitCode(64)
+    } catch let error as RequestError {
+        // An option refused once a store was open (`--shard-by slots` with a source that is not Redis).
+        Terminal.error(error.message(spelling: .commandLine))
+        throw ExitCode(64)
     } catch {
         // A runbook's failing step is named in the JSON line's `step` too.
         Terminal.error(String(describing: error), step: (error as? RunbookStepError)?.step)

@@ -26,7 +26,8 @@ extension SessMigrateCommand {
                 --workers N runs N pipelines side by side (default: one per core; one with --updated-since or \
                 --updated-before, which read the whole source to find what changed), each with its own connections \
                 and its own share of the sessions; --shard i/N copies one shard (one task of a Cloud Run Job or a \
-                Kubernetes Indexed Job); --checkpoint FILE lets a task run again continue where it stopped; \
+                Kubernetes Indexed Job), split by --shard-by (from a Redis Cluster, by default, contiguous hash slot \
+                ranges: each task reads only its own slots; otherwise the session id's CRC-32); --checkpoint FILE lets a task run again continue where it stopped; \
                 --max-rate and --pause-file brake a copy that reads a production database. \
                 Exit status: 0 success, 1 completed but sessions were skipped (--skip-bad) or left in conflict, 2 runtime error \
                 (including a bad session without --skip-bad), 64 usage error.

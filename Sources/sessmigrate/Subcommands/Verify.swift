@@ -18,7 +18,7 @@ extension SessMigrateCommand {
                 2 runtime error (including a bad session without --skip-bad), 64 usage error. \
                 --combine R… makes one verdict of the --format json reports of every shard of one comparison \
                 (verify A B --shard i/N in each task): they must compare the same stores in the same mode and \
-                scope and cover each shard exactly once (exit 2 otherwise).
+                scope, split by the same shard function (--shard-by), and cover each shard exactly once (exit 2 otherwise).
                 """)
 
         @Argument(help: "Store A.") var a: String?
@@ -71,7 +71,10 @@ extension SessMigrateCommand {
                 var engine = DiffEngine(detailed: false, skipBad: skipBad, scope: try scopeOptions.scope())
                 engine.afterSessionRead = CopyTestHooks.verifyPause(environment: ProcessInfo.processInfo.environment)
                 engine = passOptions.applied(to: engine)
-                let (summary, _, _) = try retryOptions.diffJob(addressA, addressB, engine).run(events: reporter.handle) { _ in }
+                var job = try retryOptions.diffJob(addressA, addressB, engine)
+                try job.settleShard(&engine.scope)  // the report names the shard function A settled
+                job.engine.scope = engine.scope
+                let (summary, _, _) = try job.run(events: reporter.handle) { _ in }
                 reporter.finish()
                 if format == .json {
                     // a, b, mode and scope let `verify --combine` check that shards' reports belong together.
@@ -109,7 +112,9 @@ extension SessMigrateCommand {
             engine.targetTTLSeconds = addressB.ttlSeconds
             engine = passOptions.applied(to: engine)
             let reporter = ProgressReporter()
-            let summary = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false)).contains(engine, events: reporter.handle)
+            var job = try retryOptions.diffJob(addressA, addressB, DiffEngine(detailed: false))
+            try job.settleShard(&engine.scope)  // the report names the shard function A settled
+            let summary = try job.contains(engine, events: reporter.handle)
             reporter.finish()
             // --format json prints one document (the lists are in it), so `verify --combine` can read it.
             if format != .json {

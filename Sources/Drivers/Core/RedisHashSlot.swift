@@ -1,4 +1,5 @@
-/// Redis Cluster key → hash slot mapping, for the cluster router (not used by a standalone server).
+/// Redis Cluster key → hash slot mapping: the cluster router's, and the `slots` shard function's
+/// (``ShardFunction/slots(_:)``), which every store evaluates.
 ///
 /// `HASH_SLOT = CRC16(key) mod 16384`, where only the part between the first `{` and the next
 /// `}` is hashed when that part is non-empty (the hash-tag rule).
@@ -17,7 +18,7 @@ public enum RedisHashSlot {
     public static func slot(of key: String) -> Int { slot(of: Array(key.utf8)) }
 
     /// The bytes that are hashed: the content of the first `{…}` if non-empty, else the whole key.
-    static func hashedPart(of key: [UInt8]) -> ArraySlice<UInt8> {
+    public static func hashedPart(of key: [UInt8]) -> ArraySlice<UInt8> {
         guard let open = key.firstIndex(of: UInt8(ascii: "{")),
             let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")),
             close > open + 1
