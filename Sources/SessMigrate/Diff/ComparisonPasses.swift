@@ -53,6 +53,33 @@ struct ComparisonPasses: Sendable, Hashable {
         return try whole.split(into: count).map { $0 }
     }
 
+    /// `scope` narrowed to each pass's shard, in order.
+    func scopes(of scope: SessionScope) throws(ShardError) -> [SessionScope] {
+        try shards().map { shard in
+            var narrowed = scope
+            narrowed.shard = shard
+            return narrowed
+        }
+    }
+
+    /// `attempt` with these passes and, each time a pass outgrows its table (``PassTooLarge``),
+    /// again with ``more()`` passes after `startingOver(tooLarge, from, to)`; returns the passes of
+    /// the attempt that completed and its result.
+    func run<Result>(
+        startingOver: (PassTooLarge, ComparisonPasses, ComparisonPasses) -> Void, _ attempt: (ComparisonPasses) throws -> Result
+    ) throws -> (ComparisonPasses, Result) {
+        var passes = self
+        while true {
+            do {
+                return (passes, try attempt(passes))
+            } catch let tooLarge as PassTooLarge {
+                let next = passes.more()
+                startingOver(tooLarge, passes, next)
+                passes = next
+            }
+        }
+    }
+
     /// The most sessions a pass's table of one side may hold before the passes are judged too few:
     /// twice the share a pass is meant to hold, so that the uneven shares of a hash never trip it;
     /// `nil` once no more passes can be made.

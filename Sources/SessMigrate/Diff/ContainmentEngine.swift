@@ -43,34 +43,30 @@ public struct ContainmentEngine {
         let started = clock.now()
         events(.began(operation: "verify (containment)", total: nil))
         let largest = [try? a.countSessions(scope), try? b.countSessions(scope)].compactMap { $0 }.max()
-        var passes = ComparisonPasses(shard: scope.shard, largestSide: largest, sessionsPerPass: sessionsPerPass)
-        while true {
-            do {
-                var summary = ContainmentSummary()
-                var progress = 0
-                for shard in try passes.shards() {
-                    var passScope = scope
-                    passScope.shard = shard
-                    try runPass(a, b, scope: passScope, bounds: passes.tableBounds, summary: &summary) {
-                        progress += 1
-                        if progress % batchSize == 0 {
-                            events(.advanced(ProgressCounts(sessions: progress, events: 0, seconds: clock.now() - started)))
-                        }
+        let passes = ComparisonPasses(shard: scope.shard, largestSide: largest, sessionsPerPass: sessionsPerPass)
+        let (completed, checked) = try passes.run(startingOver: { tooLarge, from, to in
+            events(.note("\(tooLarge.sessions) sessions of A in one pass of \(from.count): checking again in \(to.count) passes"))
+        }) { passes in
+            var summary = ContainmentSummary()
+            var progress = 0
+            for passScope in try passes.scopes(of: scope) {
+                try runPass(a, b, scope: passScope, bounds: passes.tableBounds, summary: &summary) {
+                    progress += 1
+                    if progress % batchSize == 0 {
+                        events(.advanced(ProgressCounts(sessions: progress, events: 0, seconds: clock.now() - started)))
                     }
                 }
-                // A blob whose key names no session is read, and skipped, by every pass.
-                summary.skippedA = summary.skippedA.uniqued()
-                summary.skippedB = summary.skippedB.uniqued()
-                summary.seconds = clock.now() - started
-                summary.passes = passes.count
-                events(.ended)
-                return summary
-            } catch let tooLarge as PassTooLarge {
-                let next = passes.more()
-                events(.note("\(tooLarge.sessions) sessions of A in one pass of \(passes.count): checking again in \(next.count) passes"))
-                passes = next
             }
+            return summary
         }
+        var summary = checked
+        // A blob whose key names no session is read, and skipped, by every pass.
+        summary.skippedA = summary.skippedA.uniqued()
+        summary.skippedB = summary.skippedB.uniqued()
+        summary.seconds = clock.now() - started
+        summary.passes = completed.count
+        events(.ended)
+        return summary
     }
 
     /// One pass: A's sessions in `scope` into a table (at most `bounds.limit`), then B's streamed against it.

@@ -98,30 +98,23 @@ public struct DiffEngine {
         let view = ReadBackView(a: a, b: b)
         let counter = DiffProgress(batchSize: batchSize, total: total, started: started, clock: clock, afterSessionRead: afterSessionRead)
         let largest = [countA, countB].compactMap { $0 }.max()
-        var passes = ComparisonPasses(shard: scope.shard, largestSide: largest, sessionsPerPass: sessionsPerPass)
-        var compared: Compared
-        while true {
-            do {
-                compared = Compared(summary: summary)
-                for shard in try passes.shards() {
-                    var passScope = scope
-                    passScope.shard = shard
-                    let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad)
-                    let (sideA, sideB) = try DigestTable.scanBoth(
-                        a, b, query: query, view: view, compareCreateTime: compareCreateTime, bounds: passes.tableBounds, progress: counter,
-                        events: events)
-                    compared.add(sideA, sideB)
-                }
-                break
-            } catch let tooLarge as PassTooLarge {
-                let next = passes.more()
-                events(.note("\(tooLarge.sessions) sessions of one side in one pass of \(passes.count): comparing again in \(next.count) passes"))
-                passes = next
-                counter.restart()
+        let passes = ComparisonPasses(shard: scope.shard, largestSide: largest, sessionsPerPass: sessionsPerPass)
+        let (completed, compared) = try passes.run(startingOver: { tooLarge, from, to in
+            events(.note("\(tooLarge.sessions) sessions of one side in one pass of \(from.count): comparing again in \(to.count) passes"))
+            counter.restart()
+        }) { passes in
+            var compared = Compared(summary: summary)
+            for passScope in try passes.scopes(of: scope) {
+                let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad)
+                let (sideA, sideB) = try DigestTable.scanBoth(
+                    a, b, query: query, view: view, compareCreateTime: compareCreateTime, bounds: passes.tableBounds, progress: counter,
+                    events: events)
+                compared.add(sideA, sideB)
             }
+            return compared
         }
         summary = compared.summary
-        summary.passes = passes.count
+        summary.passes = completed.count
         let progress = counter.counts
         var differing = compared.differing
         var onlyInA = compared.onlyInA
