@@ -15,6 +15,7 @@ def run_all(c):
     volatile = Redis(f"{c.work}/volatile", persistent=False)
     try:
         copy_into_volatile(c, volatile)
+        worker_finished_before_restart(c, volatile)
         runbook_into_volatile(c, volatile)
         source_restart_counts(c)
     finally:
@@ -38,6 +39,39 @@ def copy_into_volatile(c, volatile):
     check(name, ok, f"hit={hit} rc={rc} verify={last} restarts={summary.get('restarts')} read={summary.get('sessions_read')} {stderr[-300:]}")
     rows.append(("Redis without persistence killed (SIGKILL) and restarted empty", "copy MySQL → Redis (target)", "50 % copied",
                  "started over, nothing lost" if ok else "FAILED"))
+
+
+def worker_finished_before_restart(c, volatile):
+    """Two workers whose shares are 3 sessions and about half the data: the small one has finished long before
+    the Redis without persistence is restarted empty, and must copy its share again (its writes are gone)."""
+    name = "copy mysql->redis, 2 workers, Redis without persistence restarted after one worker finished: nothing lost"
+    if not harness.wanted(c.only, name):
+        return
+    c.mysql.sql("DROP DATABASE IF EXISTS uneven; CREATE DATABASE uneven")
+    source = c.mysql.url("uneven")
+    assert run("copy", c.src, source).returncode == 0
+    # Worker 1's share is shard 0/2 (CRC-32 of the id, as MySQL computes it): keep 3 of its sessions.
+    ids = c.mysql.sql("SELECT id FROM sessions WHERE CRC32(CONVERT(id USING utf8mb4)) % 2 = 0 ORDER BY id", "uneven").split()
+    gone = ",".join(f"'{i}'" for i in ids[3:])
+    c.mysql.sql(f"DELETE FROM events WHERE session_id IN ({gone}); DELETE FROM sessions WHERE id IN ({gone})", "uneven")
+    sessions = int(c.mysql.sql("SELECT COUNT(*) FROM sessions", "uneven"))
+    volatile.cli("FLUSHALL")
+    target = f"{volatile.url}/3?layout=community"
+    job = Background(c.work, "volatile-workers", "copy", source, target, "--workers", "2", "--batch-size", "5",
+                     "--ttl-from", "now", "--format", "json")
+    # Half of the big share is written: the small share (one batch) is long done.
+    wait_until(lambda: not job.running() or int(volatile.cli("DBSIZE", db=3, check=False) or 0) > sessions)
+    hit = job.running()
+    volatile.restart()
+    rc, stdout, stderr = job.finish()
+    clean, last = verify(source, target)
+    summary = json.loads(stdout) if rc in (0, 1) and stdout.strip().startswith("{") else {}
+    sent_back = "worker 1 of 2: the target restarted since it finished" in stderr
+    ok = hit and rc == 0 and clean and sent_back and summary.get("sessions_read") == sessions
+    check(name, ok, f"hit={hit} rc={rc} verify={last} sent_back={sent_back} read={summary.get('sessions_read')} of {sessions} "
+          f"{stderr[-300:]}")
+    rows.append(("Redis without persistence killed (SIGKILL) and restarted empty", "copy MySQL → Redis with 2 workers",
+                 "one worker finished, the other half done", "the finished worker copied its share again, nothing lost" if ok else "FAILED"))
 
 
 def runbook_into_volatile(c, volatile):

@@ -55,10 +55,36 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
         var pool = PoolState(states: states, operation: run.operation, total: prepared.total)
-        for index in pool.states.indices where !pool.states[index].finished {
-            launch(index, from: pool.states[index].checkpoint, into: prepared.shared)
-            pool.running += 1
+        var pending = pool.states.indices.filter { !pool.states[$0].finished }
+        var rounds = 0
+        while !pending.isEmpty {
+            for index in pending {
+                launch(index, from: pool.states[index].checkpoint, into: prepared.shared)
+                pool.running += 1
+            }
+            drain(&pool, shared: prepared.shared, checkpoint: checkpoint, events: events)
+            guard pool.checkpointFailure == nil, pool.failure == nil, pool.deferred == nil else { break }
+            // A worker that finished before the target restarted may have lost its writes (a Redis without
+            // persistence comes back empty): it copies its share again, until a round ends on one server.
+            pending = try restartedSinceFinishing(&pool, events: events)
+            rounds += 1
+            if !pending.isEmpty, rounds > run.request.retry.retries { throw TargetKeptRestartingError(rounds: rounds) }
+            if !pending.isEmpty { try checkpoint(pool.checkpoint(dryRun: run.request.dryRun)) }
         }
+        let merged = pool.summary
+        if let error = pool.checkpointFailure ?? pool.failure ?? pool.deferred {
+            prepared.writer?.abandon(keepPartial: run.keepsPartialSnapshot)
+            throw error
+        }
+        let manifest = try prepared.finish(run: run, started: started, seconds: merged.seconds)
+        pool.progress.finish(merged, sink: events)
+        return CopyRun.Outcome(summary: merged, manifest: manifest)
+    }
+
+    /// Takes the workers' messages until every running worker has ended.
+    private func drain(
+        _ pool: inout PoolState, shared: SerializedStore?, checkpoint: (CopyCheckpoint) throws -> Void, events: ProgressSink
+    ) {
         while pool.running > 0 {
             var tickets: [CheckpointTicket] = []
             defer { for ticket in tickets { ticket.recorded() } }  // after the checkpoint is recorded (or failed)
@@ -77,16 +103,8 @@ final class WorkerPool: @unchecked Sendable {
                     mailbox.requestStop()
                 }
             }
-            if let shared = prepared.shared { shared.exclusively(record) } else { record() }
+            if let shared { shared.exclusively(record) } else { record() }
         }
-        let merged = pool.summary
-        if let error = pool.checkpointFailure ?? pool.failure ?? pool.deferred {
-            prepared.writer?.abandon(keepPartial: run.keepsPartialSnapshot)
-            throw error
-        }
-        let manifest = try prepared.finish(run: run, started: started, seconds: merged.seconds)
-        pool.progress.finish(merged, sink: events)
-        return CopyRun.Outcome(summary: merged, manifest: manifest)
     }
 
     /// Takes one worker's message; true when the workers' checkpoints changed.
@@ -216,61 +234,5 @@ struct PoolState {
         var merged = CopySummary.merged(states.indices.map { summaries[$0] ?? states[$0].checkpoint?.summary ?? CopySummary() })
         merged.expectedSessions = merged.expectedSessions ?? total
         return merged
-    }
-}
-
-extension WorkerPool {
-    /// What the pool opened before its workers start.
-    struct Prepared {
-        /// The snapshot being written, for a snapshot target.
-        var writer: SnapshotWriter?
-        var shared: SerializedStore?
-        var sourceLayout = ""
-        /// The sessions in the whole scope, when the source counts them cheaply.
-        var total: Int?
-
-        func finish(run: CopyRun, started: Double, seconds: Double) throws -> SnapshotManifest? {
-            guard let writer, case .snapshot(let path, _) = run.target else { return nil }
-            do {
-                try writer.finish(
-                    toolVersion: SessMigrateVersion.current, source: run.source.description, sourceLayout: sourceLayout, createdAt: started,
-                    seconds: seconds)
-            } catch {
-                writer.abandon(keepPartial: run.keepsPartialSnapshot)
-                throw error
-            }
-            return try SnapshotReader.manifest(path: path)
-        }
-    }
-
-    /// Before the workers start, on this thread: the same-store checks once; a store target opened
-    /// for writing once (its schema made), and finished workers of a target that restarted since
-    /// (a new ``SessionStore/writeEpoch()``) sent back to the start; a snapshot's writer made.
-    private func prepare(_ states: inout [WorkerCheckpoint], events: ProgressSink) throws -> Prepared {
-        try run.refuseSameAddress()
-        let from = try run.opener.open(run.source, forWriting: false)
-        defer { run.opener.release(from, run.source, forWriting: false) }  // for the first worker (see OpenMemo)
-        // The workers' scopes are sub-shards, which a store may not count; the whole scope it may.
-        let total = from.capabilities.countsCheaply ? try? from.countSessions(run.request.scope) : nil
-        switch run.target {
-        case .store(let address):
-            try run.opener.refuseSameStore(source: from, at: run.source, target: address)
-            let to = try run.openTarget(address)
-            defer { if run.request.dryRun { try? to.close() } else { run.opener.release(to, address, forWriting: true) } }
-            let epoch = run.request.dryRun ? nil : try to.writeEpoch()
-            for index in states.indices where states[index].finished {
-                guard let before = states[index].checkpoint?.targetEpoch, before != epoch else { continue }
-                events(.note("\(name(index)): the target restarted since it finished and may have lost its writes; it copies its share again"))
-                let summary = states[index].checkpoint.map { CopyEngine.restarted($0.summary) } ?? CopySummary()
-                states[index] = WorkerCheckpoint(shard: states[index].shard, checkpoint: CopyCheckpoint(cursor: nil, summary: summary))
-            }
-            return Prepared(total: total)
-        case .snapshot(let path, let force):
-            try run.refuseSnapshotOfItself(from, path: path)
-            let resuming = FileManager.default.fileExists(atPath: SnapshotWriter.partialPath(for: path)) && states.contains { $0.checkpoint != nil }
-            if !resuming { states = shards.map { WorkerCheckpoint(shard: $0) } }  // a checkpoint is only good with its partial file
-            let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: from.capabilities.keepsExpiry, resuming: resuming)
-            return Prepared(writer: writer, shared: SerializedStore(writer.store), sourceLayout: from.layout.description, total: total)
-        }
     }
 }
