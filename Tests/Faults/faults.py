@@ -28,6 +28,8 @@ p.add_argument("--table", default="")
 args = p.parse_args()
 harness.BIN = os.path.abspath(args.sessmigrate)
 def main():
+    # SIGTERM (scripts/test's timeout, or its exit) ends the suite through the `finally` below, which stops its servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = tempfile.mkdtemp(prefix="sessmigrate-faults.")
     os.makedirs(f"{work}/redis")
     os.makedirs(f"{work}/mysql")

@@ -206,10 +206,14 @@ public struct CopyRun {
             // Same store by identity (another host name or user, a symlink): refused before writing.
             try opener.refuseSameStore(source: from, at: source, target: address)
             let to = try openTarget(address)
-            defer { try? to.close() }
-            return try engine.run(
+            var finished = false
+            // Kept for this run's next open (a pool's last look at the target's write epoch), unless it failed.
+            defer { if finished, !request.dryRun { opener.release(to, address, forWriting: true) } else { try? to.close() } }
+            let summary = try engine.run(
                 from: from, to: to, targetTTLSeconds: address.ttlSeconds, resume: resume, checkpoint: checkpoint,
                 onBatchWritten: afterBatchWritten, events: events)
+            finished = true
+            return summary
         } catch let error as any DriverError where !(error is SnapshotError) {
             throw CopyError(source: source.description, target: target.description, underlying: error)
         }
