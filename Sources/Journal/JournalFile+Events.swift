@@ -10,6 +10,12 @@ extension JournalFile {
     ///   match the hash chain (it, an earlier event, or the runbook was edited, inserted or removed).
     public func events() throws -> [JournalEvent] {
         let connection = try openConnection()
+        // One read transaction: an event appended by another process (`continue` while a run waits at a
+        // gate) between reading the events and `sqlite_sequence` would otherwise look like a removed one.
+        return try connection.withReadTransaction { try events(connection) }
+    }
+
+    private func events(_ connection: SQLiteConnection) throws -> [JournalEvent] {
         let statement = try connection.prepare(
             "SELECT seq, run_id, time, host, pid, tool_version, step, kind, detail, hash FROM journal_events ORDER BY seq")
         var events: [JournalEvent] = []
