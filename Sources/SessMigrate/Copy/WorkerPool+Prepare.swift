@@ -69,18 +69,13 @@ extension WorkerPool {
     /// restarted after they wrote (``sendBack(_:restartedBefore:events:)``). The command line waits
     /// out a target that is down; a runbook step fails with it and is retried.
     func restartedSinceFinishing(_ pool: inout PoolState, events: ProgressSink) throws -> [Int] {
-        guard !run.request.dryRun, case .store(let address) = run.target else { return [] }
-        let readEpoch = { [run] (attempt: Int) throws -> String? in
-            if attempt > 0 { run.opener.memo?.closeParked() }  // A retry connects afresh.
+        // Only a target that can lose acknowledged writes (Redis) gives its writes an epoch.
+        guard !run.request.dryRun, case .store(let address) = run.target, pool.states.contains(where: { $0.checkpoint?.targetEpoch != nil })
+        else { return [] }
+        let epoch = try attempts(events: events) { _ in
             let to = try run.opener.open(address, forWriting: true)
             defer { run.opener.release(to, address, forWriting: true) }
             return try to.writeEpoch()
-        }
-        let epoch: String?
-        switch mode {
-        case .once: epoch = try readEpoch(0)
-        case .retrying:
-            epoch = try Retrier(policy: run.request.retry, clock: run.clock).run(notify: { events(.retrying($0)) }, readEpoch)
         }
         let sent = sendBack(&pool.states, restartedBefore: epoch, events: events)
         for index in sent { pool.summaries[index] = nil }

@@ -44,16 +44,7 @@ final class WorkerPool: @unchecked Sendable {
     func execute(resume: [WorkerCheckpoint]?, checkpoint: (CopyCheckpoint) throws -> Void, events: ProgressSink) throws -> CopyRun.Outcome {
         var states = resume ?? shards.map { WorkerCheckpoint(shard: $0) }
         let started = run.clock.now()
-        let prepared: Prepared
-        switch mode {
-        case .once: prepared = try prepare(&states, events: events)
-        case .retrying:
-            let retrier = Retrier(policy: run.request.retry, clock: run.clock)
-            prepared = try retrier.run(notify: { events(.retrying($0)) }) { attempt in
-                if attempt > 0 { run.opener.memo?.closeParked() }  // A retry connects afresh.
-                return try prepare(&states, events: events)
-            }
-        }
+        let prepared = try attempts(events: events) { _ in try prepare(&states, events: events) }
         var pool = PoolState(states: states, operation: run.operation, total: prepared.total)
         var pending = pool.states.indices.filter { !pool.states[$0].finished }
         var rounds = 0
@@ -176,9 +167,7 @@ final class WorkerPool: @unchecked Sendable {
         }
         var last = resume
         var batches = 0
-        let body = { (attempt: Int) throws -> CopySummary in
-            // A retry connects afresh: the connections kept for reuse may be the ones that failed.
-            if attempt > 0 { worker.opener.memo?.closeParked() }
+        return try attempts(progressMarker: { batches }, events: events) { _ in
             try mailbox.checkStop()
             try self.brake.waitWhilePaused(note: note, stop: mailbox.checkStop)
             return try worker.engineAttempt(
@@ -191,11 +180,20 @@ final class WorkerPool: @unchecked Sendable {
                     ticket.wait()
                 }, events: events)
         }
+    }
+
+    /// `body` once in a runbook step (``Mode/once``: its runner retries), or with the request's retries
+    /// (``Mode/retrying``), each retry connecting afresh: the connections kept for reuse may be the ones
+    /// that failed.
+    func attempts<T>(progressMarker: () -> Int = { 0 }, events: ProgressSink, _ body: (_ attempt: Int) throws -> T) throws -> T {
         switch mode {
         case .once: return try body(0)
         case .retrying:
-            let retrier = Retrier(policy: run.request.retry, clock: run.clock)
-            return try retrier.run(progressMarker: { batches }, notify: { events(.retrying($0)) }, body)
+            return try Retrier(policy: run.request.retry, clock: run.clock).run(progressMarker: progressMarker, notify: { events(.retrying($0)) }) {
+                attempt in
+                if attempt > 0 { run.opener.memo?.closeParked() }
+                return try body(attempt)
+            }
         }
     }
 }
