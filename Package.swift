@@ -46,9 +46,13 @@ let package = Package(
         .target(name: "SessMigrateTestSupport", dependencies: ["DriverCore", "SessionModel"]),
         // The command-line options shared by several commands, in a library so tests parse them in process.
         .target(name: "CommandOptions", dependencies: ["SessMigrate", "DriverCore", "SessionModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The CLI links jemalloc (libjemalloc-dev to build, libjemalloc2 to run) in place of glibc's malloc: a
+        // verify allocates and frees a JSON tree per event, and glibc's fastbin consolidation and free-list walks
+        // took about a fifth of its CPU (docs/DESIGN.md, "The model and ADK's formats").
         .executableTarget(
             name: "sessmigrate",
-            dependencies: ["SessMigrate", "CommandOptions", "DriverCore", "Snapshot", "SessionModel", "Journal", "Runbook", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SessMigrate", "CommandOptions", "DriverCore", "Snapshot", "SessionModel", "Journal", "Runbook", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .testTarget(name: "SessionModelTests", dependencies: ["SessionModel"]),
         .testTarget(name: "ADKPickleTests", dependencies: ["ADKPickle", "SessionModel"], exclude: ["Fixtures"]),

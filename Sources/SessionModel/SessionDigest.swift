@@ -30,31 +30,63 @@ public struct CanonicalDigest {
         if buffer.count >= 4096 { flush() }
     }
 
-    /// Feeds an object with its members sorted by key (UTF-8 byte order).
+    /// Feeds an object with its members sorted by key (UTF-8 byte order). Most objects come in
+    /// model order, not key order: their members are visited through a sorted list of indices, so
+    /// nothing of the object is copied.
     public mutating func feed(_ object: JSONObject) {
         byte(UInt8(ascii: "{"))
-        integer(object.count)
         let members = object.members
-        let ordered = zip(members, members.dropFirst()).allSatisfy { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let count = members.count
+        integer(count)
+        var ordered = true
+        var index = 1
+        while ordered, index < count {
+            ordered = Self.precedes(members[index - 1].key, members[index].key)
+            index += 1
+        }
         if ordered {
             for member in members {
                 feed(member.key)
                 feed(member.value)
             }
         } else {
-            for member in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-                feed(member.key)
-                feed(member.value)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { indices in
+                var order = indices
+                for position in 0..<count { order.initializeElement(at: position, to: position) }
+                order.sort { Self.precedes(members[$0].key, members[$1].key) }
+                for position in order {
+                    feed(members[position].key)
+                    feed(members[position].value)
+                }
             }
         }
         byte(UInt8(ascii: "}"))
     }
 
+    /// True when `a` sorts before `b` by their UTF-8 bytes.
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        var (a, b) = (a, b)
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                var index = 0
+                while index < common {
+                    if x[index] != y[index] { return x[index] < y[index] }
+                    index += 1
+                }
+                return x.count < y.count
+            }
+        }
+    }
+
     /// Feeds a string: its UTF-8 length and bytes.
     public mutating func feed(_ string: String) {
         byte(UInt8(ascii: "s"))
-        integer(string.utf8.count)
-        buffer.append(contentsOf: string.utf8)
+        var string = string
+        string.withUTF8 { bytes in
+            integer(bytes.count)
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     /// Feeds a tagged integer (counts, microsecond times).

@@ -42,6 +42,21 @@ import Testing
 }
 
 @Suite struct Base64Tests {
+    /// The canonical encoding is what snapshot files hold the digests of, so it must never change. The
+    /// expected value comes from an independent encoder (Python, from the encoding's description): unsorted
+    /// objects of more and fewer than 8 members, keys that are prefixes of others, non-ASCII keys in
+    /// UTF-8 byte order, -0, floats and a 30-digit integer.
+    @Test func canonicalEncodingIsStable() throws {
+        let text = #"""
+            {"z": 1, "é": [true, false, null], "a": {"ab": -0, "a": 10, "b": [1e-07, 2.50, -3.5e300]}, "": "",
+            "日本": {"k9": 9, "k1": 1, "k8": 8, "k2": 2, "k7": 7, "k3": 3, "k6": 6, "k4": 4, "k5": 5, "k10": {}},
+            "Z": "ß🦆", "aa": [[], {}, [{"y": 2, "x": 1}]], "big": 123456789012345678901234567890, "neg": -42}
+            """#
+        var digest = CanonicalDigest()
+        digest.feed(try JSONValue.parse(text))
+        #expect(SHA256.hexString(digest.finalize()) == "fc94b7e1a97b33f75f9e181cbd99445f7ed72625f263868aae85acdc55c5ea74")
+    }
+
     @Test func urlSafeWithAndWithoutPadding() {
         #expect(Base64.urlSafe([0xFB, 0xFF, 0xFE]) == "-__-")
         #expect(Base64.urlSafe([0xFB]) == "-w==")
