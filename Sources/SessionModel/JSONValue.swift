@@ -10,6 +10,30 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
+
+    /// Strings and object keys compare by their UTF-8 bytes, as Python's do (``Swift/String/isExactly(_:)``).
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.number(let a), .number(let b)): a == b
+        case (.string(let a), .string(let b)): a.isExactly(b)
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let flag): hasher.combine(flag ? 1 : 2)
+        case .number(let number): hasher.combine(3); hasher.combine(number)
+        case .string(let string): hasher.combine(4); string.hashExactly(into: &hasher)
+        case .array(let elements): hasher.combine(5); hasher.combine(elements)
+        case .object(let object): hasher.combine(6); hasher.combine(object)
+        }
+    }
 }
 
 /// A JSON number kept as the literal text it was read or built from.
@@ -58,12 +82,13 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     public init() { members = [] }
 
     /// An object with these members, in this order. Later duplicates replace earlier ones,
-    /// as Python's `json.loads` does.
+    /// as Python's `json.loads` does. Keys are the same only when their UTF-8 bytes are
+    /// (``Swift/String/isExactly(_:)``): `"é"` and `"e\u{301}"` are two keys, as in Python.
     public init(_ members: [(key: String, value: JSONValue)]) {
         guard members.count > 8 else {
             // The common case, a small object without a duplicate key (what the parser and the
             // layout transforms build), is kept as it is: no second array.
-            if !members.indices.contains(where: { later in (0..<later).contains { members[$0].key == members[later].key } }) {
+            if !members.indices.contains(where: { later in (0..<later).contains { members[$0].key.isExactly(members[later].key) } }) {
                 self.members = members
                 return
             }
@@ -73,15 +98,15 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
             return
         }
         // Linear in the member count: a hash index finds duplicates instead of a scan per key.
-        var index: [String: Int] = [:]
+        var index: [ExactString: Int] = [:]
         index.reserveCapacity(members.count)
         var unique: [(key: String, value: JSONValue)] = []
         unique.reserveCapacity(members.count)
         for member in members {
-            if let position = index[member.key] {
+            if let position = index[ExactString(member.key)] {
                 unique[position].value = member.value
             } else {
-                index[member.key] = unique.count
+                index[ExactString(member.key)] = unique.count
                 unique.append(member)
             }
         }
@@ -94,9 +119,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     /// The member named `key`. Setting a new key appends it; setting `nil` removes it.
     public subscript(key: String) -> JSONValue? {
-        get { members.first { $0.key == key }?.value }
+        get { members.first { $0.key.isExactly(key) }?.value }
         set {
-            if let index = members.firstIndex(where: { $0.key == key }) {
+            if let index = members.firstIndex(where: { $0.key.isExactly(key) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append((key: key, value: newValue))
@@ -119,14 +144,14 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
             for member in other.members { self[member.key] = member.value }
             return
         }
-        var index: [String: Int] = [:]
+        var index: [ExactString: Int] = [:]
         index.reserveCapacity(members.count + other.members.count)
-        for (position, member) in members.enumerated() { index[member.key] = position }
+        for (position, member) in members.enumerated() { index[ExactString(member.key)] = position }
         for member in other.members {
-            if let position = index[member.key] {
+            if let position = index[ExactString(member.key)] {
                 members[position].value = member.value
             } else {
-                index[member.key] = members.count
+                index[ExactString(member.key)] = members.count
                 members.append(member)
             }
         }
@@ -138,13 +163,13 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
-            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key.isExactly($1.key) && $0.value == $1.value }
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(members.count)
         for member in members {
-            hasher.combine(member.key)
+            member.key.hashExactly(into: &hasher)
             hasher.combine(member.value)
         }
     }
@@ -182,7 +207,7 @@ extension JSONValue {
         switch (self, other) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)): return a.isExactly(b)
         case (.number(let a), .number(let b)): return a.isEquivalent(to: b)
         case (.array(let a), .array(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.isEquivalent(to: $1) }

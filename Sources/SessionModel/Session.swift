@@ -10,13 +10,25 @@ public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.sessionId = sessionId
     }
 
-    /// Orders by app, user, then session id, comparing Unicode scalars (as SQLite's BINARY collation
-    /// does on UTF-8), so every store sorts keys the same way.
+    /// Orders by app, user, then session id, comparing UTF-8 bytes (as SQLite's BINARY collation
+    /// does), so every store sorts keys the same way.
     public static func < (lhs: SessionKey, rhs: SessionKey) -> Bool {
-        for (a, b) in [(lhs.appName, rhs.appName), (lhs.userId, rhs.userId), (lhs.sessionId, rhs.sessionId)] where a != b {
-            return a.utf8.lexicographicallyPrecedes(b.utf8)
-        }
-        return false
+        if !lhs.appName.isExactly(rhs.appName) { return lhs.appName.precedesExactly(rhs.appName) }
+        if !lhs.userId.isExactly(rhs.userId) { return lhs.userId.precedesExactly(rhs.userId) }
+        return lhs.sessionId.precedesExactly(rhs.sessionId)
+    }
+
+    /// The same session only when every part has the same UTF-8 bytes: ADK, Redis and SQLite keep
+    /// `café` and `cafe\u{301}` apart, which Swift's `==` on `String` would not
+    /// (``Swift/String/isExactly(_:)``).
+    public static func == (lhs: SessionKey, rhs: SessionKey) -> Bool {
+        lhs.appName.isExactly(rhs.appName) && lhs.userId.isExactly(rhs.userId) && lhs.sessionId.isExactly(rhs.sessionId)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        appName.hashExactly(into: &hasher)
+        userId.hashExactly(into: &hasher)
+        sessionId.hashExactly(into: &hasher)
     }
 
     /// `app/user/session`, for messages. Ids may contain any character: each part is shown through

@@ -41,7 +41,7 @@ public struct CanonicalDigest {
         var ordered = true
         var index = 1
         while ordered, index < count {
-            ordered = Self.precedes(members[index - 1].key, members[index].key)
+            ordered = members[index - 1].key.precedesExactly(members[index].key)
             index += 1
         }
         if ordered {
@@ -53,7 +53,7 @@ public struct CanonicalDigest {
             withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { indices in
                 var order = indices
                 for position in 0..<count { order.initializeElement(at: position, to: position) }
-                order.sort { Self.precedes(members[$0].key, members[$1].key) }
+                order.sort { members[$0].key.precedesExactly(members[$1].key) }
                 for position in order {
                     feed(members[position].key)
                     feed(members[position].value)
@@ -61,22 +61,6 @@ public struct CanonicalDigest {
             }
         }
         byte(UInt8(ascii: "}"))
-    }
-
-    /// True when `a` sorts before `b` by their UTF-8 bytes.
-    static func precedes(_ a: String, _ b: String) -> Bool {
-        var (a, b) = (a, b)
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let common = min(x.count, y.count)
-                var index = 0
-                while index < common {
-                    if x[index] != y[index] { return x[index] < y[index] }
-                    index += 1
-                }
-                return x.count < y.count
-            }
-        }
     }
 
     /// Feeds a string: its UTF-8 length and bytes.

@@ -22,11 +22,11 @@ public enum StateScopes {
         var app: [(key: String, value: JSONValue)] = []
         var user: [(key: String, value: JSONValue)] = []
         for (key, value) in state {
-            if key.hasPrefix(appPrefix) {
-                app.append((key: String(key.dropFirst(appPrefix.count)), value: value))
-            } else if key.hasPrefix(userPrefix) {
-                user.append((key: String(key.dropFirst(userPrefix.count)), value: value))
-            } else if !key.hasPrefix(tempPrefix) {
+            if key.hasPrefixExactly(appPrefix) {
+                app.append((key: key.droppingUTF8Prefix(appPrefix.utf8.count), value: value))
+            } else if key.hasPrefixExactly(userPrefix) {
+                user.append((key: key.droppingUTF8Prefix(userPrefix.utf8.count), value: value))
+            } else if !key.hasPrefixExactly(tempPrefix) {
                 session.append((key: key, value: value))
             }
         }
@@ -47,6 +47,6 @@ public enum StateScopes {
 
     /// Removes `temp:` keys.
     public static func droppingTemp(_ state: JSONObject) -> JSONObject {
-        JSONObject(state.members.filter { !$0.key.hasPrefix(tempPrefix) })
+        JSONObject(state.members.filter { !$0.key.hasPrefixExactly(tempPrefix) })
     }
 }

@@ -220,14 +220,19 @@ SESSIONS: list[dict] = [
     },
     {
         "app": APP_B, "user": U1, "id": "ünï 🦆",
-        "state": {"ünï": "ü", "k": FLOATS, "user:lang": "de"},
+        # Two keys that differ only by Unicode normalization (é and e + U+0301) are two keys to
+        # Python and every store; Swift's String == calls them equal. So is a key whose first
+        # character after "app:" is a combining mark, which is app state to ADK (str.startswith).
+        "state": {"ünï": "ü", "k": FLOATS, "user:lang": "de", "caf\u00e9": "composed", "cafe\u0301": "decomposed"},
         "events": [
             _ev("u-e1", 0.5, content=_text("epoch half")),
             _ev("u-e2", 86400.000001, content=_text("day one")),
             _ev("u-e3", T_FAR, author="agent", content=_text("far future " + NON_BMP, "model"),
                 actions={"state_delta": {"user:lang": "fr", "app:version": 2,
                                          "app:": "empty app key", "user:ints": INTS,
-                                         "user:floats": FLOATS, "user:ctl": CONTROL_NO_NUL}}),
+                                         "user:floats": FLOATS, "user:ctl": CONTROL_NO_NUL,
+                                         "app:\u0301k": "combining mark after the colon",
+                                         "user:caf\u00e9": 1, "user:cafe\u0301": 2}}),
         ],
     },
     {

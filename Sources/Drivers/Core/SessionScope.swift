@@ -49,8 +49,8 @@ public struct SessionScope: Sendable, Hashable {
 
     /// True when the key is in scope (time bounds are checked on the session).
     public func matches(_ key: SessionKey) -> Bool {
-        (apps.isEmpty || apps.contains(key.appName)) && (users.isEmpty || users.contains(key.userId))
-            && (sessionIds.isEmpty || sessionIds.contains(key.sessionId)) && (shard?.contains(key) ?? true)
+        (apps.isEmpty || apps.containsExactly(key.appName)) && (users.isEmpty || users.containsExactly(key.userId))
+            && (sessionIds.isEmpty || sessionIds.containsExactly(key.sessionId)) && (shard?.contains(key) ?? true)
     }
 
     /// True when a session last updated at `time` is within the time bounds.
@@ -61,7 +61,7 @@ public struct SessionScope: Sendable, Hashable {
     /// True when a session with id `sessionId` may be in scope, knowing only its id (ids and shard;
     /// a shard whose function needs app and user too answers yes: the session decides).
     public func mayMatch(sessionId: String) -> Bool {
-        (sessionIds.isEmpty || sessionIds.contains(sessionId)) && (shard?.contains(sessionId: sessionId) ?? true)
+        (sessionIds.isEmpty || sessionIds.containsExactly(sessionId)) && (shard?.contains(sessionId: sessionId) ?? true)
     }
 
     /// Settles ``unsettledShardChoice`` against the source store (its Redis layout, whether it is a

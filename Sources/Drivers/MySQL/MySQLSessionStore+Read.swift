@@ -182,42 +182,42 @@ extension MySQLSessionStore {
     private func attachScopedState(to sessions: inout [Session], bad: inout BadSessionLog) throws {
         var apps: [String] = []
         var users: [[String]] = []
-        var seenApps: Set<String> = []
-        var seenUsers: Set<[String]> = []
+        var seenApps: Set<ExactString> = []
+        var seenUsers: Set<[ExactString]> = []
         for session in sessions {
-            if seenApps.insert(session.key.appName).inserted { apps.append(session.key.appName) }
+            if seenApps.insert(ExactString(session.key.appName)).inserted { apps.append(session.key.appName) }
             let user = [session.key.appName, session.key.userId]
-            if seenUsers.insert(user).inserted { users.append(user) }
+            if seenUsers.insert(exact(user)).inserted { users.append(user) }
         }
-        var badStates: [[String]: SessionDataError] = [:]
+        var badStates: [[ExactString]: SessionDataError] = [:]
         let skip = bad.skipBad
         let onBad: ([String], SessionDataError) throws -> Void = { key, error in
             guard skip else { throw error }
-            badStates[key] = error
+            badStates[exact(key)] = error
         }
         let appStates = try readStates(table: "app_states", keyColumns: ["app_name"], keys: apps.map { [$0] }, onBad: onBad)
         let userStates = try readStates(table: "user_states", keyColumns: ["app_name", "user_id"], keys: users, onBad: onBad)
         for index in sessions.indices {
             let key = sessions[index].key
             // A bad app or user state row makes every session of that app or user bad.
-            if let error = badStates[["app", key.appName]] ?? badStates[["user", key.appName, key.userId]] {
+            if let error = badStates[exact(["app", key.appName])] ?? badStates[exact(["user", key.appName, key.userId])] {
                 try bad.record(error, for: key)
             }
-            sessions[index].appState = appStates[[key.appName]] ?? [:]
-            sessions[index].userState = userStates[[key.appName, key.userId]] ?? [:]
+            sessions[index].appState = appStates[exact([key.appName])] ?? [:]
+            sessions[index].userState = userStates[exact([key.appName, key.userId])] ?? [:]
         }
     }
 
-    /// `state` of the rows of `table` whose key columns equal one of `keys`, by exact key.
+    /// `state` of the rows of `table` whose key columns equal one of `keys`, by exact key (UTF-8 bytes).
     /// With `forUpdate`, the rows are locked until the transaction ends.
     /// A row whose state is bad goes to `onBad` (tagged `["app", app]` or `["user", app, user]`)
     /// when given; otherwise it throws.
     func readStates(
         table: String, keyColumns: [String], keys: [[String]], forUpdate: Bool = false,
         onBad: (([String], SessionDataError) throws -> Void)? = nil
-    ) throws -> [[String]: JSONObject] {
+    ) throws -> [[ExactString]: JSONObject] {
         guard !keys.isEmpty else { return [:] }
-        var states: [[String]: JSONObject] = [:]
+        var states: [[ExactString]: JSONObject] = [:]
         let columns = keyColumns.joined(separator: ", ")
         var sql = MySQLStatementBuilder(connection, context: "SELECT … FROM \(table)")
         // FORCE INDEX: a locking read must lock only the rows asked for, even in a tiny table.
@@ -239,7 +239,7 @@ extension MySQLSessionStore {
             }
         }) {
             switch state {
-            case .success(let object): states[key] = object
+            case .success(let object): states[exact(key)] = object
             case .failure(let error):
                 guard let onBad else { throw error }
                 try onBad((keyColumns.count == 1 ? ["app"] : ["user"]) + key, error)

@@ -27,27 +27,28 @@ extension MySQLSessionStore {
     /// A merged state too large for a packet rejects the first session (`owner`) that updates it.
     private func mergeStates(table: String, keyColumns: [String], updates: [([String], JSONObject, SessionKey)]) throws {
         var keys: [[String]] = []
-        var seen: Set<[String]> = []
-        var owners: [[String]: SessionKey] = [:]
-        for (key, _, owner) in updates where seen.insert(key).inserted {
+        // Keys by their bytes (``ExactString``): apps or users equal only to Swift's `==` are two rows.
+        var seen: Set<[ExactString]> = []
+        var owners: [[ExactString]: SessionKey] = [:]
+        for (key, _, owner) in updates where seen.insert(exact(key)).inserted {
             keys.append(key)
-            owners[key] = owner
+            owners[exact(key)] = owner
         }
         keys.sort { $0.lexicographicallyPrecedes($1) { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
         let stored = try readStates(table: table, keyColumns: keyColumns, keys: keys, forUpdate: true)
         try afterStateRowsLocked?(table)
         var merged = stored
-        for (key, delta, _) in updates { merged[key, default: [:]].update(with: delta) }
+        for (key, delta, _) in updates { merged[exact(key), default: [:]].update(with: delta) }
         func checkSize(_ sql: MySQLStatementBuilder, from start: Int, key: [String]) throws {
-            guard let owner = owners[key] else { return }
+            guard let owner = owners[exact(key)] else { return }
             try checkRowSize(sql.count - start, owner: owner, location: RowName.row(table, key))
         }
 
         let columns = keyColumns.joined(separator: ", ")
-        let missing = keys.filter { stored[$0] == nil }
+        let missing = keys.filter { stored[exact($0)] == nil }
         func rowOwner(_ key: [String]) -> RowOwner {
             // Every key of `keys` has an owner: both come from `updates`.
-            RowOwner.row(table, key, for: owners[key] ?? updates[0].2)
+            RowOwner.row(table, key, for: owners[exact(key)] ?? updates[0].2)
         }
         try executeChunked(
             missing, context: "INSERT INTO \(table)",
@@ -60,12 +61,12 @@ extension MySQLSessionStore {
                 try sql.appendLiteral(value)
                 sql.append(", ")
             }
-            try sql.appendLiteral(DatabaseV1Codec.stateText(merged[key] ?? [:]))
+            try sql.appendLiteral(DatabaseV1Codec.stateText(merged[exact(key)] ?? [:]))
             sql.append(", UTC_TIMESTAMP(6))")
             try checkSize(sql, from: start, key: key)
         }
         for key in keys {
-            guard let old = stored[key], let new = merged[key], old != new else { continue }
+            guard let old = stored[exact(key)], let new = merged[exact(key)], old != new else { continue }
             var sql = MySQLStatementBuilder(connection, context: "UPDATE \(table)")
             sql.append("UPDATE \(table) SET state = ")
             try sql.appendLiteral(DatabaseV1Codec.stateText(new))
@@ -80,7 +81,10 @@ extension MySQLSessionStore {
     /// this key is one created by someone else since the read (``RowCreatedMeanwhile``: the
     /// transaction runs again); one equal only under the collation keeps the rejection.
     private func explainDuplicate(table: String, keyColumns: [String], key: [String], _ error: MySQLError) throws {
-        guard error.errorNumber == 1062, try readStates(table: table, keyColumns: keyColumns, keys: [key])[key] != nil else { return }
+        guard error.errorNumber == 1062, try readStates(table: table, keyColumns: keyColumns, keys: [key])[exact(key)] != nil else { return }
         throw RowCreatedMeanwhile(table: table, location: RowName.row(table, key))
     }
 }
+
+/// A state row's key columns as a dictionary key compared by bytes.
+func exact(_ key: [String]) -> [ExactString] { key.map(ExactString.init) }

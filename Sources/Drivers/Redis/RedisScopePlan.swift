@@ -162,7 +162,7 @@ struct RedisKeyFilter {
             guard parts.count == 2 else { return true }
             let app = String(decoding: parts[0], as: UTF8.self)
             let user = String(decoding: parts[1], as: UTF8.self)
-            return (scope.apps.isEmpty || scope.apps.contains(app)) && (scope.users.isEmpty || scope.users.contains(user))
+            return (scope.apps.isEmpty || scope.apps.containsExactly(app)) && (scope.users.isEmpty || scope.users.containsExactly(user))
         }
         let prefix = Array("session:".utf8)
         guard key.starts(with: prefix) else { return true }

@@ -85,7 +85,7 @@ struct RedisSessionLoader {
         let (hashes, badHashes) = try loadStateHashes(for: blobs.map(\.blob.key), skipBad: skipBad)
         for (entry, blob, expiry) in blobs {
             let hashNames = [RedisKeys.appHash(blob.key.appName), RedisKeys.userHash(blob.key.appName, blob.key.userId)]
-            if let error = hashNames.lazy.compactMap({ badHashes[$0] }).first {
+            if let error = hashNames.lazy.compactMap({ badHashes[ExactString($0)] }).first {
                 entries[entry].skipped = SkippedSession(error, key: blob.key)
             } else {
                 entries[entry].session = makeSession(blob, expiry: expiry, hashes: hashes)
@@ -142,23 +142,23 @@ struct RedisSessionLoader {
     /// that cannot be read.
     private func loadStateHashes(
         for keys: [SessionKey], skipBad: Bool
-    ) throws -> (hashes: [String: JSONObject], bad: [String: SessionDataError]) {
+    ) throws -> (hashes: [ExactString: JSONObject], bad: [ExactString: SessionDataError]) {
         var names: [String] = []
-        var seen = Set<String>()
+        var seen = Set<ExactString>()
         for key in keys {
-            for name in [RedisKeys.appHash(key.appName), RedisKeys.userHash(key.appName, key.userId)] where seen.insert(name).inserted {
+            for name in [RedisKeys.appHash(key.appName), RedisKeys.userHash(key.appName, key.userId)] where seen.insert(ExactString(name)).inserted {
                 names.append(name)
             }
         }
         guard !names.isEmpty else { return ([:], [:]) }
         let replies = try keyspace.execute(names.map { RedisCommand([Array("HGETALL".utf8), Array($0.utf8)], keyIndex: 1) })
-        var hashes: [String: JSONObject] = [:]
-        var bad: [String: SessionDataError] = [:]
+        var hashes: [ExactString: JSONObject] = [:]
+        var bad: [ExactString: SessionDataError] = [:]
         for (name, reply) in zip(names, replies) {
             do {
-                hashes[name] = try SessionBlobCodec.decodeStateHash(reply, hashKey: name, layout: layout)
+                hashes[ExactString(name)] = try SessionBlobCodec.decodeStateHash(reply, hashKey: name, layout: layout)
             } catch let error as SessionDataError where skipBad {
-                bad[name] = error
+                bad[ExactString(name)] = error
             }
         }
         return (hashes, bad)
@@ -167,18 +167,18 @@ struct RedisSessionLoader {
     /// Community blobs hold the merged state: `app:k`/`user:k` copies of keys the hashes also
     /// hold are redundant (the hash wins in ADK's merge) and are dropped; prefixed keys the hashes
     /// lack stay in `state`, as ADK's `get_session` would return them.
-    private func makeSession(_ blob: SessionBlob, expiry: SessionExpiry, hashes: [String: JSONObject]) -> Session {
-        let appState = hashes[RedisKeys.appHash(blob.key.appName)] ?? [:]
-        let userState = hashes[RedisKeys.userHash(blob.key.appName, blob.key.userId)] ?? [:]
+    private func makeSession(_ blob: SessionBlob, expiry: SessionExpiry, hashes: [ExactString: JSONObject]) -> Session {
+        let appState = hashes[ExactString(RedisKeys.appHash(blob.key.appName))] ?? [:]
+        let userState = hashes[ExactString(RedisKeys.userHash(blob.key.appName, blob.key.userId))] ?? [:]
         var state = blob.state
         if layout.isCommunity {
             state = JSONObject(
                 state.members.filter { member in
-                    if member.key.hasPrefix(StateScopes.appPrefix) {
-                        return appState[String(member.key.dropFirst(StateScopes.appPrefix.count))] == nil
+                    if member.key.hasPrefixExactly(StateScopes.appPrefix) {
+                        return appState[member.key.droppingUTF8Prefix(StateScopes.appPrefix.utf8.count)] == nil
                     }
-                    if member.key.hasPrefix(StateScopes.userPrefix) {
-                        return userState[String(member.key.dropFirst(StateScopes.userPrefix.count))] == nil
+                    if member.key.hasPrefixExactly(StateScopes.userPrefix) {
+                        return userState[member.key.droppingUTF8Prefix(StateScopes.userPrefix.utf8.count)] == nil
                     }
                     return true
                 })

@@ -40,8 +40,8 @@ extension RedisSessionStore {
         let loader = RedisSessionLoader(keyspace: keyspace, layout: layout, computesVersions: true)
         let wanted = Set(keys)
         var result: [SessionKey: VersionedSession] = [:]
-        var seen = Set<String>()
-        let storageKeys = keys.map { layout.sessionKey($0) }.filter { seen.insert($0).inserted }
+        var seen = Set<ExactString>()
+        let storageKeys = keys.map { layout.sessionKey($0) }.filter { seen.insert(ExactString($0)).inserted }
         for start in stride(from: 0, to: storageKeys.count, by: 500) {
             let chunk = storageKeys[start..<min(start + 500, storageKeys.count)].map { Array($0.utf8) }
             for entry in try loader.loadEntries(chunk, skipBad: false) {

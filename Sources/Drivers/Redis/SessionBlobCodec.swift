@@ -43,7 +43,7 @@ enum SessionBlobCodec {
         }
         var events: [Event] = []
         events.reserveCapacity(rawEvents.count)
-        var ids = Set<String>()
+        var ids = Set<ExactString>()
         for (index, rawEvent) in rawEvents.enumerated() {
             guard case .object(var data) = rawEvent else { throw bad(storageKey, "event #\(index) is not an object") }
             if layout == .community { data = CommunityForm.canonicalEvent(data) }
@@ -64,8 +64,8 @@ enum SessionBlobCodec {
     /// by it. Events out of time order are ADK's own data and are kept in the order stored:
     /// google-adk-redis appends each event to the blob it finds, stamped when the bot made it, so two
     /// bot instances (a rollout) can store an older-stamped event after a newer one.
-    private static func checkOrder(_ event: Event, index: Int, previous: Event?, ids: inout Set<String>, storageKey: String) throws {
-        guard ids.insert(event.id).inserted else {
+    private static func checkOrder(_ event: Event, index: Int, previous: Event?, ids: inout Set<ExactString>, storageKey: String) throws {
+        guard ids.insert(ExactString(event.id)).inserted else {
             throw bad(storageKey, "event #\(index) repeats the id '\(Printable.name(event.id))' of an earlier event")
         }
     }
@@ -185,7 +185,7 @@ enum SessionBlobCodec {
     static func mergedUserString(_ current: [UInt8]?, storageKey: String, sessions: [Session], removing: Set<String> = []) throws -> [UInt8] {
         var members: [(key: String, value: JSONValue)] = []
         if let current {
-            for member in try userStringMembers(current, storageKey: storageKey) where !removing.contains(member.id) {
+            for member in try userStringMembers(current, storageKey: storageKey) where !removing.containsExactly(member.id) {
                 members.append((member.id, .object(member.object)))
             }
         }

@@ -253,15 +253,15 @@ public final class SQLiteSessionTables {
 /// App and user states read once per page or fetch.
 private struct ScopeCache {
     let tables: SQLiteSessionTables
-    var apps: [String: JSONObject] = [:]
+    var apps: [ExactString: JSONObject] = [:]
     var users: [SessionKey: JSONObject] = [:]
 
     init(tables: SQLiteSessionTables) { self.tables = tables }
 
     mutating func appState(_ app: String) throws -> JSONObject {
-        if let cached = apps[app] { return cached }
+        if let cached = apps[ExactString(app)] { return cached }
         let state = try tables.readAppState(app) ?? [:]
-        apps[app] = state
+        apps[ExactString(app)] = state
         return state
     }
 

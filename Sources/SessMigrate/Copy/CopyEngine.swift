@@ -187,9 +187,9 @@ public struct CopyEngine {
                 let decision = try planner.decide(session, existing: existing?.session, now: time, readBack: target.readBack)
                 decisions[session.key] = decision
                 if case .merge = decision, let existing = existing?.session {
-                    let present = Set(existing.events.map(\.id))
+                    let present = Set(existing.events.map { ExactString($0.id) })
                     var added = session
-                    added.events = session.events.filter { !present.contains($0.id) }
+                    added.events = session.events.filter { !present.contains(ExactString($0.id)) }
                     mergedFrom[session.key] = added
                 }
                 switch decision {

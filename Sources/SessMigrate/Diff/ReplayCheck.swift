@@ -140,30 +140,30 @@ private struct SharedScopes {
     }
 
     /// Per owner: the stored state last read, and every key any read of it held (keys are never
-    /// deleted, so a key read once was in the store).
-    private var stored: [Owner: (state: JSONObject, keys: Set<String>)] = [:]
+    /// deleted, so a key read once was in the store). Keys by their bytes, as ADK's.
+    private var stored: [Owner: (state: JSONObject, keys: Set<ExactString>)] = [:]
     /// Per owner and key: the latest-stamped event write.
-    private var written: [Owner: [String: Latest]] = [:]
+    private var written: [Owner: [ExactString: Latest]] = [:]
 
     mutating func stored(_ state: JSONObject, for owner: Owner) {
         stored[owner, default: (state, [])].state = state
-        stored[owner]?.keys.formUnion(state.keys)
+        stored[owner]?.keys.formUnion(state.keys.map(ExactString.init))
     }
 
     mutating func written(_ delta: JSONObject, at time: Double, for owner: Owner) {
-        for (key, value) in delta where (written[owner]?[key]?.time ?? -.infinity) <= time {
-            written[owner, default: [:]][key] = Latest(time: time, value: value)
+        for (key, value) in delta where (written[owner]?[ExactString(key)]?.time ?? -.infinity) <= time {
+            written[owner, default: [:]][ExactString(key)] = Latest(time: time, value: value)
         }
     }
 
     /// Reports keys written by events and missing from the stored state; counts the rest.
     func check(into summary: inout ReplayCheck.Summary, name: String) {
         for (owner, entry) in stored {
-            summary.sharedKeysNotFromEvents += entry.state.keys.filter { written[owner]?[$0] == nil }.count
+            summary.sharedKeysNotFromEvents += entry.state.keys.filter { written[owner]?[ExactString($0)] == nil }.count
         }
         for (owner, writes) in written.sorted(by: { $0.key < $1.key }) {
             let entry = stored[owner]
-            let missing = writes.keys.filter { !(entry?.keys.contains($0) ?? false) }.sorted()
+            let missing = writes.keys.filter { !(entry?.keys.contains($0) ?? false) }.sorted().map(\.string)
             if !missing.isEmpty {
                 summary.mismatches.append(
                     ReplayCheck.Mismatch(
@@ -171,7 +171,7 @@ private struct SharedScopes {
             }
             summary.sharedValuesNotFromLatestEvent +=
                 writes.filter { key, latest in
-                    entry?.state[key].map { !StoredStateValue.matches($0, replayed: latest.value) } ?? false
+                    entry?.state[key.string].map { !StoredStateValue.matches($0, replayed: latest.value) } ?? false
                 }.count
         }
     }
@@ -190,7 +190,8 @@ enum StoredStateValue {
         if stored.isEquivalent(to: replayed) { return true }
         switch (stored, replayed) {
         case (.string(let text), .string(let eventText)):
-            if topLevel, let nul = eventText.firstIndex(of: "\u{0}"), text == eventText[..<nul] { return true }
+            // The cut is at the NUL byte, even where a combining mark follows it (one Character to Swift).
+            if topLevel, let nul = eventText.utf8.firstIndex(of: 0), text.isExactly(String(eventText[..<nul])) { return true }
             let base64 = Base64.urlSafe(Array(text.utf8))
             return eventText == base64 || eventText == Base64Alphabet.toStandard(base64)
         case (.object(let object), .object(let eventObject)):

@@ -62,14 +62,14 @@ public enum SessionDiff {
     }
 
     static func eventChanges(_ a: [Event], _ b: [Event]) -> [SessionChange] {
-        var positionInB: [String: Int] = [:]
-        for (index, event) in b.enumerated() { positionInB[event.id] = index }
-        var positionInA: [String: Int] = [:]
+        var positionInB: [ExactString: Int] = [:]
+        for (index, event) in b.enumerated() { positionInB[ExactString(event.id)] = index }
+        var positionInA: [ExactString: Int] = [:]
         var changes: [SessionChange] = []
         var common: [(Int, Int)] = []
         for (index, event) in a.enumerated() {
-            positionInA[event.id] = index
-            guard let other = positionInB[event.id] else {
+            positionInA[ExactString(event.id)] = index
+            guard let other = positionInB[ExactString(event.id)] else {
                 changes.append(.event(id: event.id, positionInA: index, positionInB: nil, side: .onlyInA, fields: []))
                 continue
             }
@@ -79,7 +79,7 @@ public enum SessionDiff {
                 changes.append(.event(id: event.id, positionInA: index, positionInB: other, side: .changed, fields: fields))
             }
         }
-        for (index, event) in b.enumerated() where positionInA[event.id] == nil {
+        for (index, event) in b.enumerated() where positionInA[ExactString(event.id)] == nil {
             changes.append(.event(id: event.id, positionInA: nil, positionInB: index, side: .onlyInB, fields: []))
         }
         if zip(common, common.dropFirst()).contains(where: { $0.1 > $1.1 }) { changes.append(.eventOrder) }

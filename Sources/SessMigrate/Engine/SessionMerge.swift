@@ -24,11 +24,12 @@ public enum SessionMerge {
 
     /// The merge of `source` into `target` (both as the target store would read them back).
     public static func merge(source: Session, into target: Session) -> Outcome {
-        let targetEvents = Dictionary(target.events.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Event ids and state keys by their bytes (``ExactString``), as ADK tells them apart.
+        let targetEvents = Dictionary(target.events.map { (ExactString($0.id), $0) }, uniquingKeysWith: { first, _ in first })
         var conflicts: [String] = []
         var added: [Event] = []
         for event in source.events {
-            if let stored = targetEvents[event.id] {
+            if let stored = targetEvents[ExactString(event.id)] {
                 if !stored.data.isEquivalent(to: event.data) { conflicts.append(event.id) }
             } else {
                 added.append(event)
@@ -36,23 +37,23 @@ public enum SessionMerge {
         }
         guard conflicts.isEmpty else { return .conflict(eventIds: conflicts) }
         let events = ordered(target.events + added)
-        let addedIds = Set(added.map(\.id))
+        let addedIds = Set(added.map { ExactString($0.id) })
         var state = target.state
         var app: JSONObject = [:]
         var user: JSONObject = [:]
         for (key, value) in source.state where state[key] == nil { state[key] = value }
         // The last setter of every key, in the merged order; only events new to the target change anything.
-        var last: [String: (scope: Int, value: JSONValue, isNew: Bool)] = [:]
+        var last: [ScopedKey: (value: JSONValue, isNew: Bool)] = [:]
         for event in events {
             guard case .object(let delta)? = event.data["actions"]?.objectValue?["state_delta"] else { continue }
             let split = StateScopes.split(delta)
             for (scope, values) in [(0, split.session), (1, split.app), (2, split.user)] {
-                for (key, value) in values { last["\(scope):\(key)"] = (scope, value, addedIds.contains(event.id)) }
+                for (key, value) in values { last[ScopedKey(scope: scope, key: ExactString(key))] = (value, addedIds.contains(ExactString(event.id))) }
             }
         }
         for (name, setter) in last where setter.isNew {
-            let key = String(name.dropFirst(2))
-            switch setter.scope {
+            let key = name.key.string
+            switch name.scope {
             case 0: state[key] = setter.value
             case 1: app[key] = setter.value
             default: user[key] = setter.value
@@ -75,6 +76,12 @@ public enum SessionMerge {
         return .merged(merged)
     }
 
+    /// A state key in its scope (0 session, 1 app, 2 user).
+    private struct ScopedKey: Hashable {
+        var scope: Int
+        var key: ExactString
+    }
+
     /// Events ordered by (timestamp, id).
     static func ordered(_ events: [Event]) -> [Event] {
         events.sorted { $0.timestamp != $1.timestamp ? $0.timestamp < $1.timestamp : $0.id < $1.id }
@@ -85,8 +92,8 @@ public enum SessionMerge {
     /// earlier creation time. Used only when the target is not newer than the source.
     public static func merge(source: Session, over target: Session) -> Session {
         var merged = source
-        let sourceIds = Set(source.events.map(\.id))
-        let targetOnly = target.events.filter { !sourceIds.contains($0.id) }
+        let sourceIds = Set(source.events.map { ExactString($0.id) })
+        let targetOnly = target.events.filter { !sourceIds.contains(ExactString($0.id)) }
         if !targetOnly.isEmpty { merged.events = mergeByTime(source.events, targetOnly) }
         var state = target.state
         state.update(with: source.state)
