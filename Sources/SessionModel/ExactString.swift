@@ -6,8 +6,10 @@
 extension String {
     /// True when both strings have the same UTF-8 bytes (not merely canonically equivalent).
     public func isExactly(_ other: String) -> Bool {
+        // The parser checks every pair of a small object's keys: most differ in length (O(1) here).
+        guard utf8.count == other.utf8.count else { return false }
         var (a, b) = (self, other)
-        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
+        return a.withUTF8 { x in b.withUTF8 { y in x.elementsEqual(y) } }
     }
 
     /// True when this string sorts before `other` by their UTF-8 bytes (SQLite's BINARY collation).
