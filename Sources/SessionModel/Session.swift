@@ -42,7 +42,8 @@ public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertibl
 /// `model_dump(mode="json", exclude_none=True)`: snake_case keys, bytes as URL-safe base64.
 /// `id`, `invocation_id` and `timestamp` are inside `data` too and are always kept in step.
 public struct Event: Sendable, Hashable {
-    /// The event as stored in `event_data` (see the type's documentation).
+    /// The event as stored in `event_data` (see the type's documentation). Set by the initialisers
+    /// only: ``prepareSerialized(_:)``'s text is of this data (a setter would have to clear it).
     public private(set) var data: JSONObject
     /// `data["id"]`.
     public private(set) var id: String
@@ -50,6 +51,8 @@ public struct Event: Sendable, Hashable {
     public private(set) var invocationId: String
     /// `data["timestamp"]`, seconds since the Unix epoch.
     public private(set) var timestamp: Double
+    /// `data` serialized ahead of a write (``prepareSerialized(_:)``); not part of equality.
+    private var serialized: (style: JSONStyle, text: String)?
 
     /// Builds an event from its `event_data` object; `id` and `timestamp` must be present.
     public init(data: JSONObject) throws(SessionModelError) {
@@ -72,6 +75,28 @@ public struct Event: Sendable, Hashable {
         data["invocation_id"] = .string(columnInvocationId)
         if data["timestamp"]?.doubleValue == nil { data["timestamp"] = .number(JSONNumber(columnTimestamp)) }
         try self.init(data: data)
+    }
+
+    /// Serializes `data` in `style` now and keeps the text for ``serializedData(_:)``. A copy calls
+    /// this on the thread that reads the source, so the thread that writes a SQLite or MySQL target
+    /// (one connection, the slower side) only binds text it is handed.
+    public mutating func prepareSerialized(_ style: JSONStyle) {
+        if serialized?.style != style { serialized = (style, data.serialized(style)) }
+    }
+
+    /// `data.serialized(style)`: the text ``prepareSerialized(_:)`` kept, or made now.
+    public func serializedData(_ style: JSONStyle) -> String {
+        if let serialized, serialized.style == style { return serialized.text }
+        return data.serialized(style)
+    }
+
+    public static func == (lhs: Event, rhs: Event) -> Bool {
+        lhs.data == rhs.data && lhs.id.isExactly(rhs.id) && lhs.invocationId.isExactly(rhs.invocationId) && lhs.timestamp == rhs.timestamp
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(data)
+        hasher.combine(timestamp)
     }
 }
 

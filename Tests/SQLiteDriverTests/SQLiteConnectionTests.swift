@@ -148,6 +148,29 @@ import Testing
         #expect(SQLiteError(code: .query, message: "m", statement: sql).statement == kind)
     }
 
+    /// A writer waits for another connection's write lock (polling: see `busyRetry`) instead of
+    /// failing at once; the holder here commits a moment later, from another thread.
+    @Test func busyDatabaseWaitsForTheLock() throws {
+        try withTemporaryPath { path in
+            try withConnection(path) { try $0.execute("CREATE TABLE t (x)") }
+            let holder = HeldConnection(connection: try SQLiteConnection.open(path: path, mode: .readWrite))
+            try holder.connection.execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            let released = DispatchSemaphore(value: 0)
+            Thread {
+                Thread.sleep(forTimeInterval: 0.2)
+                try? holder.connection.execute("COMMIT")
+                try? holder.connection.close()
+                released.signal()
+            }.start()
+            defer { released.wait() }
+            try withConnection(path) { other in
+                try other.execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (2); COMMIT")
+                let count = try other.prepare("SELECT count(*) FROM t")
+                #expect(try count.step() && count.value(at: 0) == .integer(2))
+            }
+        }
+    }
+
     @Test func busyDatabaseTimesOut() throws {
         try withTemporaryPath { path in
             try withConnection(path) { holder in
@@ -161,4 +184,9 @@ import Testing
             }
         }
     }
+}
+
+/// A connection handed to the thread that ends its transaction; the test does not touch it meanwhile.
+private struct HeldConnection: @unchecked Sendable {
+    let connection: SQLiteConnection
 }

@@ -50,6 +50,26 @@ import Testing
         }
     }
 
+    /// A rewrite whose event ids are canonically equivalent to the stored ones (`é` against `e` +
+    /// U+0301) but other bytes replaces the events: updating them in place matched no row (SQLite
+    /// compares bytes) and kept the old ids.
+    @Test(arguments: layouts)
+    func rewritingWithEquivalentButOtherEventIdsReplacesThem(layout: SQLiteSessionStore.NewFileLayout) throws {
+        let key = SessionKey(appName: "a", userId: "u", sessionId: "s")
+        let composed = Session(key: key, events: [try makeEvent("caf\u{E9}", at: "10.0")], createTime: 9, lastUpdateTime: 10)
+        var decomposed = composed
+        decomposed.events = [try makeEvent("cafe\u{301}", at: "10.0")]
+        try withTemporaryPath { path in
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { store in
+                try store.writeSessions([composed])
+                try store.writeSessions([decomposed])
+                let stored = try #require(try store.fetchSessions([key])[key])
+                #expect(stored.events.count == 1)
+                #expect(stored.events.first?.id.isExactly("cafe\u{301}") == true)
+            }
+        }
+    }
+
     @Test(arguments: layouts)
     func rewritingReplacesEventsAndMergesScopes(layout: SQLiteSessionStore.NewFileLayout) throws {
         let key = SessionKey(appName: "a", userId: "u", sessionId: "s")

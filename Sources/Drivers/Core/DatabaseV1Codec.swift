@@ -5,6 +5,9 @@ import SessionModel
 ///
 /// JSON columns hold Python `json.dumps` text; datetime columns hold naive UTC with microseconds.
 public enum DatabaseV1Codec {
+    /// How `event_data` is serialized: Python's `json.dumps`.
+    public static let eventDataStyle = JSONStyle.python
+
     /// `sessions.state`, `app_states.state`, `user_states.state` text.
     public static func stateText(_ state: JSONObject) -> String {
         state.serialized(.python)
@@ -25,9 +28,9 @@ public enum DatabaseV1Codec {
         }
     }
 
-    /// `events.event_data` text.
+    /// `events.event_data` text (serialized ahead by a copy's reading thread: ``eventDataStyle``).
     public static func eventDataText(_ event: Event) -> String {
-        event.data.serialized(.python)
+        event.serializedData(eventDataStyle)
     }
 
     /// Builds an event from an `events` row as ADK ≥ 2.7 does: `id`/`invocation_id` from the

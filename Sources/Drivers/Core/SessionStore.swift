@@ -75,6 +75,10 @@ public protocol SessionStore: AnyObject {
     /// How the store keys sessions in Redis (its layout's key form, whether it is a cluster), for
     /// the `slots` shard function (``ShardChoice``); `nil` for stores that are not Redis (the default).
     var slotKeying: SlotKeying? { get }
+    /// The style the store serializes an event's `data` in when it writes `event_data`, so that a copy
+    /// can serialize a batch on the thread that reads the source (``SessionModel/Event/prepareSerialized(_:)``);
+    /// `nil` when it writes events otherwise (Redis blobs, schema-v0 columns: the default).
+    var eventDataStyle: JSONStyle? { get }
 }
 
 /// Who holds a store's run lock, as recorded in the lock itself.
@@ -115,6 +119,8 @@ extension SessionStore {
     public var listedSessionsMissing: Int { 0 }
 
     public var slotKeying: SlotKeying? { nil }
+
+    public var eventDataStyle: JSONStyle? { nil }
 
     public func writeEpoch() throws -> String? { nil }
 

@@ -46,15 +46,16 @@ extension MySQLSessionStore {
             var prepared = MySQLPreparedSession(
                 write: write, sessionRow: row.bytes, stateText: stateText, createTimeText: createText, updateTimeText: updateText)
             for event in session.events {
-                let location = "events row id='\(event.id)' of \(key)"
+                // Named only for an error: built for every row, the name cost more than the row's checks.
+                func location() -> String { "events row id='\(event.id)' of \(key)" }
                 if let v0 {
-                    prepared.v0EventRows.append((event.id, try v0EventRow(event, of: key, codec: v0, location: location)))
+                    prepared.v0EventRows.append((event.id, try v0EventRow(event, of: key, codec: v0, location: location())))
                 } else {
                     let values = [
                         event.id, key.appName, key.userId, key.sessionId, event.invocationId,
                         DatabaseV1Codec.datetimeText(event.timestamp), DatabaseV1Codec.eventDataText(event),
                     ]
-                    try checkRowSize(MySQLPreparedSession.bulkRowBytes(values), owner: key, location: location)
+                    try checkRowSize(MySQLPreparedSession.bulkRowBytes(values), owner: key, location: location())
                     prepared.eventRows.append(values)
                 }
             }

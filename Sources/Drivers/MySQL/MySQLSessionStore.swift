@@ -78,6 +78,8 @@ public final class MySQLSessionStore: SessionStore {
 
     public var layout: StoreLayout { schema.layout }
 
+    public var eventDataStyle: JSONStyle? { v0 == nil ? DatabaseV1Codec.eventDataStyle : nil }
+
     public var capabilities: StoreCapabilities {
         StoreCapabilities(keepsCreateTime: true, keepsExpiry: false, countsCheaply: true)
     }

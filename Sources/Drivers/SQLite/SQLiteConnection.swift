@@ -63,7 +63,7 @@ public final class SQLiteConnection {
         }
         let connection = SQLiteConnection(handle: raw, path: path)
         do {
-            try connection.check(sqlite3_busy_timeout(raw, 5000))
+            try connection.check(sqlite3_busy_handler(raw, busyRetry, nil))
             try connection.execute("PRAGMA foreign_keys=ON")
             // A 32 MiB page cache (default 2 MiB) halves the I/O of large batches; per connection,
             // nothing is stored in the file.
@@ -77,6 +77,11 @@ public final class SQLiteConnection {
         }
         return connection
     }
+
+    /// How long a statement waits for another connection's write lock before failing with
+    /// `SQLITE_BUSY`: 5 s, polled every ``busyPollMicroseconds``.
+    static let busyWaitMicroseconds: Int32 = 5_000_000
+    static let busyPollMicroseconds: Int32 = 250
 
     /// Closes the handle. Committed transactions are already durable (SQLite's default
     /// rollback journal with `synchronous=FULL`), so the file can be renamed or copied afterwards.
@@ -237,4 +242,14 @@ private func resultOfText(
     let length = Int(sqlite3_value_bytes(value))
     let bytes = sqlite3_value_text(value).map { UnsafeBufferPointer(start: $0, count: length) } ?? UnsafeBufferPointer(start: nil, count: 0)
     sqlite3_result_int64(context, compute(bytes))
+}
+
+/// The busy handler of every connection: retries every 0.25 ms for up to 5 s. SQLite's own
+/// (`sqlite3_busy_timeout`) sleeps 1, 2, 5 … 100 ms between tries, so a copy's workers writing one
+/// file (each its own connection, taking turns at the write lock that is held a few milliseconds a
+/// batch) slept 16 ms a wait on average, 2.2 s of a 10,000-session copy with 2 workers.
+private func busyRetry(_ context: UnsafeMutableRawPointer?, _ tries: Int32) -> Int32 {
+    guard tries < SQLiteConnection.busyWaitMicroseconds / SQLiteConnection.busyPollMicroseconds else { return 0 }
+    usleep(useconds_t(SQLiteConnection.busyPollMicroseconds))
+    return 1
 }

@@ -91,6 +91,14 @@ public final class SQLiteSessionStore: SessionStore {
 
     public var layout: StoreLayout { tables.format.layout }
 
+    public var eventDataStyle: JSONStyle? {
+        switch format {
+        case .sessionService: SqliteSessionServiceFormat.eventDataStyle
+        case .database(v0: nil): DatabaseV1Codec.eventDataStyle
+        case .database: nil
+        }
+    }
+
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false, countsCheaply: true) }
 
     public func fetchStats() throws -> StoreStats { try tables.fetchStats() }

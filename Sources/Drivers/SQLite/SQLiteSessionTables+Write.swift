@@ -133,7 +133,7 @@ private struct SessionWriter {
         try selectEventIds.bind(key)
         var storedIds: [String] = []
         while try selectEventIds.step() { storedIds.append(selectEventIds.text(at: 0)) }
-        let inPlace = storedIds.count == session.events.count && zip(storedIds, session.events).allSatisfy { $0 == $1.id }
+        let inPlace = storedIds.count == session.events.count && zip(storedIds, session.events).allSatisfy { $0.isExactly($1.id) }
         if !inPlace { try deleteEvents.run(key) }
         let statement = inPlace ? updateEvent : insertEvent
         for event in session.events {

@@ -99,7 +99,10 @@ public struct SqliteSessionServiceFormat: SQLiteSessionFormat {
         }
     }
 
-    public func eventText(_ event: Event) -> String { event.data.serialized(.compact) }
+    /// How `event_data` is serialized: pydantic's `model_dump_json`.
+    public static let eventDataStyle = JSONStyle.compact
+
+    public func eventText(_ event: Event) -> String { event.serializedData(Self.eventDataStyle) }
 
     /// Builds an event from `event_data` alone, as ADK's `Event.model_validate_json` does; the
     /// `id` and `timestamp` columns only fill in fields the JSON lacks.

@@ -83,7 +83,8 @@ public struct CopyEngine {
             events(.note("\(operation): the source restarted since the last checkpoint; reading it again from the start"))
             summary = Self.restarted(summary)
         }
-        let reader = BatchPrefetcher(cursor: cursor, batchSize: request.batchSize, scope: request.scope)
+        let reader = BatchPrefetcher(
+            cursor: cursor, batchSize: request.batchSize, scope: request.scope, eventDataStyle: request.dryRun ? nil : target.eventDataStyle)
         defer { reader.close() }
         var unkeyedSkips = resume?.unkeyedSkips ?? false
         while let batch = try reader.next() {

@@ -25,6 +25,7 @@ final class SerializedStore: SessionStore, @unchecked Sendable {
     func exclusively<T>(_ body: () throws -> T) rethrows -> T { try locked(body) }
 
     var layout: StoreLayout { locked { inner.layout } }
+    var eventDataStyle: JSONStyle? { locked { inner.eventDataStyle } }
     var capabilities: StoreCapabilities { locked { inner.capabilities } }
     var connectionSecurity: String? { locked { inner.connectionSecurity } }
     func fetchStats() throws -> StoreStats { try locked { try inner.fetchStats() } }

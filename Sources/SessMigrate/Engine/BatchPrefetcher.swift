@@ -25,6 +25,11 @@ struct SourceBatch: Sendable {
 /// ``partialBatchWait``: a converge pass keeps few of the sessions it walks, spread over the whole
 /// source, and the target's reads and writes of those then overlap the rest of the scan instead of
 /// all following it.
+///
+/// Given the target's `eventDataStyle`, the reader also serializes each batch's events in it
+/// (``SessionModel/Event/prepareSerialized(_:)``): a SQLite or MySQL target's writer then only
+/// binds text, and with several workers into one snapshot file (one writer at a time) no worker
+/// serializes while it holds the file.
 final class BatchPrefetcher: @unchecked Sendable {
     // All mutable state below is guarded by `condition`.
     private let condition = NSCondition()
@@ -32,12 +37,14 @@ final class BatchPrefetcher: @unchecked Sendable {
     private var stopping = false
     private var readerDone = false
     private let depth: Int
+    private let eventDataStyle: JSONStyle?
     /// How long a time-bounded scope's partial batch waits for more sessions.
     static let partialBatchWait: Duration = .milliseconds(50)
 
     /// Starts reading. `cursor` belongs to the reader thread from now on.
-    init(cursor: any SessionCursor, batchSize: Int, scope: SessionScope, depth: Int = 2) {
+    init(cursor: any SessionCursor, batchSize: Int, scope: SessionScope, depth: Int = 2, eventDataStyle: JSONStyle? = nil) {
         self.depth = max(1, depth)
+        self.eventDataStyle = eventDataStyle
         let handOff = CursorHandOff(cursor: cursor)
         let thread = Thread { [self] in
             self.read(handOff.cursor, batchSize: max(1, batchSize), scope: scope)
@@ -89,6 +96,7 @@ final class BatchPrefetcher: @unchecked Sendable {
                 if batch.isEmpty { started = clock.now }
                 batch.append(session)
                 if batch.count == batchSize || partialWait.map({ clock.now - started >= $0 }) == true {
+                    prepare(&batch)
                     guard deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped))) else {
                         return finish()
                     }
@@ -97,6 +105,7 @@ final class BatchPrefetcher: @unchecked Sendable {
                 }
             }
             skipped += cursor.takeSkipped().filter { $0.key.map(scope.matches) ?? true }
+            prepare(&batch)
             if !batch.isEmpty || !skipped.isEmpty,
                 !deliver(.success(SourceBatch(sessions: batch, resumeToken: cursor.resumeToken, skipped: skipped)))
             {
@@ -107,6 +116,14 @@ final class BatchPrefetcher: @unchecked Sendable {
             _ = deliver(.failure(error))
         }
         finish()
+    }
+
+    /// Serializes the batch's events in the target's style, on this thread.
+    private func prepare(_ batch: inout [Session]) {
+        guard let eventDataStyle else { return }
+        for session in batch.indices {
+            for event in batch[session].events.indices { batch[session].events[event].prepareSerialized(eventDataStyle) }
+        }
     }
 
     private var isStopping: Bool {

@@ -84,7 +84,7 @@ public enum SessionMerge {
 
     /// Events ordered by (timestamp, id).
     static func ordered(_ events: [Event]) -> [Event] {
-        events.sorted { $0.timestamp != $1.timestamp ? $0.timestamp < $1.timestamp : $0.id < $1.id }
+        events.sorted { $0.timestamp != $1.timestamp ? $0.timestamp < $1.timestamp : $0.id.precedesExactly($1.id) }
     }
 
     /// The `newer` policy's merge: events merged by id (the source's version of an id wins) and kept
