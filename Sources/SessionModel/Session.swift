@@ -71,8 +71,9 @@ public struct Event: Sendable, Hashable {
     /// (ADK ≥ 2.7), else from the column.
     public init(data: JSONObject, columnId: String, columnInvocationId: String, columnTimestamp: Double) throws(SessionModelError) {
         var data = data
-        data["id"] = .string(columnId)
-        data["invocation_id"] = .string(columnInvocationId)
+        // Set only where they differ (rarely): setting copies the object's members.
+        if data["id"]?.stringValue?.isExactly(columnId) != true { data["id"] = .string(columnId) }
+        if data["invocation_id"]?.stringValue?.isExactly(columnInvocationId) != true { data["invocation_id"] = .string(columnInvocationId) }
         if data["timestamp"]?.doubleValue == nil { data["timestamp"] = .number(JSONNumber(columnTimestamp)) }
         try self.init(data: data)
     }
@@ -83,6 +84,9 @@ public struct Event: Sendable, Hashable {
     public mutating func prepareSerialized(_ style: JSONStyle) {
         if serialized?.style != style { serialized = (style, data.serialized(style)) }
     }
+
+    /// The style ``prepareSerialized(_:)`` last serialized in (tests).
+    var preparedStyle: JSONStyle? { serialized?.style }
 
     /// `data.serialized(style)`: the text ``prepareSerialized(_:)`` kept, or made now.
     public func serializedData(_ style: JSONStyle) -> String {
