@@ -152,6 +152,24 @@ struct MySQLSessionStoreTests {
         }
     }
 
+    /// A rewrite whose event id is canonically equal to the stored one (`é` against `e` + U+0301) but
+    /// other bytes replaces it: the stale check compared ids as Swift strings and kept the old row.
+    @Test(arguments: ["utf8mb4_bin", "utf8mb4_unicode_ci"])
+    func rewritingWithAnEquivalentButOtherEventIdReplacesIt(collation: String) throws {
+        // A database per case: the cases run in parallel.
+        try MySQLTestServer.withDatabase("eqids_\(collation.hasSuffix("_bin") ? "bin" : "ci")", collation: collation) { config, connection throws in
+            try MySQLTestServer.withStore(config) { store throws in
+                let composed = try Fixture.session("a", "u", "s", events: [try Fixture.event("caf\u{E9}", at: 1_700_000_000)])
+                var decomposed = composed
+                decomposed.events = [try Fixture.event("cafe\u{301}", at: 1_700_000_000)]
+                try store.writeSessions([composed])
+                try store.writeSessions([decomposed])
+                let ids = try connection.query("SELECT id FROM events").collect().map { $0[0] ?? "" }
+                #expect(ids.count == 1 && ids.first?.isExactly("cafe\u{301}") == true)
+            }
+        }
+    }
+
     @Test func bigSessionIsSplitAcrossStatements() throws {
         try MySQLTestServer.withDatabase("big") { config, connection throws in
             try MySQLTestServer.withStore(config) { store throws in

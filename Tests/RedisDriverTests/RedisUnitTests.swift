@@ -185,3 +185,19 @@ import Testing
         #expect(Array(buffer.prefix(head.count)) == head && buffer.count == head.count + length + 2)
     }
 }
+
+/// A blob's key belongs to its session only when the bytes match: `session:café` (U+00E9) does not hold
+/// the session `cafe` + U+0301, though Swift's `==` calls the two keys equal.
+@Suite struct ExactKeyTests {
+    @Test func aKeyHoldsOnlyTheSessionOfItsBytes() {
+        let decomposed = SessionKey(appName: "a", userId: "u", sessionId: "cafe\u{301}")
+        let composed = SessionKey(appName: "a", userId: "u", sessionId: "caf\u{E9}")
+        for layout in [RedisLayout.community, .adkRedis] {
+            let key = layout.sessionKey(composed)
+            #expect(layout.holds(storageKey: key, key: composed))
+            #expect(!layout.holds(storageKey: key, key: decomposed))
+            #expect(RedisLayout.matching(storageKey: key, key: composed) == layout)
+            #expect(RedisLayout.matching(storageKey: key, key: decomposed) == nil)
+        }
+    }
+}

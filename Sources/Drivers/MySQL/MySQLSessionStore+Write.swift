@@ -104,8 +104,9 @@ extension MySQLSessionStore {
     /// primary key, those that are not in the session's list. (One `DELETE … id NOT IN (…) OR …`
     /// statement per batch is far slower: MariaDB builds a large range tree for it.)
     private func deleteStaleEvents(_ sessions: [Session]) throws {
-        var wanted: [SessionKey: Set<String>] = [:]
-        for session in sessions { wanted[session.key] = Set(session.events.map(\.id)) }
+        // By bytes: an id canonically equal to a wanted one but spelled otherwise is stale.
+        var wanted: [SessionKey: Set<ExactString>] = [:]
+        for session in sessions { wanted[session.key] = Set(session.events.map { ExactString($0.id) }) }
         var stale: [[String]] = []
         for start in stride(from: 0, to: sessions.count, by: 500) {
             let chunk = sessions[start..<min(start + 500, sessions.count)]
@@ -118,7 +119,7 @@ extension MySQLSessionStore {
             while let row = try result.next() {
                 let key = SessionKey(appName: row[0] ?? "", userId: row[1] ?? "", sessionId: row[2] ?? "")
                 let id = row[3] ?? ""
-                if wanted[key]?.contains(id) != true { stale.append([id, key.appName, key.userId, key.sessionId]) }
+                if wanted[key]?.contains(ExactString(id)) != true { stale.append([id, key.appName, key.userId, key.sessionId]) }
             }
         }
         try executeChunked(

@@ -65,14 +65,14 @@ public enum RedisLayout: String, Sendable, Hashable, CaseIterable {
     /// The layout whose blob key for `key` is `storageKey`, if any (`session:` blobs only: the
     /// community variants answer `community`).
     static func matching(storageKey: String, key: SessionKey) -> RedisLayout? {
-        if storageKey == RedisLayout.adkRedis.sessionKey(key) { return .adkRedis }
-        if storageKey == RedisLayout.community.sessionKey(key) { return .community }
+        if storageKey.isExactly(RedisLayout.adkRedis.sessionKey(key)) { return .adkRedis }
+        if storageKey.isExactly(RedisLayout.community.sessionKey(key)) { return .community }
         return nil
     }
 
     /// True when a blob at `storageKey` belongs where this layout keeps `key`.
     func holds(storageKey: String, key: SessionKey) -> Bool {
-        storageKey == sessionKey(key)
+        storageKey.isExactly(sessionKey(key))
     }
 }
 

@@ -125,7 +125,7 @@ extension RedisSessionStore {
                 guard let bytes = read.bytes else { continue }
                 let name = String(decoding: key, as: UTF8.self)
                 let removing = byKey[key] ?? []
-                guard try SessionBlobCodec.userStringMembers(bytes, storageKey: name).contains(where: { removing.contains($0.id) }) else { continue }
+                guard try SessionBlobCodec.userStringMembers(bytes, storageKey: name).contains(where: { removing.containsExactly($0.id) }) else { continue }
                 let merged = try SessionBlobCodec.mergedUserString(bytes, storageKey: name, sessions: [], removing: removing)
                 let expiry = read.ttl >= 0 ? RedisClock.nowMilliseconds() + max(read.ttl, 1) : nil
                 scripts.append([key, Array(RedisSHA1.hex(of: bytes).utf8), merged, Array((expiry.map(String.init) ?? "").utf8)])

@@ -174,7 +174,7 @@ enum SessionBlobCodec {
     static func decodeUserStringMember(_ member: UserStringMember, storageKey: String, layout: RedisLayout) throws -> SessionBlob {
         let location = "\(storageKey) session \"\(member.id)\""
         let blob = try decode(object: member.object, storageKey: location, layout: layout)
-        guard blob.key.sessionId == member.id, layout.holds(storageKey: storageKey, key: blob.key) else {
+        guard blob.key.sessionId.isExactly(member.id), layout.holds(storageKey: storageKey, key: blob.key) else {
             throw bad(location, "the session is \(blob.key), which does not belong under this key and member name")
         }
         return blob

@@ -32,7 +32,7 @@ public struct SessionComparison: Sendable {
             return false
         }
         if compareExpiry, !Self.sameExpiry(stored.expiry, source.expiry) { return false }
-        for (a, b) in zip(stored.events, source.events) where a.id != b.id || !a.data.isEquivalent(to: b.data) {
+        for (a, b) in zip(stored.events, source.events) where !a.id.isExactly(b.id) || !a.data.isEquivalent(to: b.data) {
             return false
         }
         return true
