@@ -124,6 +124,8 @@ public final class SnapshotWriter {
         init(writer: SnapshotWriter) { self.writer = writer }
 
         var layout: StoreLayout { StoreLayout(kind: "sqlite", name: "snapshot") }
+        /// The file's: its writes go through ``SnapshotWriter/record(_:)`` into that store.
+        var eventDataStyle: JSONStyle? { writer.sessions.eventDataStyle }
         var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: writer.sourceKeepsExpiry) }
         func fetchStats() throws -> StoreStats { try writer.sessions.fetchStats() }
         func scanSessions(_ query: SessionQuery) throws -> any SessionCursor { try writer.sessions.scanSessions(query) }

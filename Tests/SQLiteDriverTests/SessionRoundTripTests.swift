@@ -50,6 +50,36 @@ import Testing
         }
     }
 
+    /// Each SQLite layout names the style its `event_data` is written in (a snapshot's store, its file's), and
+    /// events serialized ahead in that style (a copy's reading thread) make the same file as events that are not.
+    @Test(arguments: layouts)
+    func eventsSerializedAheadMakeTheSameFile(layout: SQLiteSessionStore.NewFileLayout) throws {
+        let sessions = try nastySessions()
+        try withTemporaryPath { path in
+            let style = try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { store in
+                try store.writeSessions(sessions)
+                return store.eventDataStyle
+            }
+            #expect(style == (layout == .databaseV1 ? .python : .compact))
+            // The events rows (the state rows carry the time of the write).
+            func events() throws -> [String] { try dump(path).filter { $0.hasPrefix("events ") } }
+            let plain = try events()
+            #expect(plain.count == 304)
+            try FileManager.default.removeItem(atPath: path)
+            var prepared = sessions
+            for session in prepared.indices {
+                for event in prepared[session].events.indices { prepared[session].events[event].prepareSerialized(try #require(style)) }
+            }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: true, newFileLayout: layout)) { try $0.writeSessions(prepared) }
+            #expect(try events() == plain)
+        }
+        try withTemporaryPath { path in
+            let writer = try SnapshotWriter(path: path, force: true, sourceKeepsExpiry: false)
+            defer { writer.abandon(keepPartial: false) }
+            #expect(writer.store.eventDataStyle == .compact)
+        }
+    }
+
     /// A rewrite whose event ids are canonically equivalent to the stored ones (`é` against `e` +
     /// U+0301) but other bytes replaces the events: updating them in place matched no row (SQLite
     /// compares bytes) and kept the old ids.

@@ -120,8 +120,8 @@ enum CommunityForm {
     static func orjsonFloat(_ value: Double) -> String? {
         guard value.isFinite else { return nil }
         let repr = PythonFloat.repr(value)
-        // Most floats have no exponent: a byte search, not a Character one (which breaks graphemes).
-        guard repr.utf8.contains(UInt8(ascii: "e")), let e = repr.firstIndex(of: "e"), repr[repr.index(after: e)] == "-" else { return repr }
+        // A byte search, not a Character one (which breaks graphemes): most floats have no exponent.
+        guard let e = repr.utf8.firstIndex(of: UInt8(ascii: "e")), repr[repr.index(after: e)] == "-" else { return repr }
         let mantissa = repr[..<e]
         let exponentDigits = repr[repr.index(e, offsetBy: 2)...].drop { $0 == "0" }
         guard let exponent = Int(exponentDigits) else { return repr }

@@ -104,6 +104,8 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
         DatabaseV1Codec.eventDataText(event)
     }
 
+    public var eventDataStyle: JSONStyle? { DatabaseV1Codec.eventDataStyle }
+
     public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         guard case .text(let timestampText) = timestamp else {
             throw SessionDataError(store: "sqlite", location: location(), message: "timestamp is not text")

@@ -48,6 +48,8 @@ public struct SQLiteDatabaseV0Format: SQLiteSessionFormat {
     /// Not used by v0 rows (they have no `event_data`); the v1 text, for completeness.
     public func eventText(_ event: Event) -> String { shared.eventText(event) }
 
+    public var eventDataStyle: JSONStyle? { nil }
+
     /// Not used by v0 rows (see ``event(id:values:location:)``).
     public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         throw SessionDataError(store: "sqlite", location: location(), message: "schema v0 events have no event_data column")

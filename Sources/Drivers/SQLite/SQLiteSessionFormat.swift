@@ -32,6 +32,9 @@ public protocol SQLiteSessionFormat {
     func state(from value: SQLiteValue, location: @autoclosure () -> String) throws -> JSONObject
     /// The text stored in `events.event_data`.
     func eventText(_ event: Event) -> String
+    /// The style ``eventText(_:)`` serializes `data` in (``SessionStore/eventDataStyle``); `nil` when the
+    /// rows hold no `event_data` (v0's columns).
+    var eventDataStyle: JSONStyle? { get }
     /// Builds an event from the columns of an `events` row.
     func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event
     /// The `events` columns besides `app_name`, `user_id`, `session_id` and `id`, in the order of

@@ -91,13 +91,7 @@ public final class SQLiteSessionStore: SessionStore {
 
     public var layout: StoreLayout { tables.format.layout }
 
-    public var eventDataStyle: JSONStyle? {
-        switch format {
-        case .sessionService: SqliteSessionServiceFormat.eventDataStyle
-        case .database(v0: nil): DatabaseV1Codec.eventDataStyle
-        case .database: nil
-        }
-    }
+    public var eventDataStyle: JSONStyle? { tables.format.eventDataStyle }
 
     public var capabilities: StoreCapabilities { StoreCapabilities(keepsCreateTime: true, keepsExpiry: false, countsCheaply: true) }
 

@@ -99,10 +99,10 @@ public struct SqliteSessionServiceFormat: SQLiteSessionFormat {
         }
     }
 
-    /// How `event_data` is serialized: pydantic's `model_dump_json`.
-    public static let eventDataStyle = JSONStyle.compact
+    /// pydantic's `model_dump_json`.
+    public var eventDataStyle: JSONStyle? { .compact }
 
-    public func eventText(_ event: Event) -> String { event.serializedData(Self.eventDataStyle) }
+    public func eventText(_ event: Event) -> String { event.serializedData(.compact) }
 
     /// Builds an event from `event_data` alone, as ADK's `Event.model_validate_json` does; the
     /// `id` and `timestamp` columns only fill in fields the JSON lacks.
