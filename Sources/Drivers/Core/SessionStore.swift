@@ -79,6 +79,17 @@ public protocol SessionStore: AnyObject {
     /// can serialize a batch on the thread that reads the source (``SessionModel/Event/prepareSerialized(_:)``);
     /// `nil` when it writes events otherwise (Redis blobs, schema-v0 columns: the default).
     var eventDataStyle: JSONStyle? { get }
+    /// From now on, keep a transaction open across write calls and commit it once it has been open
+    /// `seconds` (``WriteGroupState``); stores whose commits are cheap ignore this (the default).
+    func beginWriteGroups(seconds: Double)
+    /// The open group holding writes not yet committed; `nil` when everything written is committed.
+    var openWriteGroup: Int? { get }
+    /// How many groups were lost (rolled back whole) so far.
+    var writeGroupLosses: Int { get }
+    /// What became of `group` (a value ``openWriteGroup`` returned).
+    func state(ofWriteGroup group: Int) -> WriteGroupState
+    /// Commits the open group now, if there is one.
+    func commitWriteGroup() throws
 }
 
 /// Who holds a store's run lock, as recorded in the lock itself.

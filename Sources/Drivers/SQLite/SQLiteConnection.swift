@@ -30,6 +30,8 @@ public final class SQLiteConnection {
     private(set) var handle: OpaquePointer?
     /// The path the connection was opened with.
     public let path: String
+    /// Group commits, when begun (SQLiteConnection+Groups.swift).
+    var groups = WriteGroupLedger()
 
     private init(handle: OpaquePointer, path: String) {
         self.handle = handle
@@ -88,11 +90,18 @@ public final class SQLiteConnection {
     /// Statements still alive keep the handle open until they are released (`sqlite3_close_v2`).
     public func close() throws(SQLiteError) {
         guard let handle else { return }
+        // What the open group holds was written whole, call by call: committed, as without groups.
+        let committing: SQLiteError?
+        do {
+            try commitGroup()
+            committing = nil
+        } catch { committing = error }
         let status = sqlite3_close_v2(handle)
         self.handle = nil
         if status != SQLITE_OK {
             throw SQLiteError(resultCode: status, message: String(cString: sqlite3_errstr(status)), statement: nil)
         }
+        if let committing { throw committing }
     }
 
     deinit {
@@ -130,8 +139,10 @@ public final class SQLiteConnection {
     }
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` by default, so the write lock is taken up
-    /// front), commits when it returns and rolls back when it throws.
+    /// front), commits when it returns and rolls back when it throws. With group commits begun, an
+    /// immediate transaction is a savepoint of the open group instead (``groupedTransaction(seconds:_:)``).
     public func withTransaction<R>(immediate: Bool = true, _ body: () throws -> R) throws -> R {
+        if immediate, let seconds = groups.seconds { return try groupedTransaction(seconds: seconds, body) }
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         let result: R
         do {

@@ -117,6 +117,13 @@ public final class SQLiteSessionStore: SessionStore {
 
     public func deleteSessions(_ keys: [SessionKey]) throws { try tables.deleteSessions(keys) }
 
+    // Group commits (DriverCore.WriteGroupState): a commit syncs the file, so a copy commits batches together.
+    public func beginWriteGroups(seconds: Double) { tables.connection.beginGroups(seconds: seconds) }
+    public var openWriteGroup: Int? { tables.connection.openGroup }
+    public var writeGroupLosses: Int { tables.connection.groupLosses }
+    public func state(ofWriteGroup group: Int) -> WriteGroupState { tables.connection.state(ofGroup: group) }
+    public func commitWriteGroup() throws { try tables.connection.commitGroup() }
+
     /// The event fields a schema-v0 file cannot hold; nothing for the other formats.
     public func unrepresentableFields(in session: Session) -> [String] {
         if case .database(let v0?) = format { return v0.unrepresentableFields(in: session) }

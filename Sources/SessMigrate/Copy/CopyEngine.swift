@@ -16,6 +16,8 @@ public struct CopyEngine {
     /// Called after each batch's checkpoint with the events the batch read: the brake (``CopyBrake``)
     /// and a worker pool's stop. It may sleep; a throw stops the copy (the batch is checkpointed).
     public var betweenBatches: (_ eventsRead: Int) throws -> Void = { _ in }
+    /// Group commits into a target that supports them (``CopyRun/commitGroupSeconds``); `nil`: none.
+    public var commitGroupSeconds: Double?
 
     public init(request: CopyRequest, clock: Clock = .system) {
         self.request = request
@@ -86,8 +88,15 @@ public struct CopyEngine {
         let reader = BatchPrefetcher(
             cursor: cursor, batchSize: request.batchSize, scope: request.scope, eventDataStyle: request.dryRun ? nil : target.eventDataStyle)
         defer { reader.close() }
+        var durable = DurableCheckpoints(seconds: DurableCheckpoints.allowed(request) ? commitGroupSeconds : nil)
+        if let seconds = durable.seconds { target.beginWriteGroups(seconds: seconds) }
         var unkeyedSkips = resume?.unkeyedSkips ?? false
-        while let batch = try reader.next() {
+        while true {
+            // A slow source must not keep the file locked: the open group commits if no batch comes in time.
+            if let seconds = durable.seconds, target.openWriteGroup != nil, !reader.waitForBatch(seconds: seconds) {
+                try durable.flush(target: target, checkpoint: checkpoint)
+            }
+            guard let batch = try reader.next() else { break }
             if request.mirror {
                 sourceKeys.formUnion(batch.sessions.lazy.map(\.key))
                 // A session skipped as bad is still in the source: mirroring must not delete it.
@@ -95,6 +104,7 @@ public struct CopyEngine {
             }
             unkeyedSkips = unkeyedSkips || batch.skipped.contains { $0.key == nil }
             var skipped = batch.skipped
+            let losses = target.writeGroupLosses
             let (kept, conflicts) = try copyBatch(batch.sessions, to: target, planner: planner, summary: &summary, rejected: &skipped)
             summary.skipped.append(contentsOf: skipped)
             summary.kept.append(contentsOf: kept)
@@ -106,16 +116,23 @@ public struct CopyEngine {
             if !conflicts.isEmpty { events(.conflicted(conflicts)) }
             var point = CopyCheckpoint(cursor: batch.resumeToken, summary: summary, unkeyedSkips: unkeyedSkips, targetEpoch: targetEpoch)
             point.shardFunction = shardFunction
-            try checkpoint(point)
+            try durable.written(point, lossesBefore: losses, target: target, checkpoint: checkpoint)
             events(.advanced(progress(summary)))
-            try betweenBatches(batch.sessions.reduce(0) { $0 + $1.events.count })
+            do {
+                try betweenBatches(batch.sessions.reduce(0) { $0 + $1.events.count })
+            } catch {
+                try? durable.flush(target: target, checkpoint: checkpoint)  // a stop keeps what is written
+                throw error
+            }
         }
+        try durable.flush(target: target, checkpoint: checkpoint)
         reader.close()
         summary.vanished += source.listedSessionsMissing
         if request.mirror {
             if resume?.cursor != nil { (sourceKeys, unkeyedSkips) = try scanKeys(of: source) }
             if unkeyedSkips { throw MirrorRefusedError() }
             try deleteAbsent(from: target, keeping: sourceKeys, summary: &summary)
+            try target.commitWriteGroup()
         }
         summary.seconds = earlierSeconds + clock.now() - started
         events(.advanced(progress(summary)))

@@ -48,6 +48,15 @@ public struct CopyRun {
     /// Test hook: called after each batch reached the target, before its checkpoint (by one worker
     /// at a time).
     public var afterBatchWritten: () throws -> Void = {}
+    /// When set, a target whose commits are costly (a SQLite file) keeps batches in one transaction
+    /// for up to this many seconds and commits them together; checkpoints wait for the commit
+    /// (``DurableCheckpoints``), and a pool's workers share one connection to such a file. The
+    /// command line sets it (``defaultCommitGroupSeconds``) for a copy that records no checkpoint;
+    /// runbooks and `copy --checkpoint` keep a commit and a checkpoint after every batch.
+    public var commitGroupSeconds: Double?
+    /// What the command line groups commits by: a copy into a SQLite file that commits each
+    /// 200-session batch spends about a third of its writer's time committing (docs/PERFORMANCE.md).
+    public static let defaultCommitGroupSeconds = 0.25
     /// The brake shared by the attempts and workers of this run (made from the request when `nil`).
     var brake: CopyBrake?
 
@@ -165,6 +174,7 @@ public struct CopyRun {
         defer { try? from.close() }
         return try withoutActuallyEscaping(between) { between in
             var engine = CopyEngine(request: request, clock: clock)
+            engine.commitGroupSeconds = commitGroupSeconds
             engine.operation = operation
             engine.betweenBatches = between
             do {
@@ -187,6 +197,7 @@ public struct CopyRun {
         // The engine keeps the hook only for the length of its run.
         return try withoutActuallyEscaping(betweenBatches) { betweenBatches in
             var engine = CopyEngine(request: request, clock: clock)
+            engine.commitGroupSeconds = commitGroupSeconds
             engine.operation = operation
             engine.betweenBatches = betweenBatches
             return try engineRun(engine, from: from, into: shared, resume: resume, checkpoint: checkpoint, events: events)

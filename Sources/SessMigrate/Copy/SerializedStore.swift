@@ -50,6 +50,11 @@ final class SerializedStore: SessionStore, @unchecked Sendable {
     func acquireRunLock(owner: String) throws { try locked { try inner.acquireRunLock(owner: owner) } }
     func refreshRunLock(owner: String) throws { try locked { try inner.refreshRunLock(owner: owner) } }
     func releaseRunLock(owner: String) { locked { inner.releaseRunLock(owner: owner) } }
+    func beginWriteGroups(seconds: Double) { locked { inner.beginWriteGroups(seconds: seconds) } }
+    var openWriteGroup: Int? { locked { inner.openWriteGroup } }
+    var writeGroupLosses: Int { locked { inner.writeGroupLosses } }
+    func state(ofWriteGroup group: Int) -> WriteGroupState { locked { inner.state(ofWriteGroup: group) } }
+    func commitWriteGroup() throws { try locked { try inner.commitWriteGroup() } }
 
     /// The owner of the shared store closes it, not the workers.
     func close() throws {}

@@ -8,6 +8,8 @@ extension WorkerPool {
         /// The snapshot being written, for a snapshot target.
         var writer: SnapshotWriter?
         var shared: SerializedStore?
+        /// A SQLite target the workers share (``WorkerPool/sharesTarget(_:)``), closed by the pool.
+        var ownedTarget: (any SessionStore)?
         var sourceLayout = ""
         /// The sessions in the whole scope, when the source counts them cheaply.
         var total: Int?
@@ -39,6 +41,9 @@ extension WorkerPool {
         case .store(let address):
             try run.opener.refuseSameStore(source: from, at: run.source, target: address)
             let to = try run.openTarget(address)
+            if sharesTarget(address) {
+                return Prepared(shared: SerializedStore(to), ownedTarget: to, total: total)
+            }
             defer { if run.request.dryRun { try? to.close() } else { run.opener.release(to, address, forWriting: true) } }
             if !run.request.dryRun { _ = sendBack(&states, restartedBefore: try to.writeEpoch(), events: events) }
             return Prepared(total: total)
@@ -49,6 +54,16 @@ extension WorkerPool {
             let writer = try SnapshotWriter(path: path, force: force, sourceKeepsExpiry: from.capabilities.keepsExpiry, resuming: resuming)
             return Prepared(writer: writer, shared: SerializedStore(writer.store), sourceLayout: from.layout.description, total: total)
         }
+    }
+
+    /// True when the workers write a SQLite file through one connection, taking turns (as into a
+    /// snapshot): a file has one writer at a time anyway, and a connection of its own per worker
+    /// would have each wait for the other's lock, polling, and commit its own small transactions,
+    /// where one connection commits the batches of all of them together (``DurableCheckpoints``).
+    /// Not when mirroring: the deletion pass scans the target, which a shared store refuses.
+    func sharesTarget(_ address: StoreAddress) -> Bool {
+        guard case .sqlite = address else { return false }
+        return run.commitGroupSeconds != nil && !run.request.dryRun && !run.request.mirror && shards.count > 1
     }
 
     /// The finished workers whose writes went to an earlier server process of the target than the one

@@ -45,6 +45,7 @@ final class WorkerPool: @unchecked Sendable {
         var states = resume ?? shards.map { WorkerCheckpoint(shard: $0) }
         let started = run.clock.now()
         let prepared = try attempts(events: events) { _ in try prepare(&states, events: events) }
+        defer { try? prepared.ownedTarget?.close() }  // on every path (closing twice does nothing)
         var pool = PoolState(states: states, operation: run.operation, total: prepared.total)
         var pending = pool.states.indices.filter { !pool.states[$0].finished }
         var rounds = 0
@@ -65,8 +66,10 @@ final class WorkerPool: @unchecked Sendable {
         let merged = pool.summary
         if let error = pool.checkpointFailure ?? pool.failure ?? pool.deferred {
             prepared.writer?.abandon(keepPartial: run.keepsPartialSnapshot)
+            try? prepared.ownedTarget?.close()  // commits what the workers wrote whole
             throw error
         }
+        try prepared.ownedTarget?.close()
         let manifest = try prepared.finish(run: run, started: started, seconds: merged.seconds)
         pool.progress.finish(merged, sink: events)
         return CopyRun.Outcome(summary: merged, manifest: manifest)

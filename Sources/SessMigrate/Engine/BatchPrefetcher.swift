@@ -68,6 +68,18 @@ final class BatchPrefetcher: @unchecked Sendable {
         return try item.get()
     }
 
+    /// Waits at most `seconds` for ``next()`` to have something to return at once (a batch, the end
+    /// or a failure); true when it has.
+    func waitForBatch(seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty {
+            guard condition.wait(until: deadline) else { return !queue.isEmpty }
+        }
+        return true
+    }
+
     /// Stops the reader and waits until it has let go of the cursor. Idempotent.
     func close() {
         condition.lock()

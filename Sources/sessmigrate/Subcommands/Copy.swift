@@ -63,6 +63,8 @@ extension SessMigrateCommand {
                 let request = try copyOptions.request()
                 var copy = CopyRun(source: from, target: .store(to), request: request)
                 copy.afterBatchWritten = CopyTestHooks.afterBatchWritten(environment: ProcessInfo.processInfo.environment)
+                // Without a checkpoint file nothing of the copy's position outlives it: batches may commit together.
+                if checkpoint == nil { copy.commitGroupSeconds = CopyRun.defaultCommitGroupSeconds }
                 let summary =
                     try checkpoint.map { path in
                         try copy.run(checkpointFile: ShardSubstitution.expand(path, index: request.scope.shard?.index), events: reporter.handle)
