@@ -157,6 +157,8 @@ final class WorkerPool: @unchecked Sendable {
         var worker = run
         worker.request.scope.shard = shards[index]
         worker.request.workers = 1
+        // Group commits need the file to themselves: workers with a connection each (mirroring) commit every batch.
+        if shared == nil { worker.commitGroupSeconds = nil }
         let hook = run.afterBatchWritten
         worker.afterBatchWritten = { [hookLock] in
             try hookLock.withLock { try shared.map { try $0.exclusively(hook) } ?? hook() }
