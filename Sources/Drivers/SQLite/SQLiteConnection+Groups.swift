@@ -12,9 +12,8 @@ struct WriteGroupLedger {
     /// The open group's number and when it began.
     var open: (number: Int, began: ContinuousClock.Instant)?
     var next = 1
+    /// The groups lost so far (rolled back whole).
     var rolledBack: Set<Int> = []
-    /// How many groups were lost so far.
-    var losses = 0
 }
 
 extension SQLiteConnection {
@@ -25,7 +24,7 @@ extension SQLiteConnection {
     public var openGroup: Int? { groups.open?.number }
 
     /// How many groups were rolled back so far.
-    public var groupLosses: Int { groups.losses }
+    public var groupLosses: Int { groups.rolledBack.count }
 
     /// What became of group `number`.
     public func state(ofGroup number: Int) -> WriteGroupState {
@@ -83,7 +82,6 @@ extension SQLiteConnection {
     private func loseGroup() {
         guard let open = groups.open else { return }
         groups.rolledBack.insert(open.number)
-        groups.losses += 1
         groups.open = nil
     }
 }

@@ -60,10 +60,11 @@ extension WorkerPool {
     /// snapshot): a file has one writer at a time anyway, and a connection of its own per worker
     /// would have each wait for the other's lock, polling, and commit its own small transactions,
     /// where one connection commits the batches of all of them together (``DurableCheckpoints``).
-    /// Not when mirroring: the deletion pass scans the target, which a shared store refuses.
+    /// Only where the copy groups its commits (the one rule, ``DurableCheckpoints/allowed(_:)``), and not
+    /// when mirroring: the deletion pass scans the target, which a shared store refuses.
     func sharesTarget(_ address: StoreAddress) -> Bool {
         guard case .sqlite = address else { return false }
-        return run.commitGroupSeconds != nil && !run.request.dryRun && !run.request.mirror && shards.count > 1
+        return run.commitGroupSeconds != nil && DurableCheckpoints.allowed(run.request) && !run.request.mirror && shards.count > 1
     }
 
     /// The finished workers whose writes went to an earlier server process of the target than the one
