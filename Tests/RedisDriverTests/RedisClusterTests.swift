@@ -208,6 +208,29 @@ struct RedisClusterTests {
         #expect(try store.fetchSessions([session.key]).count == 1)
         _ = try store.keyspace.execute([RedisCommand(["DEL", key].map { Array($0.utf8) }, keyIndex: 1)])
     }
+
+    /// A group's first slot (the session blob) is written before any of its other slots: when the
+    /// first wave fails, no group's other slots were written, not even those of a group whose own
+    /// first slot succeeded; when it succeeds, every other slot is written.
+    @Test func firstSlotOfEveryGroupIsWrittenFirst() throws {
+        let keyspace = try #require(try RedisSessionStore.open(TestCluster.config(layout: .community)).keyspace as? RedisClusterKeyspace)
+        defer { keyspace.close() }
+        let topology = keyspace.topology
+        let keys = (0..<5).map { TestCluster.key(prefix: "wave-\($0)-", onShard: [0, 1, 2, 1, 0][$0], of: topology) }
+        func command(_ words: String...) -> RedisCommand { RedisCommand(words.map { Array($0.utf8) }, keyIndex: 1) }
+        func exists() throws -> [Bool] { try keyspace.execute(keys.map { command("EXISTS", $0) }).map { $0 == .integer(1) } }
+        _ = try keyspace.execute(keys.map { command("DEL", $0) })
+        defer { _ = try? keyspace.execute(keys.map { command("DEL", $0) }) }
+        let good = [command("SET", keys[0], "blob"), command("SADD", keys[1], "m"), command("HSET", keys[2], "f", "v")]
+        let broken = [command("SET", keys[3]), command("SADD", keys[4], "m")]  // SET without a value: refused when queued
+        #expect(throws: RedisError.self) { try keyspace.executeTransactions([good, broken]) }
+        #expect(try exists() == [true, false, false, false, false])
+        let fixed = [command("SET", keys[3], "blob"), command("SADD", keys[4], "m")]
+        _ = try keyspace.execute([command("DEL", keys[0])])
+        let replies = try keyspace.executeTransactions([good, fixed])
+        #expect(replies == [[.status("OK"), .integer(1), .integer(1)], [.status("OK"), .integer(1)]])
+        #expect(try exists() == [true, true, true, true, true])
+    }
 }
 
 extension RedisReply {

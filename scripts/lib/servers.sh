@@ -35,7 +35,7 @@
 # `start_redis_tls DIR NAME AUTH-CLIENTS [CERT KEY]` starts one more (its port in DIR/NAME.port; stopped
 # with stop_servers DIR). The benchmark sets SESSMIGRATE_SERVERS_REDIS_TLS=1 for the TLS Redis alone.
 # Set SESSMIGRATE_SERVERS_QUIET=1 to silence progress messages, SESSMIGRATE_MYSQL_BUFFER_POOL to size
-# InnoDB's buffer pool (default 256M; the benchmark uses 1G, as a production CloudSQL instance has more).
+# InnoDB's buffer pool (default 256M; the benchmark uses 4G, as a production CloudSQL instance has more).
 
 _srv_log() { [ "${SESSMIGRATE_SERVERS_QUIET:-}" = 1 ] || echo "servers: $*" >&2; }
 

@@ -75,14 +75,18 @@ public enum DatabaseV1Codec {
     /// `session` with its events in the order DatabaseSessionService reads them back: by timestamp
     /// at the column's microsecond precision, then by id (ADK ≥ 2.7's `ORDER BY timestamp, id`).
     /// Ids are compared by UTF-8 bytes, which is the database's order for ADK's uuid4 ids.
+    /// Events already in that order (as every store of this schema reads them) are not copied.
     public static func ordered(_ session: Session) -> Session {
-        var copy = session
-        copy.events = session.events.enumerated().sorted { a, b in
-            let (x, y) = (PythonTime.microseconds(fromEpoch: a.element.timestamp), PythonTime.microseconds(fromEpoch: b.element.timestamp))
+        func precedes(_ a: Event, _ b: Event) -> Bool? {
+            let (x, y) = (PythonTime.microseconds(fromEpoch: a.timestamp), PythonTime.microseconds(fromEpoch: b.timestamp))
             if x != y { return x < y }
-            if a.element.id != b.element.id { return a.element.id.utf8.lexicographicallyPrecedes(b.element.id.utf8) }
-            return a.offset < b.offset
-        }.map(\.element)
+            if a.id != b.id { return a.id.utf8.lexicographicallyPrecedes(b.id.utf8) }
+            return nil
+        }
+        let events = session.events
+        if zip(events, events.dropFirst()).allSatisfy({ precedes($0, $1) ?? true }) { return session }
+        var copy = session
+        copy.events = events.enumerated().sorted { a, b in precedes(a.element, b.element) ?? (a.offset < b.offset) }.map(\.element)
         return copy
     }
 

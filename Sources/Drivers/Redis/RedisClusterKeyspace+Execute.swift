@@ -113,9 +113,9 @@ extension RedisClusterKeyspace {
 
     /// Runs each group as transactions per hash slot: a group is split into subgroups of one slot
     /// each (`MULTI`/`EXEC` on that slot's primary), in the order their slots first appear in the
-    /// group, and the k-th subgroups of all groups are sent only once every earlier subgroup
-    /// succeeded. So the first command's key (the session blob) is always written before the keys
-    /// that list it. A subgroup redirected while queued (`MOVED`/`ASK` inside `MULTI`, `EXECABORT`)
+    /// group. Two waves: the first subgroup of every group, then, once all of those succeeded, all
+    /// the other subgroups at once. So the first command's key (the session blob) is always written
+    /// before the keys that list it, in two round trips per batch however many slots a group spans. A subgroup redirected while queued (`MOVED`/`ASK` inside `MULTI`, `EXECABORT`)
     /// runs again after a topology refresh, bounded; after `ASK` it runs as plain commands (each one
     /// idempotent) through ``execute(_:)``, which follows `ASK`.
     public func executeTransactions(_ groups: [[RedisCommand]]) throws -> [[RedisReply]] {
@@ -134,9 +134,10 @@ extension RedisClusterKeyspace {
             }
             return parts
         }
-        let waves = split.map(\.count).max() ?? 0
-        for wave in 0..<waves {
-            var units = groups.indices.compactMap { g in split[g].indices.contains(wave) ? (group: g, commands: split[g][wave]) : nil }
+        let first = groups.indices.compactMap { g in split[g].first.map { (group: g, commands: $0) } }
+        let rest = groups.indices.flatMap { g in split[g].dropFirst().map { (group: g, commands: $0) } }
+        for wave in [first, rest] where !wave.isEmpty {
+            var units = wave
             var round = 0
             while !units.isEmpty {
                 if round > Self.maxRedirects {
