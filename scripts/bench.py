@@ -13,7 +13,7 @@ import argparse, json, os, re, sqlite3, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_scale
-from benchlib import mysql, mysql_base, redis, redis_port, socket, sql, timed
+from benchlib import mysql, mysql_base, redis, redis_port, socket, sql, timed, timed_cpu
 
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True)
@@ -58,11 +58,11 @@ def copy(label, first, reset, target_kind):
         runs = []
         for _ in range(COPY_RUNS):
             src, dst = fresh()
-            runs.append(timed(label, [args.bin, "copy", src, dst, "--ttl-from", "now", "--workers", str(workers)]))
-        s, rss, _ = min(runs, key=lambda run: run[0])
+            runs.append(timed_cpu(label, [args.bin, "copy", src, dst, "--ttl-from", "now", "--workers", str(workers)]))
+        s, rss, cpu, _ = min(runs, key=lambda run: run[0])
         results.append((label, s, rss, target_kind, workers))
         print(f"{label:28s} w{workers} {s:7.2f} s  {N / s:8.0f} sessions/s  {events / s:9.0f} events/s  {megabytes / s:6.1f} MB/s  RSS {rss:5.0f} MiB"
-              f"  (best of {', '.join(f'{run[0]:.2f}' for run in runs)})")
+              f"  CPU {1e6 * cpu / events:5.1f} us/event  (best of {', '.join(f'{run[0]:.2f}' for run in runs)})")
 
 
 counter = iter(range(1_000_000))
@@ -94,14 +94,6 @@ if tls_url and tls_dir:
         subprocess.run(tls_cli + ["-n", str(db), "FLUSHDB"], check=True, capture_output=True)
         return f"{tls_url}/{db}?layout=community&ssl_ca_certs={tls_dir}/ca.pem"
 
-    def timed_cpu(label, command):
-        """Wall seconds and the copy's own CPU seconds (user + system), which load on a shared machine disturbs less."""
-        out = subprocess.run(["/usr/bin/time", "-f", "CPU %e %U %S"] + command, capture_output=True, text=True)
-        if out.returncode not in (0, 1):
-            sys.exit(f"{label} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-        wall, user, system = map(float, re.search(r"CPU ([\d.]+) ([\d.]+) ([\d.]+)", out.stderr).groups())
-        return wall, user + system
-
     rounds = 5
     print(f"== Redis plaintext vs TLS: the same snapshot, alternating, {rounds} runs each (best and median wall time; CPU of sessmigrate)")
     labels = ["snapshot -> redis (plaintext)", "snapshot -> redis (TLS)", "redis (plaintext) -> snapshot", "redis (TLS) -> snapshot"]
@@ -109,8 +101,8 @@ if tls_url and tls_dir:
     for attempt in range(rounds):
         for plain, url in [(True, redis(3)), (False, redis_tls(3))]:
             write, read = labels[0 if plain else 1], labels[2 if plain else 3]
-            runs[write].append(timed_cpu(write, [args.bin, "copy", gen, url, "--ttl-from", "now"]))
-            runs[read].append(timed_cpu(read, [args.bin, "copy", url, f"{W}/tls-back-{attempt}-{'plain' if plain else 'tls'}.db"]))
+            runs[write].append(timed_cpu(write, [args.bin, "copy", gen, url, "--ttl-from", "now"])[0::2])  # (wall, CPU)
+            runs[read].append(timed_cpu(read, [args.bin, "copy", url, f"{W}/tls-back-{attempt}-{'plain' if plain else 'tls'}.db"])[0::2])
     best = {label: min(wall for wall, _ in times) for label, times in runs.items()}
     for label, times in runs.items():
         walls = sorted(wall for wall, _ in times)
