@@ -115,8 +115,9 @@ extension RedisClusterKeyspace {
     /// each (`MULTI`/`EXEC` on that slot's primary), in the order their slots first appear in the
     /// group. Two waves: the first subgroup of every group, then, once all of those succeeded, all
     /// the other subgroups at once. So the first command's key (the session blob) is always written
-    /// before the keys that list it, in two round trips per batch however many slots a group spans. A subgroup redirected while queued (`MOVED`/`ASK` inside `MULTI`, `EXECABORT`)
-    /// runs again after a topology refresh, bounded; after `ASK` it runs as plain commands (each one
+    /// before the keys that list it, in two round trips per batch however many slots a group spans.
+    /// A subgroup redirected while queued (`MOVED`/`ASK` inside `MULTI`, `EXECABORT`) runs again
+    /// after a topology refresh, bounded; after `ASK` it runs as plain commands (each one
     /// idempotent) through ``execute(_:)``, which follows `ASK`.
     public func executeTransactions(_ groups: [[RedisCommand]]) throws -> [[RedisReply]] {
         var results: [[RedisReply?]] = groups.map { [RedisReply?](repeating: nil, count: $0.count) }
