@@ -66,8 +66,7 @@ final class WorkerPool: @unchecked Sendable {
         let merged = pool.summary
         if let error = pool.checkpointFailure ?? pool.failure ?? pool.deferred {
             prepared.writer?.abandon(keepPartial: run.keepsPartialSnapshot)
-            try? prepared.ownedTarget?.close()  // commits what the workers wrote whole
-            throw error
+            throw error  // the deferred close commits what the workers wrote whole
         }
         try prepared.ownedTarget?.close()
         let manifest = try prepared.finish(run: run, started: started, seconds: merged.seconds)
