@@ -195,7 +195,10 @@ class ClusterSuite(run.Suite):
       started = time.monotonic()
       proc = self.copy_in_background(src, dst, "--retries", "20")
       if not self.wait_for_progress(proc):
-        raise RuntimeError(f"the copy ended before the fault ({self.args.fault_at:.0%} of the sessions): lower --fault-at")
+        out, _ = proc.communicate(timeout=30)
+        keys = sum(int(self.cli(p, "DBSIZE") or "0") for p in self.primaries())
+        raise RuntimeError(f"the copy ended (exit {proc.returncode}, {keys} keys in the cluster) before the fault "
+                           f"({self.args.fault_at:.0%} of the sessions): lower --fault-at\n" + run._indent(run._tail(out, 6)))
       fault_after = time.monotonic() - started
       if how == "failover":
         self.cli(replica, "CLUSTER", "FAILOVER")
