@@ -145,7 +145,15 @@ private struct JSONWriter {
         }
     }
 
-    func shortEscape(_ byte: UInt8) -> UInt8? {
+    func shortEscape(_ byte: UInt8) -> UInt8? { JSONEscape.short(byte) }
+
+    func writeUnicodeEscape(_ unit: UInt16, to output: inout [UInt8]) { JSONEscape.appendUnicode(unit, to: &output) }
+}
+
+/// The escapes the serializer and ``EventTranscoder`` both write, as Python writes them.
+enum JSONEscape {
+    /// The letter of `byte`'s two-character escape (`\n` → `n`), if it has one.
+    static func short(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "\""): UInt8(ascii: "\"")
         case UInt8(ascii: "\\"): UInt8(ascii: "\\")
@@ -158,8 +166,8 @@ private struct JSONWriter {
         }
     }
 
-    /// `\u` and four lowercase hex digits, as Python writes them.
-    func writeUnicodeEscape(_ unit: UInt16, to output: inout [UInt8]) {
+    /// `\u` and four lowercase hex digits.
+    static func appendUnicode(_ unit: UInt16, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\\"))
         output.append(UInt8(ascii: "u"))
         for shift in stride(from: 12, through: 0, by: -4) {

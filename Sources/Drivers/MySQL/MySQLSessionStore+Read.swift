@@ -13,7 +13,8 @@ extension MySQLSessionStore {
     /// each `sessions` row, from its key, before its state is parsed or its events read; pages of
     /// `limit` rows follow one another until `limit` sessions are kept or the rows end, so a page
     /// shorter than `limit` still means the end.
-    func loadPage(scope: SessionScope, after key: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
+    /// Events are carried as their text in `eventStyle` where it is given (``DriverCore/SessionQuery/eventStyle``).
+    func loadPage(scope: SessionScope, after key: SessionKey?, limit: Int, eventStyle: JSONStyle? = nil, bad: inout BadSessionLog) throws -> [Session] {
         var keep: ((SessionKey) -> Bool)?
         if let shard = scope.shard, shard.function != .sessionId, shard.count > 1 { keep = { shard.contains($0) } }
         var sessions: [Session] = []
@@ -24,7 +25,9 @@ extension MySQLSessionStore {
             try sql.appendWhere(scope: scope, after: scanned.last)
             sql.append(" ORDER BY app_name, user_id, id LIMIT \(limit)")
             scanned.count = 0
-            sessions += try connection.withConsistentSnapshot { try loadSessions(sql, keep: keep, scanned: &scanned, bad: &bad).map(\.session) }
+            sessions += try connection.withConsistentSnapshot {
+                try loadSessions(sql, keep: keep, scanned: &scanned, eventStyle: eventStyle, bad: &bad).map(\.session)
+            }
         } while keep != nil && sessions.count < limit && scanned.count == limit
         return sessions
     }
@@ -57,7 +60,8 @@ extension MySQLSessionStore {
     /// ``BadSessionLog``) and stays in the result, incomplete: callers drop it.
     /// Rows whose key `keep` refuses are passed over (counted in `scanned` with the others).
     private func loadSessions(
-        _ statement: MySQLStatementBuilder, keep: ((SessionKey) -> Bool)? = nil, scanned: inout ScannedRows, bad: inout BadSessionLog
+        _ statement: MySQLStatementBuilder, keep: ((SessionKey) -> Bool)? = nil, scanned: inout ScannedRows, eventStyle: JSONStyle? = nil,
+        bad: inout BadSessionLog
     ) throws -> [(session: Session, version: String)] {
         var sessions: [Session] = []
         var versions: [String] = []
@@ -81,7 +85,7 @@ extension MySQLSessionStore {
         if let v0 {
             try attachV0Events(to: &sessions, codec: v0, bad: &bad)
         } else {
-            try attachEvents(to: &sessions, bad: &bad)
+            try attachEvents(to: &sessions, eventStyle: eventStyle, bad: &bad)
         }
         try attachScopedState(to: &sessions, bad: &bad)
         return Array(zip(sessions, versions))
@@ -127,12 +131,23 @@ extension MySQLSessionStore {
     }
 
     /// Streams the events of all `sessions` in one query, ordered as ADK ≥ 2.7 reads them.
-    private func attachEvents(to sessions: inout [Session], bad: inout BadSessionLog) throws {
+    private func attachEvents(to sessions: inout [Session], eventStyle: JSONStyle?, bad: inout BadSessionLog) throws {
         try attachEvents(to: &sessions, valueColumns: ["invocation_id", "timestamp", "event_data"], bad: &bad) { row, id, location in
-            try DatabaseV1Codec.event(
+            // `event_data` transcoded from the row's own bytes where the columns agree with it: no
+            // `String` of the column is made.
+            if let eventStyle, let bytes = row.bytes(at: 6), let carried = Event(transcoding: bytes, from: .none, style: eventStyle),
+                let event = try DatabaseV1Codec.accepting(
+                    carried, id: id, invocationId: Self.text(row, 4, location: location(), column: "invocation_id") ?? "",
+                    timestampText: Self.text(row, 5, location: location(), column: "timestamp") ?? "", store: Self.storeName,
+                    location: location())
+            {
+                return event
+            }
+            return try DatabaseV1Codec.event(
                 id: id, invocationId: Self.text(row, 4, location: location(), column: "invocation_id") ?? "",
                 timestampText: Self.text(row, 5, location: location(), column: "timestamp") ?? "",
-                eventData: Self.text(row, 6, location: location(), column: "event_data"), store: Self.storeName, location: location())
+                eventData: Self.text(row, 6, location: location(), column: "event_data"), style: eventStyle, store: Self.storeName,
+                location: location())
         }
     }
 

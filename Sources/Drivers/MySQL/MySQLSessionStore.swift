@@ -188,7 +188,9 @@ public final class MySQLSessionStore: SessionStore {
         return KeysetSessionCursor(
             batchSize: query.batchSize, scope: query.scope, after: after, token: query.resumeAfter, isEmpty: schema == .empty,
             skipBad: query.skipBad
-        ) { [self] after, limit, bad in try loadPage(scope: query.scope, after: after, limit: limit, bad: &bad) }
+        ) { [self] after, limit, bad in
+            try loadPage(scope: query.scope, after: after, limit: limit, eventStyle: query.eventStyle, bad: &bad)
+        }
     }
 
     public func fetchSessions(_ keys: [SessionKey]) throws -> [SessionKey: Session] {

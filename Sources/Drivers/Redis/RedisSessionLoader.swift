@@ -21,6 +21,8 @@ struct RedisSessionLoader {
     var missing: RedisMissingKeyCounter? = nil
     /// Also give each entry the SHA-1 of its blob's bytes as read (its ``DriverCore/StoredVersion``).
     var computesVersions = false
+    /// Carry events as their text in this style (``DriverCore/SessionQuery/eventStyle``).
+    var eventStyle: JSONStyle? = nil
 
     /// The sessions stored under `storageKeys`, in that order; keys that vanished meanwhile
     /// (nil `GET`, `PTTL` -2) are skipped. Bad data throws.
@@ -73,7 +75,7 @@ struct RedisSessionLoader {
                     }
                     continue
                 }
-                let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout)
+                let blob = try SessionBlobCodec.decode(bytes, storageKey: name, layout: layout, eventStyle: eventStyle)
                 try checkLayout(storageKey: name, key: blob.key)
                 blobs.append((entries.count, blob, expiry))
                 entries.append(RedisLoadedEntry(index: index, session: nil, skipped: nil, version: version))

@@ -144,7 +144,7 @@ public final class RedisSessionStore: SessionStore {
                 startToken: query.resumeAfter)
         }
         let plan = try RedisScopePlan(scope: query.scope, layout: layout, keyspace: keyspace)
-        let loader = RedisSessionLoader(keyspace: keyspace, layout: layout, missing: missingKeys)
+        let loader = RedisSessionLoader(keyspace: keyspace, layout: layout, missing: missingKeys, eventStyle: query.eventStyle)
         switch plan.source {
         case .keys(let keys):
             return try RedisKeyListCursor(

@@ -64,7 +64,7 @@ enum SessionBlobCodec {
     /// by it. Events out of time order are ADK's own data and are kept in the order stored:
     /// google-adk-redis appends each event to the blob it finds, stamped when the bot made it, so two
     /// bot instances (a rollout) can store an older-stamped event after a newer one.
-    private static func checkOrder(_ event: Event, index: Int, previous: Event?, ids: inout Set<ExactString>, storageKey: String) throws {
+    static func checkOrder(_ event: Event, index: Int, previous: Event?, ids: inout Set<ExactString>, storageKey: String) throws {
         guard ids.insert(ExactString(event.id)).inserted else {
             throw bad(storageKey, "event #\(index) repeats the id '\(Printable.name(event.id))' of an earlier event")
         }
@@ -75,8 +75,34 @@ enum SessionBlobCodec {
     /// Community: the merged state (as the service writes after `append_event`), events with
     /// standard base64 bytes, compact orjson text. adk-redis: session-scoped state only,
     /// canonical events, Python `json.dumps` text.
+    ///
+    /// The same bytes as ``encodeObject(_:layout:)`` serialized, with each event's text spliced in
+    /// as the event carries or transcodes it (``SessionModel/Event/communityText()``), not re-built
+    /// as a tree.
     static func encode(_ session: Session, layout: RedisLayout) -> [UInt8] {
-        encodeObject(session, layout: layout).serializedBytes(layout.blobEncoding == .community ? .compact : .python)
+        let community = layout.isCommunity
+        let style: JSONStyle = community ? .compact : .python
+        var object = JSONObject()
+        object["id"] = .string(session.key.sessionId)
+        object["app_name"] = .string(session.key.appName)
+        object["user_id"] = .string(session.key.userId)
+        object["state"] = community ? CommunityForm.communityValue(.object(session.mergedState)) : .object(session.state)
+        let lastUpdate = JSONValue.number(JSONNumber(session.lastUpdateTime))
+        object["last_update_time"] = community ? CommunityForm.communityValue(lastUpdate) : lastUpdate
+        // `{"id": …, "state": …, "last_update_time": …}` is opened after `state` for the events.
+        var head = JSONValue.object(object).serializedBytes(style)
+        let tail = JSONValue.object(["last_update_time": object["last_update_time"] ?? .null]).serializedBytes(style)
+        head.removeLast(tail.count - 1)  // back to the separator after `state`
+        var output = head
+        output.reserveCapacity(head.count + tail.count + session.events.count * 1024)
+        output.append(contentsOf: style == .python ? Array(#""events": ["#.utf8) : Array(#""events":["#.utf8))
+        for (index, event) in session.events.enumerated() {
+            if index > 0 { output.append(contentsOf: style == .python ? [0x2C, 0x20] : [0x2C]) }
+            output.append(contentsOf: (community ? event.communityText() : event.serializedData(.python)).utf8)
+        }
+        output.append(contentsOf: style == .python ? [0x5D, 0x2C, 0x20] : [0x5D, 0x2C])
+        output.append(contentsOf: tail.dropFirst())
+        return output
     }
 
     /// The session's JSON as `layout`'s service dumps it (see ``encode(_:layout:)``).

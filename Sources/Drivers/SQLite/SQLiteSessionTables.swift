@@ -76,7 +76,7 @@ public final class SQLiteSessionTables {
     public func scanSessions(_ query: SessionQuery) throws -> any SessionCursor {
         let after = try query.resumeAfter.map { try ResumeToken.keysetKey(from: $0, store: "sqlite") }
         return KeysetSessionCursor(batchSize: query.batchSize, scope: query.scope, after: after, token: query.resumeAfter, skipBad: query.skipBad) {
-            [self] after, limit, bad in try fetchPage(scope: query.scope, after: after, limit: limit, bad: &bad)
+            [self] after, limit, bad in try fetchPage(scope: query.scope, after: after, limit: limit, eventStyle: query.eventStyle, bad: &bad)
         }
     }
 
@@ -106,7 +106,7 @@ public final class SQLiteSessionTables {
                 let version = Self.versionToken(sessionRow.value(at: 5))
                 try eventRows.reset()
                 try eventRows.bind(values)
-                while try eventRows.step() { session.events.append(try readEvent(eventRows).event) }
+                while try eventRows.step() { session.events.append(try readEvent(eventRows, style: nil).event) }
                 session.appState = try scopes.appState(key.appName)
                 session.userState = try scopes.userState(key.appName, key.userId)
                 found[key] = VersionedSession(session: session, version: StoredVersion(version))
@@ -132,12 +132,12 @@ public final class SQLiteSessionTables {
     /// throws, see ``BadSessionLog``) and stays in the page, incomplete: the cursor passes over it.
     /// The page is read in one read transaction, so each session and its events are read as of
     /// one moment even while ADK writes the file.
-    func fetchPage(scope: SessionScope, after: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
+    func fetchPage(scope: SessionScope, after: SessionKey?, limit: Int, eventStyle: JSONStyle? = nil, bad: inout BadSessionLog) throws -> [Session] {
         guard hasTables else { return [] }
-        return try connection.withReadTransaction { try readPage(scope: scope, after: after, limit: limit, bad: &bad) }
+        return try connection.withReadTransaction { try readPage(scope: scope, after: after, limit: limit, eventStyle: eventStyle, bad: &bad) }
     }
 
-    private func readPage(scope: SessionScope, after: SessionKey?, limit: Int, bad: inout BadSessionLog) throws -> [Session] {
+    private func readPage(scope: SessionScope, after: SessionKey?, limit: Int, eventStyle: JSONStyle?, bad: inout BadSessionLog) throws -> [Session] {
         let condition = SQLiteScopeQuery(scope: scope, after: after, format: format)
         let page = try connection.prepare(
             "SELECT app_name, user_id, id, state, create_time, update_time FROM sessions" + condition.whereClause
@@ -161,12 +161,13 @@ public final class SQLiteSessionTables {
                 + " WHERE (app_name, user_id, session_id) >= (?1, ?2, ?3) AND (app_name, user_id, session_id) <= (?4, ?5, ?6)"
                 + " ORDER BY app_name, user_id, session_id, \(format.eventOrder)")
         try events.bind([first, last].flatMap { [SQLiteValue.text($0.appName), .text($0.userId), .text($0.sessionId)] })
+        var lastKey: KeyColumns?
         while try events.step() {
-            let key = try readKey(events, table: "events")
+            let key = try readKey(events, table: "events", reusing: &lastKey)
             // Events whose session row is missing (possible with foreign keys off) belong to no session.
             guard let position = index[key], !bad.isBad(key) else { continue }
             do {
-                sessions[position].events.append(try readEvent(events).event)
+                sessions[position].events.append(try readEvent(events, style: eventStyle).event)
             } catch {
                 try bad.record(error, for: key)
             }
@@ -205,7 +206,7 @@ public final class SQLiteSessionTables {
     }
 
     /// The session key and event of an `events` row (columns as ``eventSelectList``).
-    private func readEvent(_ row: SQLiteStatement) throws -> (key: SessionKey, event: Event) {
+    private func readEvent(_ row: SQLiteStatement, style: JSONStyle?) throws -> (key: SessionKey, event: Event) {
         let key = try readKey(row, table: "events")
         guard row.type(at: 3) == .text else {
             throw SessionDataError(store: "sqlite", location: "events row of \(key)", message: "id is not text")
@@ -214,21 +215,56 @@ public final class SQLiteSessionTables {
         let location = { RowName.event(id, of: key) }  // built only for an error
         _ = try row.checkedValue(at: 3, location: location(), column: "id")
         let columns = format.eventColumns
+        if let style, format.eventDataStyle != nil, columns.count == 3, row.type(at: 6) == .text {
+            // `event_data` transcoded from SQLite's own bytes: no `String` of the column is made.
+            let head = try (0..<2).map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
+            if let carried = row.withTextBytes(at: 6, { Event(transcoding: $0, from: .none, style: style) }),
+                let event = try format.accepting(carried, id: id, values: head, location: location())
+            {
+                try StoredTime.check(event, store: "sqlite", location: location())
+                return (key, event)
+            }
+        }
         let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
-        let event = try format.event(id: id, values: values, location: location())
+        let event = try format.event(id: id, values: values, style: style, location: location())
         try StoredTime.check(event, store: "sqlite", location: location())
         return (key, event)
     }
 
     /// Columns 0–2 as a key; every key column must be valid UTF-8 text.
     private func readKey(_ row: SQLiteStatement, table: String) throws -> SessionKey {
-        for column: Int32 in 0..<3 where row.type(at: column) != .text || !row.isValidText(at: column) {
-            let shown = (0..<3).map { row.type(at: $0) == .text ? row.text(at: $0) : "<\(row.type(at: $0))>" }
-            throw SessionDataError(
-                store: "sqlite", location: RowName.row(table, shown),
-                message: "key column \(column + 1) is not text or not valid UTF-8")
+        var parts: [String] = []
+        for column: Int32 in 0..<3 {
+            guard row.type(at: column) == .text, let part = row.withTextBytes(at: column, { UTF8Text.decode($0) }) else {
+                let shown = (0..<3).map { row.type(at: $0) == .text ? row.text(at: $0) : "<\(row.type(at: $0))>" }
+                throw SessionDataError(
+                    store: "sqlite", location: RowName.row(table, shown),
+                    message: "key column \(column + 1) is not text or not valid UTF-8")
+            }
+            parts.append(part)
         }
-        return SessionKey(appName: row.text(at: 0), userId: row.text(at: 1), sessionId: row.text(at: 2))
+        return SessionKey(appName: parts[0], userId: parts[1], sessionId: parts[2])
+    }
+
+    /// A key read from a row, with its columns' bytes.
+    struct KeyColumns {
+        var bytes: [[UInt8]]
+        var key: SessionKey
+    }
+
+    /// ``readKey(_:table:)`` of consecutive rows (a session's events): a row whose key columns hold
+    /// the bytes of the last row's gets the last key without decoding them again.
+    private func readKey(_ row: SQLiteStatement, table: String, reusing last: inout KeyColumns?) throws -> SessionKey {
+        if let previous = last,
+            (0..<3).allSatisfy({ column in
+                row.type(at: Int32(column)) == .text && row.withTextBytes(at: Int32(column)) { $0.elementsEqual(previous.bytes[column]) }
+            })
+        {
+            return previous.key
+        }
+        let key = try readKey(row, table: table)
+        last = KeyColumns(bytes: (0..<3).map { column in row.withTextBytes(at: Int32(column)) { Array($0) } }, key: key)
+        return key
     }
 
     /// The stored app state (empty when there is no row).

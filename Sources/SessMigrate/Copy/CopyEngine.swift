@@ -79,7 +79,9 @@ public struct CopyEngine {
         let planner = CopyPlanner(request: request, source: source.capabilities, target: target.capabilities, targetTTLSeconds: targetTTLSeconds)
         var sourceKeys = Set<SessionKey>()
         let cursor = try source.scanSessions(
-            SessionQuery(scope: request.scope, batchSize: request.batchSize, resumeAfter: resume?.cursor, skipBad: request.skipBad))
+            SessionQuery(
+                scope: request.scope, batchSize: request.batchSize, resumeAfter: resume?.cursor, skipBad: request.skipBad,
+                eventStyle: target.eventDataStyle ?? .compact))
         if resume?.cursor != nil, cursor.resumeToken == nil {
             // The source could not continue from the checkpoint (a Redis SCAN cursor of a server that restarted): it
             // scans from the start, so the counts start again too, and each session is counted once.

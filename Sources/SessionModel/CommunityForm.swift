@@ -1,5 +1,3 @@
-import SessionModel
-
 /// Converts events and state between the canonical form and the form google-adk-community's
 /// `RedisSessionService` stores.
 ///
@@ -26,12 +24,12 @@ import SessionModel
 ///
 /// Writing does not re-create the explicit nulls (that needs the full pydantic schema of the
 /// reader's genai version); the community service reads blobs without them just the same.
-enum CommunityForm {
+public enum CommunityForm {
     // Switches, not sets: every member of every event is looked up, and hashing the key cost
     // more than comparing it with these few names.
 
     /// Fields whose content is user data: nulls inside are kept, bytes are not recognised.
-    static func isFreeForm(_ key: String) -> Bool {
+    public static func isFreeForm(_ key: String) -> Bool {
         switch key {
         case "state_delta", "agent_state", "set_model_response", "output", "payload", "args", "response", "part_metadata": true
         default: false
@@ -39,30 +37,30 @@ enum CommunityForm {
     }
 
     /// Free-form fields only at the top level of an event.
-    static func isTopLevelFreeForm(_ key: String) -> Bool { key == "custom_metadata" }
+    public static func isTopLevelFreeForm(_ key: String) -> Bool { key == "custom_metadata" }
 
     /// `bytes` fields wherever they appear in model content.
-    static func isBytes(_ key: String) -> Bool { key == "thought_signature" || key == "sdk_blob" }
+    public static func isBytes(_ key: String) -> Bool { key == "thought_signature" || key == "sdk_blob" }
 
     private enum Direction { case toCanonical, toCommunity }
 
     /// A community-blob event in canonical `event_data` form.
-    static func canonicalEvent(_ event: JSONObject) -> JSONObject {
+    public static func canonicalEvent(_ event: JSONObject) -> JSONObject {
         transform(object: event, parent: nil, topLevel: true, freeForm: false, .toCanonical) ?? event
     }
 
     /// A canonical event in the form the community service writes (without explicit nulls).
-    static func communityEvent(_ event: JSONObject) -> JSONObject {
+    public static func communityEvent(_ event: JSONObject) -> JSONObject {
         transform(object: event, parent: nil, topLevel: true, freeForm: false, .toCommunity) ?? event
     }
 
     /// A state value or state dict read from the community layout, floats as Python `repr`.
-    static func canonicalValue(_ value: JSONValue) -> JSONValue {
+    public static func canonicalValue(_ value: JSONValue) -> JSONValue {
         transform(value, parent: nil, freeForm: true, .toCanonical) ?? value
     }
 
     /// A state value or state dict as orjson writes it.
-    static func communityValue(_ value: JSONValue) -> JSONValue {
+    public static func communityValue(_ value: JSONValue) -> JSONValue {
         transform(value, parent: nil, freeForm: true, .toCommunity) ?? value
     }
 
@@ -112,12 +110,12 @@ enum CommunityForm {
         return members.map(JSONObject.init)
     }
 
-    private static func isBytesField(_ key: String, parent: String?) -> Bool {
+    static func isBytesField(_ key: String, parent: String?) -> Bool {
         isBytes(key) || (key == "data" && parent == "inline_data")
     }
 
     /// `orjson.dumps(value)` for a float; `nil` for NaN and infinities (orjson writes `null`).
-    static func orjsonFloat(_ value: Double) -> String? {
+    public static func orjsonFloat(_ value: Double) -> String? {
         guard value.isFinite else { return nil }
         let repr = PythonFloat.repr(value)
         // A byte search, not a Character one (which breaks graphemes): most floats have no exponent.
