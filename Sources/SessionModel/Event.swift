@@ -87,6 +87,15 @@ public struct Event: Sendable, Hashable {
         self = event
     }
 
+    /// Feeds `data` to `digest`: a carried text streamed (``CanonicalDigest/feed(json:)``), without
+    /// the tree that ``data`` would parse.
+    public func feedData(to digest: inout CanonicalDigest) {
+        guard case .text(var text, _, _) = storage else { return digest.feed(data) }
+        let result = text.withUTF8 { bytes in Result { () throws(JSONError) in try digest.feed(json: UnsafeRawBufferPointer(bytes)) } }
+        // The text is the serializer's or the transcoder's output, which always parses.
+        guard case .success = result else { preconditionFailure("an event's text does not parse") }
+    }
+
     /// Whether the event is carried as text (tests, and the docs' measurements).
     public var isText: Bool {
         if case .text = storage { return true }

@@ -21,13 +21,49 @@ extension JSONParser {
             index += 1
         }
         var buffer = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        try parseEscapedRest(of: start, into: &buffer, from: 0)
+        return String(decoding: buffer, as: UTF8.self)  // validated
+    }
+
+    /// Parses a string literal as ``parseString()`` does (the same escapes, checks and errors) and
+    /// appends its UTF-8 bytes to `output` instead of making a `String`.
+    mutating func parseString(appendingTo output: inout [UInt8]) throws(JSONError) {
+        index += 1
+        let start = index
+        let first = output.count
+        var high: UInt8 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                let typed = slice.assumingMemoryBound(to: UInt8.self)
+                if high >= 0x80, (try? UTF8Span(validating: typed.span)) == nil {
+                    throw JSONError(offset: start, message: "string is not valid UTF-8")
+                }
+                output.append(contentsOf: typed)
+                return
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            high |= byte
+            index += 1
+        }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]).assumingMemoryBound(to: UInt8.self))
+        try parseEscapedRest(of: start, into: &output, from: first)
+    }
+
+    /// The rest of a string literal starting at `start` from its first backslash on: its bytes, escapes
+    /// decoded, appended to `buffer`, and then `buffer[first...]` (the whole string) checked as UTF-8.
+    private mutating func parseEscapedRest(of start: Int, into buffer: inout [UInt8], from first: Int) throws(JSONError) {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                let string = buffer.withUnsafeBytes { String(validatingUTF8: $0) }
-                guard let string else { throw JSONError(offset: start, message: "string is not valid UTF-8") }
-                return string
+                let valid = buffer.withUnsafeBufferPointer { all in
+                    (try? UTF8Span(validating: UnsafeBufferPointer(rebasing: all[first...]).span)) != nil
+                }
+                guard valid else { throw JSONError(offset: start, message: "string is not valid UTF-8") }
+                return
             }
             if byte == UInt8(ascii: "\\") {
                 try parseEscape(into: &buffer)

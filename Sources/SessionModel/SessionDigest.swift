@@ -5,8 +5,8 @@
 /// The canonical encoding is built in a reusable byte buffer and hashed in chunks: verify and diff
 /// hash every event of two stores, so this is a hot path.
 public struct CanonicalDigest {
-    private var hasher = SHA256()
-    private var buffer: [UInt8] = []
+    var hasher = SHA256()
+    var buffer: [UInt8] = []
 
     public init() {
         buffer.reserveCapacity(8192)
@@ -115,7 +115,7 @@ public struct CanonicalDigest {
         withUnsafeBytes(of: Int64(value).littleEndian) { buffer.append(contentsOf: $0) }
     }
 
-    private mutating func flush() {
+    mutating func flush() {
         buffer.withUnsafeBytes { hasher.update($0) }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -132,7 +132,7 @@ extension Session {
         digest.feed(appState)
         digest.feed(userState)
         digest.feed(tag: "e", Int64(events.count))
-        for event in events { digest.feed(event.data) }
+        for event in events { event.feedData(to: &digest) }
         digest.feed(tag: "u", PythonTime.microseconds(fromEpoch: lastUpdateTime))
         if includingCreateTime, let createTime { digest.feed(tag: "c", PythonTime.microseconds(fromEpoch: createTime)) }
         return digest.finalize()

@@ -143,9 +143,12 @@ class ClusterSuite(run.Suite):
     return src
 
   def copy_in_background(self, src: str, dst: str, *extra: str) -> subprocess.Popen:
+    """The copy a fault case interrupts, held to --copy-rate events/s by the brake (`--max-rate`): a release
+    binary copied the 3,000 sessions in 0.5 s, and the fault, placed by polling the cluster's key counts while
+    other suites ran, sometimes came after the copy had ended."""
     env = dict(os.environ, TZ=self.args.sessmigrate_tz)
     return subprocess.Popen([self.args.sessmigrate, "copy", src, dst, "--ttl-from", "now", "--batch-size", "50",
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                             "--max-rate", str(self.args.copy_rate), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             stdin=subprocess.DEVNULL, start_new_session=True)
 
   def verify(self, src: str, dst: str) -> tuple[bool, str]:
@@ -312,6 +315,8 @@ def main() -> int:
   p.add_argument("--sessions", type=int, default=3000, help="sessions of the fault cases")
   p.add_argument("--fault-at", type=float, default=0.2,
                  help="the fault comes once the cluster holds this share of the sessions as keys (default 0.2)")
+  p.add_argument("--copy-rate", type=int, default=6000,
+                 help="events/s the interrupted copies are held to (--max-rate; default 6000: about 2 s for 3,000 sessions)")
   p.add_argument("--cache")
   p.add_argument("--work")
   p.add_argument("--keep", action="store_true")

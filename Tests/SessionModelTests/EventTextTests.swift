@@ -63,3 +63,20 @@ import Testing
         #expect(b != c)
     }
 }
+
+/// A session's digest is the same whether its events are carried as text or as trees.
+@Suite struct EventTextDigestTests {
+    @Test func digestOfCarriedEventsIsTheTreesDigest() throws {
+        for style in [JSONStyle.python, .compact] {
+            let trees = try EventTextTests.texts.map { try EventTextTests.tree($0, .none) }
+            let carried = zip(EventTextTests.texts, trees).map { Event(transcoding: $0, from: .none, style: style) ?? $1 }
+            #expect(carried.filter(\.isText).count >= trees.count - 1)
+            let a = Session(key: SessionKey(appName: "a", userId: "u", sessionId: "s"), events: trees, lastUpdateTime: 2)
+            var b = a
+            b.events = carried
+            #expect(a.digest() == b.digest())
+            b.events.swapAt(0, 1)
+            #expect(a.digest() != b.digest())
+        }
+    }
+}

@@ -106,7 +106,9 @@ public final class SQLiteSessionTables {
                 let version = Self.versionToken(sessionRow.value(at: 5))
                 try eventRows.reset()
                 try eventRows.bind(values)
-                while try eventRows.step() { session.events.append(try readEvent(eventRows, style: nil).event) }
+                while try eventRows.step() {
+                    if holds(eventRows, key) { session.events.append(try readEvent(eventRows, of: key, style: nil)) }
+                }
                 session.appState = try scopes.appState(key.appName)
                 session.userState = try scopes.userState(key.appName, key.userId)
                 found[key] = VersionedSession(session: session, version: StoredVersion(version))
@@ -153,21 +155,22 @@ public final class SQLiteSessionTables {
                 sessions.append(Session(key: key, lastUpdateTime: 0))
             }
         }
-        guard let first = sessions.first?.key, let last = sessions.last?.key else { return [] }
-        var index: [SessionKey: Int] = [:]
-        for (position, session) in sessions.enumerated() { index[session.key] = position }
+        guard !sessions.isEmpty else { return [] }
+        // Each session's events by its key (ADK's primary key leads with it), not one range over the page:
+        // a shard's page holds every Nth session, and a range read all the sessions' events between them;
+        // sorting a whole page's events by time also copied every event_data into SQLite's sorter.
         let events = try connection.prepare(
-            "SELECT \(eventSelectList) FROM events"
-                + " WHERE (app_name, user_id, session_id) >= (?1, ?2, ?3) AND (app_name, user_id, session_id) <= (?4, ?5, ?6)"
-                + " ORDER BY app_name, user_id, session_id, \(format.eventOrder)")
-        try events.bind([first, last].flatMap { [SQLiteValue.text($0.appName), .text($0.userId), .text($0.sessionId)] })
-        var lastKey: KeyColumns?
-        while try events.step() {
-            let key = try readKey(events, table: "events", reusing: &lastKey)
-            // Events whose session row is missing (possible with foreign keys off) belong to no session.
-            guard let position = index[key], !bad.isBad(key) else { continue }
+            "SELECT \(eventSelectList) FROM events WHERE app_name = ?1 AND user_id = ?2 AND session_id = ?3 ORDER BY \(format.eventOrder)")
+        for position in sessions.indices where !bad.isBad(sessions[position].key) {
+            let key = sessions[position].key
+            try events.reset()
+            try events.bind([.text(key.appName), .text(key.userId), .text(key.sessionId)])
             do {
-                sessions[position].events.append(try readEvent(events, style: eventStyle).event)
+                while try events.step() {
+                    if holds(events, key) { sessions[position].events.append(try readEvent(events, of: key, style: eventStyle)) }
+                }
+            } catch let error as SQLiteError {
+                throw error
             } catch {
                 try bad.record(error, for: key)
             }
@@ -205,9 +208,17 @@ public final class SQLiteSessionTables {
         (["app_name", "user_id", "session_id", "id"] + format.eventColumns).joined(separator: ", ")
     }
 
-    /// The session key and event of an `events` row (columns as ``eventSelectList``).
-    private func readEvent(_ row: SQLiteStatement, style: JSONStyle?) throws -> (key: SessionKey, event: Event) {
-        let key = try readKey(row, table: "events")
+    /// Whether the `events` row's key columns hold `key`'s very bytes: a column declared with a
+    /// collation other than BINARY could match another spelling of the key, whose events are its own.
+    private func holds(_ row: SQLiteStatement, _ key: SessionKey) -> Bool {
+        func column(_ index: Int32, is part: String) -> Bool {
+            row.type(at: index) == .text && row.withTextBytes(at: index) { $0.elementsEqual(part.utf8) }
+        }
+        return column(0, is: key.appName) && column(1, is: key.userId) && column(2, is: key.sessionId)
+    }
+
+    /// The event of an `events` row of the session `key` (columns as ``eventSelectList``).
+    private func readEvent(_ row: SQLiteStatement, of key: SessionKey, style: JSONStyle?) throws -> Event {
         guard row.type(at: 3) == .text else {
             throw SessionDataError(store: "sqlite", location: "events row of \(key)", message: "id is not text")
         }
@@ -222,13 +233,13 @@ public final class SQLiteSessionTables {
                 let event = try format.accepting(carried, id: id, values: head, location: location())
             {
                 try StoredTime.check(event, store: "sqlite", location: location())
-                return (key, event)
+                return event
             }
         }
         let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
         let event = try format.event(id: id, values: values, style: style, location: location())
         try StoredTime.check(event, store: "sqlite", location: location())
-        return (key, event)
+        return event
     }
 
     /// Columns 0–2 as a key; every key column must be valid UTF-8 text.
@@ -244,27 +255,6 @@ public final class SQLiteSessionTables {
             parts.append(part)
         }
         return SessionKey(appName: parts[0], userId: parts[1], sessionId: parts[2])
-    }
-
-    /// A key read from a row, with its columns' bytes.
-    struct KeyColumns {
-        var bytes: [[UInt8]]
-        var key: SessionKey
-    }
-
-    /// ``readKey(_:table:)`` of consecutive rows (a session's events): a row whose key columns hold
-    /// the bytes of the last row's gets the last key without decoding them again.
-    private func readKey(_ row: SQLiteStatement, table: String, reusing last: inout KeyColumns?) throws -> SessionKey {
-        if let previous = last,
-            (0..<3).allSatisfy({ column in
-                row.type(at: Int32(column)) == .text && row.withTextBytes(at: Int32(column)) { $0.elementsEqual(previous.bytes[column]) }
-            })
-        {
-            return previous.key
-        }
-        let key = try readKey(row, table: table)
-        last = KeyColumns(bytes: (0..<3).map { column in row.withTextBytes(at: Int32(column)) { Array($0) } }, key: key)
-        return key
     }
 
     /// The stored app state (empty when there is no row).
