@@ -7,12 +7,21 @@ public enum JSONSkim {
     /// The members of the object `bytes` holds, as (key content, value) byte ranges, in order. Keys
     /// with escapes or bytes above ASCII are `nil` (the caller compares keys as bytes).
     public static func members(_ bytes: UnsafeRawBufferPointer) -> [(key: Range<Int>, value: Range<Int>)]? {
+        members(bytes, splitting: nil)?.members
+    }
+
+    /// ``members(_:)``, and the elements of the member named `name` (an array, or `nil` elements), found
+    /// while skipping it: its bytes are walked once, not once to skip and once to split.
+    public static func members(
+        _ bytes: UnsafeRawBufferPointer, splitting name: StaticString?
+    ) -> (members: [(key: Range<Int>, value: Range<Int>)], elements: [Range<Int>]?)? {
+        var split: [Range<Int>]?
         var index = skipWhitespace(bytes, 0)
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
         index = skipWhitespace(bytes, index + 1)
         var members: [(key: Range<Int>, value: Range<Int>)] = []
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            return skipWhitespace(bytes, index + 1) == bytes.count ? members : nil
+            return skipWhitespace(bytes, index + 1) == bytes.count ? (members, nil) : nil
         }
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
@@ -27,7 +36,18 @@ public enum JSONSkim {
             index = skipWhitespace(bytes, index + 1)
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index = skipWhitespace(bytes, index + 1)
-            guard let end = skipValue(bytes, index) else { return nil }
+            let end: Int
+            if let name, split == nil, key.count == name.utf8CodeUnitCount,
+                UnsafeRawBufferPointer(rebasing: bytes[key]).elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: key.count)),
+                index < bytes.count, bytes[index] == UInt8(ascii: "[")
+            {
+                guard let (elements, arrayEnd) = elements(bytes, from: index) else { return nil }
+                split = elements
+                end = arrayEnd
+            } else {
+                guard let valueEnd = skipValue(bytes, index) else { return nil }
+                end = valueEnd
+            }
             members.append((key, index..<end))
             index = skipWhitespace(bytes, end)
             guard index < bytes.count else { return nil }
@@ -36,28 +56,36 @@ public enum JSONSkim {
                 continue
             }
             guard bytes[index] == UInt8(ascii: "}"), skipWhitespace(bytes, index + 1) == bytes.count else { return nil }
-            return members
+            return (members, split)
         }
     }
 
     /// The element ranges of the array at `range` of `bytes`.
     public static func elements(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>) -> [Range<Int>]? {
-        var index = range.lowerBound
-        guard index < range.upperBound, bytes[index] == UInt8(ascii: "[") else { return nil }
+        guard let (elements, end) = elements(UnsafeRawBufferPointer(rebasing: bytes[..<range.upperBound]), from: range.lowerBound),
+            end == range.upperBound
+        else { return nil }
+        return elements
+    }
+
+    /// The element ranges of the array opening at `start`, and the end of the array.
+    static func elements(_ bytes: UnsafeRawBufferPointer, from start: Int) -> ([Range<Int>], Int)? {
+        var index = start
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
         index = skipWhitespace(bytes, index + 1)
         var elements: [Range<Int>] = []
-        if index < range.upperBound, bytes[index] == UInt8(ascii: "]") { return index + 1 == range.upperBound ? elements : nil }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { return (elements, index + 1) }
         while true {
-            guard let end = skipValue(bytes, index), end <= range.upperBound else { return nil }
+            guard let end = skipValue(bytes, index) else { return nil }
             elements.append(index..<end)
             index = skipWhitespace(bytes, end)
-            guard index < range.upperBound else { return nil }
+            guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") {
                 index = skipWhitespace(bytes, index + 1)
                 continue
             }
-            guard bytes[index] == UInt8(ascii: "]"), index + 1 == range.upperBound else { return nil }
-            return elements
+            guard bytes[index] == UInt8(ascii: "]") else { return nil }
+            return (elements, index + 1)
         }
     }
 
@@ -110,12 +138,11 @@ public enum JSONSkim {
     /// The end (after the closing quote) of the string opening at `start`.
     static func skipString(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
         var index = start + 1
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""): return index + 1
-            case UInt8(ascii: "\\"): index += 2
-            default: index += 1
-            }
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { return index + 1 }
+            index += byte == UInt8(ascii: "\\") ? 2 : 1
         }
         return nil
     }

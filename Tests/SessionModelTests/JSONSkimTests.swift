@@ -44,4 +44,16 @@ import Testing
             #expect(badBytes.withUnsafeBytes { JSONSkim.elements($0, in: 0..<badBytes.count) } == nil, "\(bad)")
         }
     }
+
+    @Test func splittingAMemberFindsItsElements() throws {
+        for text in [#"{"a": 1, "events": [ {"x": "]"}, [1], 2 ], "b": {}}"#, #"{"events":[]}"#, #"{"events": {"k": 1}, "z": 0}"#] {
+            let bytes = Array(text.utf8)
+            let (members, split) = try #require(bytes.withUnsafeBytes { JSONSkim.members($0, splitting: "events") })
+            let plain = try #require(bytes.withUnsafeBytes { JSONSkim.members($0) })
+            #expect(members.map(\.value) == plain.map(\.value))
+            let events = try #require(members.first { String(decoding: bytes[$0.key], as: UTF8.self) == "events" })
+            let expected = bytes.withUnsafeBytes { JSONSkim.elements($0, in: events.value) }
+            #expect(split == expected, "\(text)")
+        }
+    }
 }

@@ -14,7 +14,7 @@ extension SessionBlobCodec {
 
     private static func decodeCarryingText(_ bytes: [UInt8], storageKey: String, layout: RedisLayout, style: JSONStyle) throws -> SessionBlob? {
         let parts = bytes.withUnsafeBytes { raw -> (JSONObject, [Event])? in
-            guard let members = JSONSkim.members(raw) else { return nil }
+            guard let (members, split) = JSONSkim.members(raw, splitting: "events") else { return nil }
             var object: [(key: String, value: JSONValue)] = []
             var events: [Event]?
             for (index, member) in members.enumerated() {
@@ -22,7 +22,8 @@ extension SessionBlobCodec {
                 // A repeated member: the tree keeps the last, which the skim does not decide.
                 guard !members[..<index].contains(where: { raw[$0.key].elementsEqual(raw[member.key]) }) else { return nil }
                 if key == "events" {
-                    guard let slices = JSONSkim.elements(raw, in: member.value) else { return nil }
+                    // The first `events` member (a repeated one declined above); not an array: the tree decides.
+                    guard let slices = split else { return nil }
                     var carried: [Event] = []
                     carried.reserveCapacity(slices.count)
                     for slice in slices {
