@@ -34,20 +34,13 @@ public enum DatabaseV1Codec {
     }
 
     /// Builds an event from an `events` row as ADK ≥ 2.7 does: `id`/`invocation_id` from the
-    /// columns, `timestamp` from `event_data` when present, else the column read as UTC. With a
-    /// `style`, an event whose `event_data` agrees with its columns (as ADK writes every row) is
-    /// carried as its text in that style (``SessionModel/Event/init(transcoding:from:style:)``).
+    /// columns, `timestamp` from `event_data` when present, else the column read as UTC. (A copy's
+    /// readers first try to carry the row's bytes as text: ``accepting(_:id:invocationId:timestampText:store:location:)``.)
     public static func event(
-        id: String, invocationId: String, timestampText: String, eventData: String?, style: JSONStyle? = nil, store: String,
-        location: @autoclosure () -> String
+        id: String, invocationId: String, timestampText: String, eventData: String?, store: String, location: @autoclosure () -> String
     ) throws -> Event {
         guard let eventData else {
             throw SessionDataError(store: store, location: location(), message: "event_data is NULL")
-        }
-        if let style, let carried = Event(transcoding: eventData, from: .none, style: style),
-            let event = try accepting(carried, id: id, invocationId: invocationId, timestampText: timestampText, store: store, location: location())
-        {
-            return event
         }
         let object: JSONObject
         do {
@@ -67,7 +60,7 @@ public enum DatabaseV1Codec {
     }
 
     /// `carried` (transcoded from a row's `event_data`) where the row's columns agree with it, so
-    /// that ``event(id:invocationId:timestampText:eventData:style:store:location:)`` would build the
+    /// that ``event(id:invocationId:timestampText:eventData:store:location:)`` would build the
     /// same event: the same `id`, the same non-empty `invocation_id` (the tree path would add an
     /// empty one); `nil` otherwise. The timestamp column is checked as there, though `event_data`'s wins.
     public static func accepting(

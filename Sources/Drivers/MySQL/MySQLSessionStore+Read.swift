@@ -133,21 +133,19 @@ extension MySQLSessionStore {
     /// Streams the events of all `sessions` in one query, ordered as ADK ≥ 2.7 reads them.
     private func attachEvents(to sessions: inout [Session], eventStyle: JSONStyle?, bad: inout BadSessionLog) throws {
         try attachEvents(to: &sessions, valueColumns: ["invocation_id", "timestamp", "event_data"], bad: &bad) { row, id, location in
+            let invocationId = try Self.text(row, 4, location: location(), column: "invocation_id") ?? ""
+            let timestampText = try Self.text(row, 5, location: location(), column: "timestamp") ?? ""
             // `event_data` transcoded from the row's own bytes where the columns agree with it: no
             // `String` of the column is made.
             if let eventStyle, let bytes = row.bytes(at: 6), let carried = Event(transcoding: bytes, from: .none, style: eventStyle),
                 let event = try DatabaseV1Codec.accepting(
-                    carried, id: id, invocationId: Self.text(row, 4, location: location(), column: "invocation_id") ?? "",
-                    timestampText: Self.text(row, 5, location: location(), column: "timestamp") ?? "", store: Self.storeName,
-                    location: location())
+                    carried, id: id, invocationId: invocationId, timestampText: timestampText, store: Self.storeName, location: location())
             {
                 return event
             }
             return try DatabaseV1Codec.event(
-                id: id, invocationId: Self.text(row, 4, location: location(), column: "invocation_id") ?? "",
-                timestampText: Self.text(row, 5, location: location(), column: "timestamp") ?? "",
-                eventData: Self.text(row, 6, location: location(), column: "event_data"), style: eventStyle, store: Self.storeName,
-                location: location())
+                id: id, invocationId: invocationId, timestampText: timestampText,
+                eventData: Self.text(row, 6, location: location(), column: "event_data"), store: Self.storeName, location: location())
         }
     }
 

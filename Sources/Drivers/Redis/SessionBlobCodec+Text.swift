@@ -26,8 +26,8 @@ extension SessionBlobCodec {
                     guard let slices = split else { return nil }
                     var carried: [Event] = []
                     carried.reserveCapacity(slices.count)
+                    let transform: EventTransform = layout.blobEncoding == .community ? .toCanonical : .none
                     for slice in slices {
-                        let transform: EventTransform = layout.blobEncoding == .community ? .toCanonical : .none
                         guard let event = Event(transcoding: UnsafeRawBufferPointer(rebasing: raw[slice]), from: transform, style: style) else {
                             return nil
                         }

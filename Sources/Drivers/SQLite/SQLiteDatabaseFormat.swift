@@ -115,9 +115,7 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
             carried, id: id, invocationId: invocationId, timestampText: timestampText, store: "sqlite", location: location())
     }
 
-    public func event(
-        id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, style: JSONStyle?, location: @autoclosure () -> String
-    ) throws -> Event {
+    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         guard case .text(let timestampText) = timestamp else {
             throw SessionDataError(store: "sqlite", location: location(), message: "timestamp is not text")
         }
@@ -128,7 +126,6 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
         default: throw SessionDataError(store: "sqlite", location: location(), message: "event_data is not text")
         }
         return try DatabaseV1Codec.event(
-            id: id, invocationId: invocationId, timestampText: timestampText, eventData: eventData, style: style, store: "sqlite",
-            location: location())
+            id: id, invocationId: invocationId, timestampText: timestampText, eventData: eventData, store: "sqlite", location: location())
     }
 }

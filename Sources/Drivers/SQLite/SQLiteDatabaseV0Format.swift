@@ -54,9 +54,7 @@ public struct SQLiteDatabaseV0Format: SQLiteSessionFormat {
     public func accepting(_ carried: Event, id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event? { nil }
 
     /// Not used by v0 rows (see ``event(id:values:location:)``).
-    public func event(
-        id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, style: JSONStyle?, location: @autoclosure () -> String
-    ) throws -> Event {
+    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         throw SessionDataError(store: "sqlite", location: location(), message: "schema v0 events have no event_data column")
     }
 
@@ -73,7 +71,7 @@ public struct SQLiteDatabaseV0Format: SQLiteSessionFormat {
         }
     }
 
-    public func event(id: String, values: [SQLiteValue], style: JSONStyle?, location: @autoclosure () -> String) throws -> Event {
+    public func event(id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event {
         let converted = values.map { value -> DatabaseV0Value in
             switch value {
             case .null: .null

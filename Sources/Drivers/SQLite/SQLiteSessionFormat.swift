@@ -35,20 +35,17 @@ public protocol SQLiteSessionFormat {
     /// The style ``eventText(_:)`` serializes `data` in (``SessionStore/eventDataStyle``); `nil` when the
     /// rows hold no `event_data` (v0's columns).
     var eventDataStyle: JSONStyle? { get }
-    /// Builds an event from the columns of an `events` row, carried as its text in `style` where
-    /// one is given and the row allows (``DriverCore/SessionQuery/eventStyle``).
-    func event(
-        id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, style: JSONStyle?, location: @autoclosure () -> String
-    ) throws -> Event
+    /// Builds an event from the columns of an `events` row.
+    func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event
     /// The `events` columns besides `app_name`, `user_id`, `session_id` and `id`, in the order of
     /// ``eventValues(_:location:)`` and ``event(id:values:location:)``. Must include `timestamp`.
     var eventColumns: [String] { get }
     /// The values of ``eventColumns`` for `event`.
     func eventValues(_ event: Event, location: @autoclosure () -> String) throws -> [SQLiteValue]
-    /// Builds an event from the values of ``eventColumns`` (`style`: as above; v0 rows ignore it).
-    func event(id: String, values: [SQLiteValue], style: JSONStyle?, location: @autoclosure () -> String) throws -> Event
+    /// Builds an event from the values of ``eventColumns``.
+    func event(id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event
     /// `carried` (an event transcoded from the row's `event_data`) if the row's other columns
-    /// (`invocation_id`, `timestamp`) let it stand as it is; `nil` where ``event(id:values:style:location:)``
+    /// (`invocation_id`, `timestamp`) let it stand as it is; `nil` where ``event(id:values:location:)``
     /// must build the event. Bad columns throw as there.
     func accepting(_ carried: Event, id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event?
 }
@@ -61,12 +58,12 @@ extension SQLiteSessionFormat {
         [.text(event.invocationId), timeValue(event.timestamp), .text(eventText(event))]
     }
 
-    public func event(id: String, values: [SQLiteValue], style: JSONStyle?, location: @autoclosure () -> String) throws -> Event {
+    public func event(id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event {
         guard values.count == 3 else {
             throw SessionDataError(store: "sqlite", location: location(), message: "expected 3 event columns")
         }
         let invocationId = try Self.invocationId(values[0], location: location())
-        return try event(id: id, invocationId: invocationId, timestamp: values[1], data: values[2], style: style, location: location())
+        return try event(id: id, invocationId: invocationId, timestamp: values[1], data: values[2], location: location())
     }
 
     /// The `invocation_id` column's text: NULL reads as empty, an integer as its digits.

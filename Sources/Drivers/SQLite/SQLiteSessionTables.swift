@@ -226,18 +226,19 @@ public final class SQLiteSessionTables {
         let location = { RowName.event(id, of: key) }  // built only for an error
         _ = try row.checkedValue(at: 3, location: location(), column: "id")
         let columns = format.eventColumns
+        var values: [SQLiteValue] = []
         if let style, format.eventDataStyle != nil, columns.count == 3, row.type(at: 6) == .text {
             // `event_data` transcoded from SQLite's own bytes: no `String` of the column is made.
-            let head = try (0..<2).map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
+            values = try (0..<2).map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
             if let carried = row.withTextBytes(at: 6, { Event(transcoding: $0, from: .none, style: style) }),
-                let event = try format.accepting(carried, id: id, values: head, location: location())
+                let event = try format.accepting(carried, id: id, values: values, location: location())
             {
                 try StoredTime.check(event, store: "sqlite", location: location())
                 return event
             }
         }
-        let values = try columns.indices.map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
-        let event = try format.event(id: id, values: values, style: style, location: location())
+        values += try (values.count..<columns.count).map { try row.checkedValue(at: 4 + Int32($0), location: location(), column: columns[$0]) }
+        let event = try format.event(id: id, values: values, location: location())
         try StoredTime.check(event, store: "sqlite", location: location())
         return event
     }
@@ -304,11 +305,6 @@ private struct ScopeCache {
 extension SQLiteSessionTables: Sendable {}
 
 extension SQLiteStatement {
-    /// True when column `index` holds valid UTF-8 (SQLite stores text bytes unchecked).
-    func isValidText(at index: Int32) -> Bool {
-        withTextBytes(at: index) { UTF8Text.decode($0) != nil }
-    }
-
     /// Column `index` with its storage class; text that is not valid UTF-8 throws naming the row.
     func checkedValue(at index: Int32, location: @autoclosure () -> String, column: String) throws -> SQLiteValue {
         guard type(at: index) == .text else { return value(at: index) }

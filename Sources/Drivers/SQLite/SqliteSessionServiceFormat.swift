@@ -104,7 +104,7 @@ public struct SqliteSessionServiceFormat: SQLiteSessionFormat {
 
     public func eventText(_ event: Event) -> String { event.serializedData(.compact) }
 
-    /// The event as its `event_data` says (as ``event(id:invocationId:timestamp:data:style:location:)``
+    /// The event as its `event_data` says (as ``event(id:invocationId:timestamp:data:location:)``
     /// builds it when `event_data` has its own id and timestamp); `invocation_id` is checked as there.
     public func accepting(_ carried: Event, id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event? {
         _ = try Self.invocationId(values[0], location: location())
@@ -113,14 +113,10 @@ public struct SqliteSessionServiceFormat: SQLiteSessionFormat {
 
     /// Builds an event from `event_data` alone, as ADK's `Event.model_validate_json` does; the
     /// `id` and `timestamp` columns only fill in fields the JSON lacks.
-    public func event(
-        id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, style: JSONStyle?, location: @autoclosure () -> String
-    ) throws -> Event {
+    public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
         guard case .text(let text) = data else {
             throw SessionDataError(store: "sqlite", location: location(), message: "event_data is not text")
         }
-        // `event_data` with its own id and timestamp (as ADK writes every row) is carried as text.
-        if let style, let event = Event(transcoding: text, from: .none, style: style) { return event }
         var object: JSONObject
         do {
             object = try JSONValue.parseObject(text)
