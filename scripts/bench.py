@@ -6,14 +6,15 @@ snapshot into Redis over plaintext and over TLS (and back), alternating, 5 runs 
 snapshot and restore; diff and verify of two stores of the same sessions; the raw limits of the
 same bytes (redis-benchmark -P 64 SETs of the average session blob, LOAD DATA LOCAL INFILE of the
 same event rows into MariaDB, the same rows inserted into SQLite in one transaction); each copy's
-ratio to the raw limit of its target; peak RSS at N and at 10 N sessions. Each copy is timed twice (fresh
-targets) and each raw limit three times; the tables use the best run of each.
+ratio to the raw limit of its target; peak RSS at N and at 10 N sessions. Each copy is timed three times
+(fresh targets) and so is each raw limit; the tables use the best run of each. Every timed run starts on a
+settled MariaDB (benchlib.settle).
 """
 import argparse, json, os, re, sqlite3, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_scale
-from benchlib import mysql, mysql_base, redis, redis_port, socket, sql, timed, timed_cpu
+from benchlib import mysql, mysql_base, redis, redis_port, settle, socket, sql, timed, timed_cpu
 
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True)
@@ -50,7 +51,7 @@ results = []
 # Every figure of the ratio table is the best of several runs: one run of a copy or of a raw limit on this
 # shared 2-core machine varies by up to 3x (a Python process's first fetchall of the rows took 1.77 s, its
 # next ones 0.51 s), and a ratio of two single runs once printed a copy at 109 % of its own source's read.
-COPY_RUNS, RAW_RUNS = 2, 3
+COPY_RUNS, RAW_RUNS = 3, 3
 def copy(label, first, reset, target_kind):
     """The copy with one worker into first(), then with the default workers into reset(); each COPY_RUNS
     times into a target made fresh by that call; the best run of each recorded."""
@@ -143,8 +144,13 @@ blob = int(subprocess.run(["redis-cli", "-p", redis_port, "-n", "1", "--raw", "E
 
 
 def best(measure):
-    """The highest rate of RAW_RUNS runs of `measure` (a rate: the least disturbed run of what the store can do)."""
-    return max(measure() for _ in range(RAW_RUNS))
+    """The highest rate of RAW_RUNS runs of `measure` (a rate: the least disturbed run of what the store can do),
+    each started on a settled MariaDB, as the copies are."""
+    rates = []
+    for _ in range(RAW_RUNS):
+        settle()
+        rates.append(measure())
+    return max(rates)
 
 
 def redis_benchmark(command):
@@ -168,6 +174,7 @@ def raw_mysql_write(order_by=""):
         "app_name VARCHAR(128) NOT NULL, user_id VARCHAR(128) NOT NULL, session_id VARCHAR(128) NOT NULL, invocation_id VARCHAR(256) NOT NULL, "
         "timestamp DATETIME(6) NOT NULL, event_data LONGTEXT, PRIMARY KEY (id, app_name, user_id, session_id), "
         "INDEX idx_events_app_user_session_ts_id (app_name, user_id, session_id, timestamp DESC, id DESC))")
+    settle()  # after the drop of the last run's table, as a copy's target is made before its settle
     start = time.perf_counter()
     sql(f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE raw_events FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'", "bench_raw")
     return events / (time.perf_counter() - start)
