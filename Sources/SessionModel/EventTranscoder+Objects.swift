@@ -20,7 +20,7 @@ extension TranscodingPass {
         let rules = transform != .none || tracksCommunity
         while true {
             skipWhitespace()
-            guard let key = rawKey() else { return false }
+            guard let (key, plain) = rawKey() else { return false }
             for previous in keys[keysBase...] where same(previous, key) { return false }
             keys.append(key)
             skipWhitespace()
@@ -32,8 +32,15 @@ extension TranscodingPass {
             } else {
                 if written > 0 { separator(UInt8(ascii: ",")) }
                 written += 1
-                index = key.lowerBound - 1
-                guard string(alphabet: .keep) else { return false }
+                if plain {
+                    output.append(UInt8(ascii: "\""))
+                    output.append(UnsafeRawBufferPointer(rebasing: input[key]))
+                    output.append(UInt8(ascii: "\""))
+                    index = key.upperBound + 1
+                } else {
+                    index = key.lowerBound - 1
+                    guard string(alphabet: .keep) else { return false }
+                }
                 skipWhitespace()
                 index += 1  // the ':' checked above
                 skipWhitespace()
@@ -77,23 +84,28 @@ extension TranscodingPass {
         return true
     }
 
-    /// The content range of the key at `index` (which must open a string), `index` after it. A
-    /// key with an escape declines; its UTF-8 is checked here (a dropped member is not written).
-    mutating func rawKey() -> Range<Int>? {
+    /// The content range of the key at `index` (which must open a string), `index` after it, and
+    /// whether the key is written as it is (`plain`: no control character, and in python output
+    /// nothing from 0x7F up). A key with an escape declines; its UTF-8 is checked here (a dropped
+    /// member is not written).
+    mutating func rawKey() -> (key: Range<Int>, plain: Bool)? {
         guard index < input.count, input[index] == UInt8(ascii: "\"") else { return nil }
         index += 1
         let start = index
+        var plain = true
         while index < input.count {
             let byte = input[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                return start..<(index - 1)
+                return (start..<(index - 1), plain)
             }
             if byte == UInt8(ascii: "\\") { return nil }
             if byte >= 0x80 {
                 guard let length = utf8Length(at: index) else { return nil }
                 index += length
+                if python { plain = false }
             } else {
+                if byte < 0x20 || (byte == 0x7F && python) { plain = false }
                 index += 1
             }
         }

@@ -11,20 +11,28 @@ extension TranscodingPass {
             var cursor = index
             let count = input.count
             if alphabet == .keep {
-                while cursor < count {
-                    let byte = input[cursor]
-                    if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break }
-                    if byte >= 0x7F {
-                        if python { break }
-                        // Raw in compact output: checked, not decoded.
-                        guard byte == 0x7F || utf8Length(at: cursor) != nil else { return false }
-                        cursor += byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-                        continue
+                scan: while cursor < count {
+                    // Eight bytes at a time while none of them needs a look (most of a string), then
+                    // the flagged eight one by one.
+                    while cursor &+ 8 <= count, !Self.needsLook(input.loadUnaligned(fromByteOffset: cursor, as: UInt64.self), python: python) {
+                        cursor &+= 8
                     }
-                    cursor += 1
+                    let flaggedEnd = min(cursor &+ 8, count)
+                    while cursor < flaggedEnd {
+                        let byte = input[cursor]
+                        if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break scan }
+                        if byte >= 0x7F {
+                            if python { break scan }
+                            // Raw in compact output: checked, not decoded.
+                            guard byte == 0x7F || utf8Length(at: cursor) != nil else { return false }
+                            cursor += byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
+                            continue
+                        }
+                        cursor &+= 1
+                    }
                 }
             }
-            if cursor > runStart { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[runStart..<cursor])) }
+            if cursor > runStart { output.append(UnsafeRawBufferPointer(rebasing: input[runStart..<cursor])) }
             index = cursor
             guard index < count else { return false }
             let byte = input[index]
@@ -42,7 +50,7 @@ extension TranscodingPass {
                     for offset in 1..<length { scalar = scalar << 6 | UInt32(input[index + offset] & 0x3F) }
                     writeNonASCII(scalar)
                 } else {
-                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<(index + length)]))
+                    output.append(UnsafeRawBufferPointer(rebasing: input[index..<(index + length)]))
                 }
                 index += length
             } else {
@@ -50,6 +58,21 @@ extension TranscodingPass {
                 index += 1
             }
         }
+    }
+
+    /// Whether any of the eight bytes in `word` ends a run of a string's plain bytes: a control
+    /// (< 0x20), `"`, `\`, or a byte ≥ 0x80 (UTF-8 to check; python output also escapes 0x7F).
+    /// Bitwise tests on all eight at once; they may flag a plain byte only above a flagged one, so
+    /// a run is never ended late.
+    @inline(__always)
+    static func needsLook(_ word: UInt64, python: Bool) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func zeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        var flagged = (word &- ones &* 0x20) & ~word & highs  // a byte < 0x20
+        flagged |= zeroByte(word ^ (ones &* 0x22)) | zeroByte(word ^ (ones &* 0x5C)) | word & highs
+        if python { flagged |= zeroByte(word ^ (ones &* 0x7F)) }
+        return flagged != 0
     }
 
     func mapped(_ byte: UInt8, _ alphabet: Alphabet) -> UInt8 {

@@ -40,14 +40,13 @@ public enum EventTranscoder {
         _ input: UnsafeRawBufferPointer, transform: EventTransform, style: JSONStyle, keepingLiterals: Bool = false,
         into output: inout [UInt8]
     ) -> EventTextFields? {
-        let start = output.count
-        var transcoder = TranscodingPass(input: input, transform: transform, python: style == .python, output: output)
+        var transcoder = TranscodingPass(
+            input: input, transform: transform, python: style == .python, output: TranscodedBytes(capacity: input.count + input.count / 4 + 64))
+        defer { transcoder.output.free() }
         transcoder.keepingLiterals = keepingLiterals && transform == .none
         transcoder.tracksCommunity = transform == .none && style == .compact
-        output = []  // the pass owns the buffer meanwhile: appends do not copy it
-        let fields = transcoder.run()
-        output = transcoder.output
-        if fields == nil { output.removeSubrange(start...) }
+        guard let fields = transcoder.run() else { return nil }
+        output.append(contentsOf: UnsafeBufferPointer(start: transcoder.output.base, count: transcoder.output.count))
         return fields
     }
 
@@ -74,7 +73,7 @@ struct TranscodingPass {
     /// Watch for what ``CommunityForm/communityEvent(_:)`` would change (``EventTextFields/communityTextIsSame``).
     var tracksCommunity = false
     var communityTextIsSame = true
-    var output: [UInt8]
+    var output: TranscodedBytes
     var index = 0
     /// Input ranges of the keys of the objects being written, innermost last (repeats decline).
     var keys: [Range<Int>] = []
@@ -85,7 +84,7 @@ struct TranscodingPass {
     var lastNumber = 0..<0
     static let maxDepth = 200
 
-    init(input: UnsafeRawBufferPointer, transform: EventTransform, python: Bool, output: [UInt8]) {
+    init(input: UnsafeRawBufferPointer, transform: EventTransform, python: Bool, output: TranscodedBytes) {
         self.input = input
         self.transform = transform
         self.python = python
@@ -102,7 +101,14 @@ struct TranscodingPass {
             id: id, invocationId: invocationId ?? "", timestamp: timestamp, communityTextIsSame: tracksCommunity && communityTextIsSame)
     }
 
+    /// Past any whitespace at `index`; the common case (none) without a call.
+    @inline(__always)
     mutating func skipWhitespace() {
+        if index < input.count, input[index] > 0x20 { return }
+        skipWhitespaceRun()
+    }
+
+    mutating func skipWhitespaceRun() {
         while index < input.count {
             switch input[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -128,7 +134,7 @@ struct TranscodingPass {
             let start = output.count
             guard string(alphabet: .keep) else { return false }
             // Base64 the community form would write in the standard alphabet.
-            if output[start...].contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) { communityTextIsSame = false }
+            if output.hasURLSafeBase64(from: start) { communityTextIsSame = false }
             return true
         case UInt8(ascii: "t"): return literal("true")
         case UInt8(ascii: "f"): return literal("false")
@@ -139,7 +145,7 @@ struct TranscodingPass {
 
     mutating func literal(_ text: StaticString) -> Bool {
         guard matchesLiteral(text) else { return false }
-        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        output.append(text)
         index += text.utf8CodeUnitCount
         return true
     }
@@ -200,7 +206,7 @@ struct TranscodingPass {
         lastNumber = start..<index
         let literal = UnsafeRawBufferPointer(rebasing: input[start..<index])
         if integer || (transform == .none && !python) {
-            output.append(contentsOf: literal)
+            output.append(literal)
             if tracksCommunity, !integer, communityTextIsSame {
                 let community = CommunityForm.orjsonFloat(Self.double(literal))
                 if community.map({ !$0.utf8.elementsEqual(literal) }) ?? true { communityTextIsSame = false }
@@ -211,7 +217,7 @@ struct TranscodingPass {
         guard value.isFinite else { return false }
         let text = transform == .toCommunity && !python ? CommunityForm.orjsonFloat(value) ?? "" : PythonFloat.repr(value)
         if keepingLiterals, !text.utf8.elementsEqual(literal) { return false }
-        output.append(contentsOf: text.utf8)
+        output.append(text)
         return true
     }
 

@@ -167,7 +167,7 @@ enum JSONEscape {
     }
 
     /// `\u` and four lowercase hex digits.
-    static func appendUnicode(_ unit: UInt16, to output: inout [UInt8]) {
+    static func appendUnicode<Output: ByteAppending>(_ unit: UInt16, to output: inout Output) {
         output.append(UInt8(ascii: "\\"))
         output.append(UInt8(ascii: "u"))
         for shift in stride(from: 12, through: 0, by: -4) {
@@ -176,3 +176,10 @@ enum JSONEscape {
         }
     }
 }
+
+/// Where ``JSONEscape`` writes: the serializer's `[UInt8]` and the transcoder's ``TranscodedBytes``.
+protocol ByteAppending {
+    mutating func append(_ byte: UInt8)
+}
+
+extension Array: ByteAppending where Element == UInt8 {}
