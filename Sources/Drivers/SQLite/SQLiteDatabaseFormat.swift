@@ -108,17 +108,13 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
 
     public func accepting(_ carried: Event, id: String, values: [SQLiteValue], location: @autoclosure () -> String) throws -> Event? {
         let invocationId = try Self.invocationId(values[0], location: location())
-        guard case .text(let timestampText) = values[1] else {
-            throw SessionDataError(store: "sqlite", location: location(), message: "timestamp is not text")
-        }
         return try DatabaseV1Codec.accepting(
-            carried, id: id, invocationId: invocationId, timestampText: timestampText, store: "sqlite", location: location())
+            carried, id: id, invocationId: invocationId, timestampText: try Self.timestampText(values[1], location: location()), store: "sqlite",
+            location: location())
     }
 
     public func event(id: String, invocationId: String, timestamp: SQLiteValue, data: SQLiteValue, location: @autoclosure () -> String) throws -> Event {
-        guard case .text(let timestampText) = timestamp else {
-            throw SessionDataError(store: "sqlite", location: location(), message: "timestamp is not text")
-        }
+        let timestampText = try Self.timestampText(timestamp, location: location())
         let eventData: String?
         switch data {
         case .null: eventData = nil
@@ -127,5 +123,11 @@ public struct SQLiteDatabaseFormat: SQLiteSessionFormat {
         }
         return try DatabaseV1Codec.event(
             id: id, invocationId: invocationId, timestampText: timestampText, eventData: eventData, store: "sqlite", location: location())
+    }
+
+    /// An events row's `timestamp` column, which this layout keeps as text (a `DATETIME`).
+    private static func timestampText(_ value: SQLiteValue, location: @autoclosure () -> String) throws -> String {
+        guard case .text(let text) = value else { throw SessionDataError(store: "sqlite", location: location(), message: "timestamp is not text") }
+        return text
     }
 }
