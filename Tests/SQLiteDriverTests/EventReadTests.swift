@@ -46,3 +46,28 @@ import Testing
         }
     }
 }
+
+/// A database-layout events row whose `timestamp` is not the text of a `DATETIME` is refused, naming
+/// the row, whether the reader carries events as text or builds trees.
+@Suite struct DatabaseTimestampTests {
+    @Test(arguments: [nil, JSONStyle.compact, .python])
+    func nonTextTimestampNamesTheRow(style: JSONStyle?) throws {
+        try withTemporaryPath { path in
+            try withConnection(path) { db in
+                try db.execute(SpecDDL.databaseV1)
+                try db.execute("INSERT INTO sessions VALUES ('a', 'u', 's', '{}', '2024-01-01 00:00:00.000000', '2024-01-02 00:00:00.000000')")
+                try db.execute(
+                    #"INSERT INTO events VALUES ('e1', 'a', 'u', 's', 'i', 1700000000.5, '{"id": "e1", "invocation_id": "i", "timestamp": 1700000000.5}')"#)
+            }
+            try withStore(SQLiteSessionStore.open(path: path, forWriting: false)) { store in
+                let error = try #require(
+                    thrownError {
+                        let cursor = try store.scanSessions(SessionQuery(eventStyle: style))
+                        while try cursor.next() != nil {}
+                    } as? SessionDataError)
+                #expect(error.location == "events row id='e1' of a/u/s")
+                #expect(error.message == "timestamp is not text")
+            }
+        }
+    }
+}
