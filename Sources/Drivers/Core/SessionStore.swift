@@ -181,8 +181,9 @@ public struct SessionQuery: Sendable, Hashable {
     /// Bad sessions whose key is known to be out of scope are not reported.
     public var skipBad: Bool
     /// Carry events read as their text in this style (``SessionModel/Event/init(transcoding:from:style:)``):
-    /// a copy asks for its target's style, so that the target's writer binds the text as it is.
-    /// `nil` (readers that look inside events: verify, diff, merges) builds each event's tree.
+    /// a copy asks for its target's style, so that the target's writer binds the text as it is, and
+    /// `diff`/`verify` for compact text, which their digests stream. `nil` (readers that look inside
+    /// events: merges, the replay check) builds each event's tree.
     public var eventStyle: JSONStyle?
 
     public init(scope: SessionScope = .all, batchSize: Int = 200, resumeAfter: String? = nil, skipBad: Bool = false, eventStyle: JSONStyle? = nil) {

@@ -105,7 +105,9 @@ public struct DiffEngine {
         }) { passes in
             var compared = Compared(summary: summary)
             for passScope in try passes.scopes(of: scope) {
-                let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad)
+                // Events carried as compact text: each digest streams the text (CanonicalDigest.feed(json:)),
+                // never building a tree; the detail fetches of `diff` build trees as before.
+                let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad, eventStyle: .compact)
                 let (sideA, sideB) = try DigestTable.scanBoth(
                     a, b, query: query, view: view, compareCreateTime: compareCreateTime, bounds: passes.tableBounds, progress: counter,
                     events: events)
