@@ -192,6 +192,7 @@ print(f"MariaDB LOAD DATA LOCAL INFILE of the same rows in session order: {mysql
 rows = sqlite3.connect(gen).execute("SELECT id, app_name, user_id, session_id, invocation_id, timestamp, event_data FROM events").fetchall()
 def raw_sqlite_write():
     raw = sqlite3.connect(sqlite_file("raw"))
+    raw.execute("PRAGMA page_size = 16384")  # the page size of the files sessmigrate creates (SQLiteConnection.newFilePageSize)
     raw.execute("CREATE TABLE events (id TEXT NOT NULL, app_name TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL, "
                 "invocation_id TEXT NOT NULL, timestamp REAL NOT NULL, event_data TEXT NOT NULL, PRIMARY KEY (app_name, user_id, session_id, id))")
     start = time.perf_counter()

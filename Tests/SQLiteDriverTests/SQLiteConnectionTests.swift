@@ -92,6 +92,29 @@ import Testing
         }
     }
 
+    /// A file a `.create` opening makes has 16 KiB pages; an existing database keeps its own.
+    @Test func newFilesGetLargerPages() throws {
+        func pageSize(_ db: SQLiteConnection) throws -> Int64 {
+            let pragma = try db.prepare("PRAGMA page_size")
+            try pragma.step()
+            return pragma.int64(at: 0)
+        }
+        try withTemporaryPath { path in
+            try withConnection(path) { db in try db.execute("CREATE TABLE t (x)") }
+            let created = try withConnection(path, mode: .readOnly, pageSize)
+            #expect(created == Int64(SQLiteConnection.newFilePageSize))
+        }
+        try withTemporaryPath { path in
+            try withConnection(path) { db in try db.execute("PRAGMA page_size=4096; VACUUM; CREATE TABLE t (x)") }
+            let reopened = try withConnection(path) { db in
+                try db.execute("CREATE TABLE u (y)")
+                return try pageSize(db)
+            }
+            #expect(reopened == 4096)
+            #expect(try withConnection(path, mode: .readOnly, pageSize) == 4096)
+        }
+    }
+
     @Test func missingFileIsNotFoundAndNotCreated() throws {
         try withTemporaryPath { path in
             for mode in [SQLiteConnection.Mode.readOnly, .readWrite] {

@@ -66,6 +66,11 @@ public final class SQLiteConnection {
         let connection = SQLiteConnection(handle: raw, path: path)
         do {
             try connection.check(sqlite3_busy_handler(raw, busyRetry, nil))
+            // A file this opening may create gets 16 KiB pages (SQLite's default is 4 KiB): the bench's
+            // 200,000 events went in at 165,000-167,000 rows/s against 103,000-131,000 (Python, one
+            // transaction), with a quarter of the write calls. An existing database keeps its page size
+            // (SQLite ignores the pragma once a table exists).
+            if mode == .create { try connection.execute("PRAGMA page_size=\(Self.newFilePageSize)") }
             try connection.execute("PRAGMA foreign_keys=ON")
             // A 32 MiB page cache (default 2 MiB) halves the I/O of large batches; per connection,
             // nothing is stored in the file.
@@ -79,6 +84,9 @@ public final class SQLiteConnection {
         }
         return connection
     }
+
+    /// The page size of a database file a ``Mode/create`` opening makes.
+    public static let newFilePageSize = 16_384
 
     /// How long a statement waits for another connection's write lock before failing with
     /// `SQLITE_BUSY`: 5 s, polled every ``busyPollMicroseconds``.
