@@ -83,7 +83,7 @@ public struct ContainmentEngine {
         }
         var table: [SessionKey: Entry] = [:]
         if let reserve = bounds.reserve { table.reserveCapacity(reserve) }
-        let cursorA = try a.scanSessions(SessionQuery(scope: scope, batchSize: batchSize, skipBad: skipBad))
+        let cursorA = try a.scanSessions(SessionQuery.comparing(scope, batchSize: batchSize, skipBad: skipBad))
         while let raw = try cursorA.next() {
             summary.skippedA.append(contentsOf: cursorA.takeSkipped())
             let session = try view(raw)
@@ -96,7 +96,7 @@ public struct ContainmentEngine {
         }
         summary.skippedA.append(contentsOf: cursorA.takeSkipped())
         var pending: [Session] = []
-        let cursorB = try b.scanSessions(SessionQuery(scope: scope, batchSize: batchSize, skipBad: skipBad))
+        let cursorB = try b.scanSessions(SessionQuery.comparing(scope, batchSize: batchSize, skipBad: skipBad))
         while let raw = try cursorB.next() {
             summary.skippedB.append(contentsOf: cursorB.takeSkipped())
             let session = try view(raw)

@@ -105,9 +105,7 @@ public struct DiffEngine {
         }) { passes in
             var compared = Compared(summary: summary)
             for passScope in try passes.scopes(of: scope) {
-                // Events carried as compact text: each digest streams the text (CanonicalDigest.feed(json:)),
-                // never building a tree; the detail fetches of `diff` build trees as before.
-                let query = SessionQuery(scope: passScope, batchSize: batchSize, skipBad: skipBad, eventStyle: .compact)
+                let query = SessionQuery.comparing(passScope, batchSize: batchSize, skipBad: skipBad)
                 let (sideA, sideB) = try DigestTable.scanBoth(
                     a, b, query: query, view: view, compareCreateTime: compareCreateTime, bounds: passes.tableBounds, progress: counter,
                     events: events)

@@ -104,6 +104,16 @@ struct DigestTable {
     }
 }
 
+extension SessionQuery {
+    /// One store's scan in a comparison (`diff`, `verify`, `verify --contains`): events carried as compact
+    /// text, so that each session's digest is streamed from the texts (``SessionModel/CanonicalDigest/feed(json:)``)
+    /// and no event becomes a tree; what looks inside an event afterwards (a containment check's merge)
+    /// parses it on use, and a `diff`'s detail fetches build trees as before.
+    static func comparing(_ scope: SessionScope, batchSize: Int, skipBad: Bool) -> SessionQuery {
+        SessionQuery(scope: scope, batchSize: batchSize, skipBad: skipBad, eventStyle: .compact)
+    }
+}
+
 /// Thrown by one side's scan when the other side failed first.
 struct Stopped: Error {}
 
